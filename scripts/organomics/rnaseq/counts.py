@@ -1,0 +1,249 @@
+"""Read gene counts (cohort matrix, featureCounts, salmon quant.sf, STAR ReadsPerGene) and check them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from organomics.errors import InputError
+from organomics.tables import read_table
+
+log = logging.getLogger(__name__)
+
+STAR_COLUMNS = {"none": 1, "yes": 2, "reverse": 3}
+TX2GENE_HEADERS = {"transcript", "transcript_id", "tx", "tx_id", "txname", "target_id", "name"}
+
+
+def check_counts(counts: pd.DataFrame, path: str | Path | None = None) -> pd.DataFrame:
+    """Genes x samples counts as int64; duplicated ids and non-integer/negative cells raise.
+
+    Rows in the error are 1-based data lines plus the header (as a user sees them in an editor).
+    """
+    ids = pd.Series(counts.index.astype(str))
+    if ids.eq("").any() or counts.index.isna().any():
+        position = int((ids.eq("") | pd.Series(counts.index.isna())).to_numpy().nonzero()[0][0])
+        raise InputError(path, "empty gene id", row=position + 2, column=counts.index.name)
+    duplicated = ids[ids.duplicated(keep=False)]
+    if len(duplicated):
+        first = duplicated.iloc[0]
+        rows = [str(i + 2) for i in duplicated.index[duplicated == first]]
+        raise InputError(
+            path,
+            f"duplicated gene id {first!r} (rows {', '.join(rows)}); "
+            f"{duplicated.nunique()} id(s) occur more than once — sum or rename them",
+            column=counts.index.name,
+        )
+    duplicated_samples = counts.columns[counts.columns.duplicated()].tolist()
+    if duplicated_samples:
+        raise InputError(path, f"duplicated sample column(s): {', '.join(duplicated_samples)}")
+    values = counts.apply(pd.to_numeric, errors="coerce")
+    for column in counts.columns:
+        raw, number = counts[column], values[column]
+        bad = number.isna() | ~np.isfinite(number)
+        if not bad.any():
+            bad = (number < 0) | (number != np.round(number))
+        if bad.any():
+            position = int(bad.to_numpy().nonzero()[0][0])
+            raise InputError(
+                path,
+                f"gene {counts.index[position]!r}: counts must be non-negative integers, "
+                f"got {raw.iloc[position]!r}",
+                row=position + 2,
+                column=str(column),
+            )
+    values = values.astype(np.int64)
+    values.index = ids.to_numpy()
+    values.index.name = "gene"
+    return values
+
+
+def read_matrix(path: str | Path, samples: Iterable[str] | None = None) -> pd.DataFrame:
+    """Cohort matrix (TSV/CSV, .gz ok): first column gene id, then one column per sample."""
+    table = read_table(path)
+    if table.shape[1] < 2:
+        raise InputError(path, "expected a gene id column followed by one column per sample")
+    table = table.set_index(table.columns[0])
+    if samples is not None:
+        samples = list(samples)
+        missing = [sample for sample in samples if sample not in table.columns]
+        if missing:
+            raise InputError(
+                path,
+                f"sample column(s) missing from the count matrix: {', '.join(missing)} "
+                f"(sheet samples with RNA); matrix columns are: {', '.join(table.columns[:20])}"
+                + (" ..." if table.shape[1] > 20 else ""),
+            )
+        extra = [column for column in table.columns if column not in samples]
+        if extra:
+            log.info("ignoring %d matrix column(s) not in the sheet: %s", len(extra), extra)
+        table = table[samples]
+    return check_counts(table, path)
+
+
+def read_featurecounts(path: str | Path) -> pd.Series:
+    """featureCounts output: `# Program` comment, Geneid..Length, then one counts column."""
+    table = read_table(path, comment=None, skiprows=_comment_lines(path))
+    fixed = ["Geneid", "Chr", "Start", "End", "Strand", "Length"]
+    missing = [column for column in fixed if column not in table.columns]
+    if missing:
+        raise InputError(path, f"not featureCounts output: missing column(s) {', '.join(missing)}")
+    extra = [column for column in table.columns if column not in fixed]
+    if len(extra) != 1:
+        raise InputError(
+            path, f"expected one counts column after Length (one sample per file), got {extra}"
+        )
+    counts = check_counts(table.set_index("Geneid")[extra], path)
+    return counts.iloc[:, 0]
+
+
+def _comment_lines(path: str | Path) -> int:
+    """Number of leading '#' lines (featureCounts writes one `# Program:...` line)."""
+    import gzip
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    try:
+        with opener(path, "rt") as handle:
+            n = 0
+            for line in handle:
+                if not line.startswith("#"):
+                    break
+                n += 1
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    return n
+
+
+def read_star(path: str | Path, strandedness: str) -> pd.Series:
+    """STAR ReadsPerGene.out.tab: skip the N_ summary rows, pick the column for the library strand."""
+    if strandedness not in STAR_COLUMNS:
+        raise InputError(
+            None, f"strandedness must be one of {', '.join(STAR_COLUMNS)}, got {strandedness!r}"
+        )
+    table = read_table(path, header=None)
+    if table.shape[1] != 4:
+        raise InputError(path, f"expected 4 columns (STAR ReadsPerGene), found {table.shape[1]}")
+    table = table[~table[0].astype(str).str.startswith("N_")].set_index(0)
+    table.index.name = "gene_id"
+    counts = check_counts(table[[STAR_COLUMNS[strandedness]]], path)
+    return counts.iloc[:, 0]
+
+
+def read_tx2gene(path: str | Path) -> pd.Series:
+    """Transcript -> gene table (first two columns; a header row is recognised and skipped)."""
+    table = read_table(path, header=None)
+    if table.shape[1] < 2:
+        raise InputError(path, "tx2gene needs two columns: transcript id, gene id")
+    if str(table.iloc[0, 0]).strip().lower() in TX2GENE_HEADERS:
+        table = table.iloc[1:]
+    mapping = table.set_index(0)[1]
+    if mapping.index.duplicated().any():
+        duplicated = mapping.index[mapping.index.duplicated()][0]
+        raise InputError(path, f"transcript {duplicated!r} is listed more than once")
+    return mapping
+
+
+def read_salmon(path: str | Path, tx2gene: pd.Series, tx2gene_path: str | None = None) -> pd.Series:
+    """salmon quant.sf: NumReads summed per gene through tx2gene, rounded to integers.
+
+    Summing estimated reads then rounding is what DESeq2's `DESeqDataSetFromTximport` does to
+    the counts (it adds an average-length offset that this pipeline does not use).
+    """
+    table = read_table(path, required=["Name", "NumReads"])
+    reads = pd.to_numeric(table["NumReads"], errors="coerce")
+    if reads.isna().any() or (reads < 0).any():
+        position = int((reads.isna() | (reads < 0)).to_numpy().nonzero()[0][0])
+        raise InputError(
+            path, f"NumReads must be a non-negative number, got {table['NumReads'].iloc[position]!r}",
+            row=position + 2, column="NumReads",
+        )  # fmt: skip
+    names = table["Name"].astype(str)
+    genes = names.map(tx2gene)
+    if genes.notna().mean() < 0.5:
+        # GENCODE quant.sf often carries versions (ENST...1) that a tx2gene table omits.
+        stripped = tx2gene.copy()
+        stripped.index = stripped.index.str.replace(r"\.\d+$", "", regex=True)
+        stripped = stripped[~stripped.index.duplicated()]
+        genes = names.str.replace(r"\.\d+$", "", regex=True).map(stripped)
+    if genes.isna().all():
+        raise InputError(
+            path,
+            f"no transcript of quant.sf is in the tx2gene table {tx2gene_path or ''} "
+            f"(first transcript {names.iloc[0]!r})",
+        )
+    if genes.isna().any():
+        log.warning(
+            "%s: %d of %d transcripts are not in tx2gene and are dropped",
+            path, int(genes.isna().sum()), len(genes),
+        )  # fmt: skip
+    summed = reads[genes.notna()].groupby(genes[genes.notna()].to_numpy()).sum()
+    counts = np.round(summed).astype(np.int64)
+    counts.index.name = "gene"
+    return counts
+
+
+def read_sample_counts(
+    path: str | Path,
+    fmt: str,
+    strandedness: str = "none",
+    tx2gene: pd.Series | None = None,
+    tx2gene_path: str | None = None,
+) -> pd.Series:
+    """One sample's counts from a featureCounts, salmon or STAR file (`fmt` names which)."""
+    if fmt == "featurecounts":
+        return read_featurecounts(path)
+    if fmt == "star":
+        return read_star(path, strandedness)
+    if fmt == "salmon":
+        if tx2gene is None:
+            raise InputError(None, "salmon quant.sf input needs `rnaseq.tx2gene` in the config")
+        return read_salmon(path, tx2gene, tx2gene_path)
+    raise InputError(None, f"unknown per-sample count format {fmt!r}")
+
+
+def guess_format(path: str | Path) -> str:
+    """featurecounts | salmon | star from the file name, else from the first line."""
+    name = Path(path).name.lower().removesuffix(".gz")
+    if name.endswith("quant.sf") or name.endswith(".sf"):
+        return "salmon"
+    if "readspergene" in name:
+        return "star"
+    import gzip
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt") as handle:
+        first = handle.readline()
+    if first.startswith("# Program:featureCounts") or first.startswith("Geneid"):
+        return "featurecounts"
+    if first.startswith("Name\tLength\tEffectiveLength"):
+        return "salmon"
+    if first.startswith("N_unmapped"):
+        return "star"
+    raise InputError(
+        path, "cannot tell the count format; set rnaseq.sample_format (featurecounts|salmon|star)"
+    )
+
+
+def combine_samples(per_sample: Mapping[str, pd.Series]) -> pd.DataFrame:
+    """Genes x samples matrix from per-sample counts; all files must list the same genes."""
+    samples = list(per_sample)
+    if not samples:
+        raise InputError(None, "no RNA samples")
+    first = per_sample[samples[0]]
+    for sample in samples[1:]:
+        other = per_sample[sample]
+        if len(other) != len(first) or not other.index.isin(first.index).all():
+            missing = first.index.difference(other.index)
+            extra = other.index.difference(first.index)
+            raise InputError(
+                None,
+                f"sample {sample} has different genes from {samples[0]} "
+                f"({len(missing)} missing, {len(extra)} extra, e.g. "
+                f"{(list(missing[:3]) + list(extra[:3]))}); use one annotation for all samples",
+            )
+    matrix = pd.DataFrame({sample: per_sample[sample].reindex(first.index) for sample in samples})
+    matrix.index.name = "gene"
+    return matrix.astype(np.int64)

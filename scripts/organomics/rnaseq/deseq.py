@@ -1,0 +1,200 @@
+"""Paired differential expression with PyDESeq2 (~ patient + site) and the VST used for QC."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from organomics.errors import InputError
+from organomics.rnaseq.counts import check_counts
+
+log = logging.getLogger(__name__)
+
+RESULT_COLUMNS = [
+    "gene",
+    "baseMean",
+    "log2FoldChange",
+    "lfcSE",
+    "stat",
+    "pvalue",
+    "padj",
+    "log2FoldChange_shrunk",
+]
+
+
+def paired_samples(
+    design: pd.DataFrame, reference: str, compare: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows of `design` whose patient has both sites, and the sorted excluded patient ids.
+
+    Raises when the paired model cannot be fitted, naming the patients that make it so.
+    """
+    missing = [column for column in ("sample", "patient", "site") if column not in design.columns]
+    if missing:
+        raise InputError(None, f"design table lacks column(s) {', '.join(missing)}")
+    design = design[["sample", "patient", "site"]].astype(str)
+    if design["sample"].duplicated().any():
+        raise InputError(None, f"duplicated sample ids: {design['sample'][design['sample'].duplicated()].tolist()}")  # fmt: skip
+    other = sorted(set(design["site"]) - {reference, compare})
+    if other:
+        raise InputError(None, f"sites {other} are neither {reference} nor {compare}")
+    sites = design.groupby("patient")["site"].agg(lambda s: frozenset(s))
+    both = sites[sites.map(lambda s: s == {reference, compare})].index
+    excluded = sorted(set(design["patient"]) - set(both))
+    kept = design[design["patient"].isin(both)].reset_index(drop=True)
+    if kept.empty:
+        only_ref = sorted(sites[sites == frozenset([reference])].index)
+        only_cmp = sorted(sites[sites == frozenset([compare])].index)
+        raise InputError(
+            None,
+            "the paired design ~ patient + site is not full rank: no patient has both "
+            f"{reference} and {compare} samples ({reference} only: {', '.join(only_ref) or '-'}; "
+            f"{compare} only: {', '.join(only_cmp) or '-'})",
+        )
+    check_full_rank(kept, reference)
+    return kept, excluded
+
+
+def model_matrix(design: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Treatment-coded ~ patient + site matrix (intercept, patients after the first, site)."""
+    patients = sorted(design["patient"].unique())
+    matrix = pd.DataFrame({"intercept": 1.0}, index=design["sample"].to_numpy())
+    for patient in patients[1:]:
+        matrix[f"patient_{patient}"] = (design["patient"] == patient).to_numpy(float)
+    matrix["site"] = (design["site"] != reference).to_numpy(float)
+    return matrix
+
+
+def check_full_rank(design: pd.DataFrame, reference: str) -> None:
+    """Raise an InputError naming the patients whose columns make ~ patient + site rank deficient."""
+    matrix = model_matrix(design, reference).to_numpy()
+    rank = np.linalg.matrix_rank(matrix)
+    if rank == matrix.shape[1]:
+        return
+    # A patient is to blame if dropping its samples removes a rank deficiency.
+    culprits = []
+    for patient in sorted(design["patient"].unique()):
+        rest = design[design["patient"] != patient]
+        if rest.empty:
+            continue
+        sub = model_matrix(rest, reference).to_numpy()
+        if matrix.shape[1] - rank > sub.shape[1] - np.linalg.matrix_rank(sub):
+            culprits.append(patient)
+    raise InputError(
+        None,
+        f"the design ~ patient + site is not full rank (rank {rank} of {matrix.shape[1]}); "
+        f"patients involved: {', '.join(culprits) or 'all (site is confounded with patient)'}",
+    )
+
+
+def _inference(n_cpus: int):
+    from pydeseq2.default_inference import DefaultInference
+
+    return DefaultInference(n_cpus=max(1, int(n_cpus)))
+
+
+def paired_deseq(
+    counts: pd.DataFrame,
+    design: pd.DataFrame,
+    reference: str,
+    compare: str,
+    n_cpus: int = 1,
+    *,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """PyDESeq2 ~ patient + site, Wald test of compare vs reference (positive LFC = higher in compare).
+
+    counts: genes x samples (index = gene id). design: columns sample, patient, site.
+    Patients with one site only are dropped (logged, listed in `result.attrs["excluded_patients"]`).
+    Cook's outlier handling and independent filtering are PyDESeq2's defaults (as DESeq2's);
+    `log2FoldChange_shrunk` is the apeGLM-prior shrunken LFC of the site coefficient.
+    """
+    from pydeseq2.dds import DeseqDataSet
+    from pydeseq2.ds import DeseqStats
+
+    kept, excluded = paired_samples(design, reference, compare)
+    if excluded:
+        log.warning(
+            "%d patient(s) have one site only and are excluded from the paired model: %s",
+            len(excluded),
+            ", ".join(excluded),
+        )
+    missing = [sample for sample in kept["sample"] if sample not in counts.columns]
+    if missing:
+        raise InputError(None, f"sample column(s) missing from the counts: {', '.join(missing)}")
+    matrix = check_counts(counts[kept["sample"].tolist()])
+    metadata = pd.DataFrame(
+        {
+            "patient": pd.Categorical(kept["patient"], categories=sorted(kept["patient"].unique())),
+            "site": pd.Categorical(kept["site"], categories=[reference, compare]),
+        },
+        index=kept["sample"].to_numpy(),
+    )
+    log.info(
+        "PyDESeq2 ~ patient + site: %d genes, %d samples, %d patients, %s vs %s, %d cpu(s)",
+        matrix.shape[0], matrix.shape[1], metadata["patient"].nunique(), compare, reference, n_cpus,
+    )  # fmt: skip
+    inference = _inference(n_cpus)
+    with warnings.catch_warnings():
+        # PyDESeq2 warns about every categorical conversion; the log keeps its own summary.
+        warnings.simplefilter("ignore", category=UserWarning)
+        dds = DeseqDataSet(
+            counts=matrix.T.astype(int),
+            metadata=metadata,
+            design="~ patient + site",
+            refit_cooks=True,
+            inference=inference,
+            quiet=True,
+        )
+        dds.deseq2()
+        stats = DeseqStats(
+            dds, contrast=["site", compare, reference], alpha=alpha, inference=inference, quiet=True
+        )
+        stats.summary()
+        result = stats.results_df.copy()
+        coeff = next(c for c in dds.varm["LFC"].columns if c.startswith("site"))
+        stats.lfc_shrink(coeff=coeff)
+        result["log2FoldChange_shrunk"] = stats.results_df["log2FoldChange"]
+    result.index.name = "gene"
+    result = result.reset_index()[RESULT_COLUMNS]
+    result.attrs["excluded_patients"] = excluded
+    result.attrs["samples"] = kept["sample"].tolist()
+    n_sig = int((result["padj"] < alpha).sum())
+    log.info("%d genes with padj < %g", n_sig, alpha)
+    return result
+
+
+def vst(counts: pd.DataFrame, n_cpus: int = 1) -> pd.DataFrame:
+    """Blind variance-stabilising transform (DESeq2 `vst(blind=TRUE)`), genes x samples."""
+    from pydeseq2.dds import DeseqDataSet
+
+    matrix = check_counts(counts)
+    metadata = pd.DataFrame({"group": "all"}, index=matrix.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        dds = DeseqDataSet(
+            counts=matrix.T.astype(int),
+            metadata=metadata,
+            design="~ 1",
+            inference=_inference(n_cpus),
+            quiet=True,
+        )
+        dds.vst(use_design=False)
+    return pd.DataFrame(
+        np.asarray(dds.layers["vst_counts"]).T, index=matrix.index, columns=matrix.columns
+    )
+
+
+def size_factors(counts: pd.DataFrame) -> pd.Series:
+    """DESeq2 median-of-ratios size factors (genes with a zero in any sample are ignored)."""
+    logs = np.log(counts.to_numpy(dtype=float))
+    usable = np.isfinite(logs).all(axis=1)
+    if not usable.any():
+        raise InputError(None, "every gene has a zero count in some sample; cannot normalise")
+    log_means = logs[usable].mean(axis=1, keepdims=True)
+    return pd.Series(
+        np.exp(np.median(logs[usable] - log_means, axis=0)), index=counts.columns, name="size_factor"
+    )
