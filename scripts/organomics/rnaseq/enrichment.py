@@ -1,0 +1,200 @@
+"""Pathway enrichment (gseapy prerank and ORA, offline) and ssGSEA immune signature scores."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from organomics.errors import InputError
+from organomics.rnaseq.genesets import restrict
+
+log = logging.getLogger(__name__)
+
+GSEA_COLUMNS = ["term", "nes", "pvalue", "fdr", "size", "leading_edge"]
+ORA_COLUMNS = [
+    "direction",
+    "term",
+    "overlap",
+    "odds_ratio",
+    "pvalue",
+    "fdr",
+    "size",
+    "leading_edge",
+]
+
+
+def prerank(
+    ranks: pd.Series,
+    gene_sets: dict[str, list[str]],
+    permutations: int = 1000,
+    min_size: int = 15,
+    max_size: int = 500,
+    seed: int = 0,
+    threads: int = 1,
+) -> tuple[pd.DataFrame, dict]:
+    """gseapy prerank on a symbol-indexed ranking; returns the table and gseapy's per-term results.
+
+    Table columns: term, nes, pvalue, fdr, size (genes of the set in the ranking), leading_edge
+    (';'-joined), sorted by p-value then |NES|. Permutations are gene-set permutations.
+    """
+    import gseapy
+
+    sets = restrict(gene_sets, ranks.index, min_size, max_size)
+    if not sets:
+        raise InputError(
+            None,
+            f"no gene set has {min_size}-{max_size} genes among the {len(ranks)} ranked genes; "
+            "check that gene ids map to symbols (rnaseq.symbols) and the GMT uses symbols",
+        )
+    log.info(
+        "GSEA prerank: %d genes, %d sets (%d-%d genes), %d permutations, seed %d",
+        len(ranks), len(sets), min_size, max_size, permutations, seed,
+    )  # fmt: skip
+    result = gseapy.prerank(
+        rnk=ranks.sort_values(ascending=False),
+        gene_sets=sets,
+        permutation_num=permutations,
+        min_size=min_size,
+        max_size=max_size,
+        seed=seed,
+        threads=max(1, int(threads)),
+        outdir=None,
+        no_plot=True,
+        verbose=False,
+    )
+    raw = result.res2d
+    table = pd.DataFrame(
+        {
+            "term": raw["Term"].astype(str),
+            "nes": pd.to_numeric(raw["NES"], errors="coerce"),
+            "pvalue": pd.to_numeric(raw["NOM p-val"], errors="coerce"),
+            "fdr": pd.to_numeric(raw["FDR q-val"], errors="coerce"),
+            "size": [len(sets[term]) for term in raw["Term"].astype(str)],
+            "leading_edge": raw["Lead_genes"].astype(str),
+        }
+    )
+    table = table.assign(_abs=-table["nes"].abs())
+    table = table.sort_values(["pvalue", "_abs", "term"]).drop(columns="_abs")
+    return table.reset_index(drop=True)[GSEA_COLUMNS], result.results
+
+
+def ora(
+    results: pd.DataFrame,
+    gene_sets: dict[str, list[str]],
+    alpha: float = 0.05,
+    lfc: float = 0.0,
+    min_size: int = 15,
+    max_size: int = 500,
+) -> pd.DataFrame:
+    """Over-representation (gseapy enrich, offline, hypergeometric) of up and down genes.
+
+    Genes are `up`/`down` when padj < alpha and log2FoldChange > lfc / < -lfc; the background is
+    every gene tested (non-missing padj) with a symbol. fdr is Benjamini-Hochberg within each
+    direction (gseapy's "Adjusted P-value"). size = set genes in the background.
+    """
+    import gseapy
+
+    tested = results[results["padj"].notna() & results["symbol"].astype(str).ne("")]
+    background = sorted(set(tested["symbol"]))
+    sets = restrict(gene_sets, background, min_size, max_size)
+    lists = {
+        "up": tested.loc[(tested["padj"] < alpha) & (tested["log2FoldChange"] > lfc), "symbol"],
+        "down": tested.loc[(tested["padj"] < alpha) & (tested["log2FoldChange"] < -lfc), "symbol"],
+    }
+    frames = []
+    for direction, genes in lists.items():
+        genes = sorted(set(genes))
+        log.info("ORA %s: %d genes against %d background, %d sets", direction, len(genes),
+                 len(background), len(sets))  # fmt: skip
+        if not genes or not sets:
+            continue
+        enr = gseapy.enrich(
+            gene_list=genes,
+            gene_sets=sets,
+            background=background,
+            outdir=None,
+            no_plot=True,
+            cutoff=1.0,
+            verbose=False,
+        )
+        raw = enr.res2d
+        if raw is None or raw.empty:
+            continue
+        frames.append(
+            pd.DataFrame(
+                {
+                    "direction": direction,
+                    "term": raw["Term"].astype(str),
+                    "overlap": raw["Overlap"].astype(str),
+                    "odds_ratio": pd.to_numeric(raw["Odds Ratio"], errors="coerce"),
+                    "pvalue": pd.to_numeric(raw["P-value"], errors="coerce"),
+                    "fdr": pd.to_numeric(raw["Adjusted P-value"], errors="coerce"),
+                    "size": [len(sets[t]) for t in raw["Term"].astype(str)],
+                    "leading_edge": raw["Genes"].astype(str),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=ORA_COLUMNS)
+    table = pd.concat(frames, ignore_index=True)
+    return table.sort_values(["direction", "pvalue", "term"]).reset_index(drop=True)[ORA_COLUMNS]
+
+
+def ssgsea_scores(
+    expression: pd.DataFrame, signatures: dict[str, list[str]], min_size: int = 2
+) -> pd.DataFrame:
+    """Samples x signatures ssGSEA scores (gseapy, normalised ES) from symbols x samples expression.
+
+    Signatures with fewer than `min_size` measured genes are dropped (logged).
+    """
+    import gseapy
+
+    sets = restrict(signatures, expression.index, min_size, 10_000)
+    dropped = sorted(set(signatures) - set(sets))
+    if dropped:
+        log.warning("signatures with < %d measured genes are skipped: %s", min_size, dropped)
+    if not sets:
+        raise InputError(None, "no immune signature has enough measured genes (symbols)")
+    result = gseapy.ssgsea(
+        data=expression.astype(float),
+        gene_sets=sets,
+        outdir=None,
+        sample_norm_method="rank",
+        min_size=min_size,
+        max_size=10_000,
+        permutation_num=0,
+        no_plot=True,
+        threads=1,
+        verbose=False,
+    )
+    raw = result.res2d
+    scores = raw.pivot(index="Name", columns="Term", values="NES").astype(float)
+    scores = scores.reindex(index=list(expression.columns), columns=[s for s in sets])
+    scores.index.name = "sample"
+    return scores
+
+
+def signature_long(scores: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
+    """Long table (sample, patient, site, signature, score) joining scores with the design."""
+    long = scores.reset_index().melt(id_vars="sample", var_name="signature", value_name="score")
+    return long.merge(design[["sample", "patient", "site"]], on="sample", how="inner")
+
+
+def collapse_to_symbols(expression: pd.DataFrame, symbols: pd.Series) -> pd.DataFrame:
+    """Genes x samples -> symbols x samples, keeping the most expressed gene per symbol."""
+    mapped = expression.assign(_symbol=symbols.reindex(expression.index).to_numpy())
+    mapped = mapped[mapped["_symbol"].astype(str).ne("") & mapped["_symbol"].notna()]
+    mapped = mapped.assign(_mean=mapped.drop(columns="_symbol").mean(axis=1))
+    mapped = mapped.sort_values("_mean", ascending=False).drop_duplicates("_symbol")
+    return mapped.set_index("_symbol").drop(columns="_mean").rename_axis("symbol")
+
+
+def top_terms(table: pd.DataFrame, n: int) -> list[str]:
+    """The n terms with the smallest p-values (ties by |NES|), as ordered in the table."""
+    return table.dropna(subset=["pvalue"]).head(n)["term"].tolist()
+
+
+def as_float(values) -> np.ndarray:
+    return np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)

@@ -1,0 +1,98 @@
+"""Gene sets (GMT, gzip ok) and gene id -> symbol mapping so symbol-based sets fit any id type."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from organomics.errors import InputError
+
+ENSEMBL = re.compile(r"^ENS[A-Z]*G\d{11}")
+
+
+def read_gmt(path: str | Path) -> dict[str, list[str]]:
+    """{term: genes} from a GMT (name, description, genes...); later duplicates of a term raise."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    sets: dict[str, list[str]] = {}
+    try:
+        with opener(path, "rt") as handle:
+            for number, line in enumerate(handle, start=1):
+                fields = line.rstrip("\r\n").split("\t")
+                if not line.strip():
+                    continue
+                if len(fields) < 3:
+                    raise InputError(path, "a GMT line needs name, description and genes", row=number)
+                name = fields[0].strip()
+                if name in sets:
+                    raise InputError(path, f"gene set {name!r} appears twice", row=number)
+                sets[name] = list(dict.fromkeys(g.strip() for g in fields[2:] if g.strip()))
+    except FileNotFoundError:
+        raise InputError(path, "gene set file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(path, f"cannot read the GMT file: {error}") from None
+    if not sets:
+        raise InputError(path, "no gene sets in the file")
+    return sets
+
+
+def read_gmts(paths: Iterable[str | Path]) -> dict[str, list[str]]:
+    """Union of several GMTs; a term name present in two files keeps the file stem as a prefix."""
+    merged: dict[str, list[str]] = {}
+    for path in paths:
+        for name, genes in read_gmt(path).items():
+            key = name if name not in merged else f"{Path(path).name}:{name}"
+            merged[key] = genes
+    return merged
+
+
+def read_symbol_table(path: str | Path) -> pd.Series:
+    """Ensembl gene id (no version) -> symbol, from the bundled ensembl_to_symbol.tsv.gz."""
+    table = pd.read_csv(path, sep="\t", dtype=str, usecols=["ensembl_id", "symbol"])
+    return table.drop_duplicates("ensembl_id").set_index("ensembl_id")["symbol"]
+
+
+def to_symbols(genes: Iterable[str], table: pd.Series | None) -> pd.Series:
+    """Symbol per gene id: Ensembl ids (version or _PAR_Y suffix stripped) via `table`, else as is.
+
+    Unmapped Ensembl ids get an empty symbol, so they are left out of gene-set tests.
+    """
+    genes = pd.Index([str(g) for g in genes])
+    symbols = pd.Series(genes.to_numpy(), index=genes, dtype=object)
+    ensembl = genes.str.match(ENSEMBL.pattern)
+    if ensembl.any():
+        if table is None:
+            raise InputError(None, "Ensembl gene ids need the id->symbol table (rnaseq.symbols)")
+        stripped = genes[ensembl].str.extract(r"^(ENS[A-Z]*G\d{11})", expand=False)
+        symbols[ensembl] = stripped.map(table).fillna("").to_numpy()
+    return symbols
+
+
+def ranking(results: pd.DataFrame, metric: str = "stat") -> pd.Series:
+    """Symbol -> metric (descending), one entry per symbol (the gene with the largest |metric|)."""
+    table = results[results["symbol"].astype(str).ne("") & results[metric].notna()]
+    table = table.assign(_abs=table[metric].abs()).sort_values("_abs", ascending=False)
+    table = table.drop_duplicates("symbol")
+    ranks = table.set_index("symbol")[metric].astype(float).sort_values(ascending=False)
+    # Exact ties make the GSEA order depend on input order; a tiny deterministic jitter breaks them.
+    if ranks.duplicated().any():
+        order = np.argsort(np.argsort(ranks.index.to_numpy()))
+        ranks = ranks + order * 1e-12
+        ranks = ranks.sort_values(ascending=False)
+    ranks.index.name = "symbol"
+    return ranks
+
+
+def restrict(sets: dict[str, list[str]], universe: Iterable[str], min_size: int, max_size: int):
+    """Sets intersected with the measured genes, kept when min_size <= overlap <= max_size."""
+    universe = set(universe)
+    kept = {}
+    for name, genes in sets.items():
+        present = [g for g in genes if g in universe]
+        if min_size <= len(present) <= max_size:
+            kept[name] = present
+    return kept
