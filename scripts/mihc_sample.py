@@ -1,0 +1,14 @@
+"""Snakemake adapter: one cell table -> phenotype counts, nearest-tumour distances, plot points."""
+
+from organomics.logs import log_to
+from organomics.mihc import sample
+from organomics.tables import write_tsv
+
+with log_to(snakemake.log[0]):
+    settings = dict(snakemake.params.settings)
+    summary = sample.summarise(
+        snakemake.input.table[0], settings, chunksize=int(settings.get("chunksize") or 200_000)
+    )
+    write_tsv(summary.counts, snakemake.output.counts)
+    write_tsv(summary.spatial, snakemake.output.spatial)
+    summary.points.to_parquet(snakemake.output.points, index=False)

@@ -1,0 +1,1 @@
+"""Multiplex IHC: cell tables to phenotype fractions, densities, distances and paired site tests."""

@@ -1,0 +1,137 @@
+"""Cohort tables from per-sample counts: fractions, densities, composition, spatial and tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from organomics.errors import InputError
+from organomics.stats import paired_site_comparison
+
+FRACTION_COLUMNS = [
+    "sample",
+    "patient",
+    "site",
+    "region",
+    "phenotype",
+    "n_cells",
+    "n_total",
+    "fraction",
+    "density_per_mm2",
+]
+COMPOSITION_COLUMNS = [
+    "sample",
+    "patient",
+    "site",
+    "region",
+    "class",
+    "n_cells",
+    "n_total",
+    "fraction",
+]
+SPATIAL_COLUMNS = [
+    "sample",
+    "patient",
+    "site",
+    "region",
+    "phenotype",
+    "n_cells",
+    "n_tumour",
+    "median_distance_um",
+    "fraction_within",
+    "radius_um",
+]
+SPATIAL_MEASURES = ("median_distance_um", "fraction_within")
+
+
+def sheet_area(value: object, sample: str, source: str = "sample sheet") -> float:
+    """The sheet's `area_mm2` cell as a positive float, NaN when empty."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
+        return np.nan
+    try:
+        area = float(value)
+    except ValueError:
+        raise InputError(
+            source, f"expected an area in mm² (a number), got {value!r}", sample, "area_mm2"
+        ) from None
+    if not area > 0:
+        raise InputError(source, f"area must be > 0, got {value!r}", sample, "area_mm2")
+    return area
+
+
+def _read_per_sample(paths: Sequence[str], records: Sequence[Mapping]) -> pd.DataFrame:
+    if len(paths) != len(records):
+        raise ValueError(f"{len(paths)} per-sample tables for {len(records)} samples")
+    frames = []
+    for path, record in zip(paths, records, strict=True):
+        frame = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
+        frame["region"] = frame["region"].astype(str)
+        for key in ("sample", "patient", "site"):
+            frame[key] = record[key]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def fractions_tables(
+    count_paths: Sequence[str],
+    records: Sequence[Mapping],
+    areas: Mapping[str, object] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(cell_fractions, composition) from per-sample count tables in `records` order.
+
+    Density uses the sheet's area_mm2 for region `all` when given, else the tissue area the
+    cell table reported for that region; empty when neither is known.
+    """
+    areas = areas or {}
+    counts = _read_per_sample(count_paths, records)
+    if counts.empty:
+        return pd.DataFrame(columns=FRACTION_COLUMNS), pd.DataFrame(columns=COMPOSITION_COLUMNS)
+    counts["fraction"] = np.where(
+        counts["n_total"] > 0,
+        counts["n_cells"] / counts["n_total"].where(counts["n_total"] > 0),
+        np.nan,
+    )
+    sheet = counts["sample"].map(lambda s: sheet_area(areas.get(s), s))
+    area = counts["tissue_area_mm2"].astype(float)
+    area = np.where((counts["region"] == "all") & sheet.notna(), sheet, area)
+    counts["density_per_mm2"] = counts["n_cells"] / area
+    phenotypes = counts[counts["kind"] == "phenotype"].rename(columns={"name": "phenotype"})
+    composition = counts[counts["kind"] == "composition"].rename(columns={"name": "class"})
+    return (
+        phenotypes[FRACTION_COLUMNS].reset_index(drop=True),
+        composition[COMPOSITION_COLUMNS].reset_index(drop=True),
+    )
+
+
+def site_comparison(fractions: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+    """Paired Wilcoxon of each patient's compare vs reference fraction, per phenotype and region."""
+    return paired_site_comparison(
+        fractions, "fraction", ["phenotype", "region"], reference, compare
+    )
+
+
+def spatial_table(spatial_paths: Sequence[str], records: Sequence[Mapping]) -> pd.DataFrame:
+    """Per-sample nearest-tumour distance summaries, one row per sample/region/phenotype."""
+    table = _read_per_sample(spatial_paths, records)
+    if table.empty:
+        return pd.DataFrame(columns=SPATIAL_COLUMNS)
+    return table[SPATIAL_COLUMNS].reset_index(drop=True)
+
+
+def spatial_comparison(spatial: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+    """Paired tests of median distance and fraction within the radius, per phenotype/region."""
+    if spatial.empty:
+        return pd.DataFrame(
+            columns=["measure", "phenotype", "region", "n_pairs", f"median_{reference}"]
+            + [f"median_{compare}", "median_difference", "statistic", "p_value", "p_adj", "test"]
+        )
+    long = spatial.melt(
+        id_vars=["patient", "site", "phenotype", "region"],
+        value_vars=list(SPATIAL_MEASURES),
+        var_name="measure",
+    ).dropna(subset=["value"])
+    return paired_site_comparison(
+        long, "value", ["measure", "phenotype", "region"], reference, compare
+    )

@@ -1,0 +1,122 @@
+# mihc branch: multiplex IHC cell tables -> phenotype counts per sample -> cohort fractions,
+# densities, nearest-tumour distances, paired PL/LM tests and plots.
+
+
+validate(config.setdefault("mihc", {}), "../schemas/mihc.schema.yaml")
+
+
+include: "mihc_functions.smk"
+
+
+# Parse-time checks: expressions, marker columns in every header, sheet areas.
+MIHC_FORMATS = mihc_check_inputs()
+OUTPUTS["mihc"] = mihc_targets()
+
+
+rule mihc_sample:
+    input:
+        table=layer_files("mihc"),
+        lib=lib("mihc/readers.py", "mihc/expr.py", "mihc/sample.py"),
+    output:
+        counts="results/mihc/counts/{sample}.tsv",
+        spatial="results/mihc/spatial/{sample}.tsv",
+        points="results/mihc/points/{sample}.parquet",
+    log:
+        "logs/mihc/sample/{sample}.log",
+    benchmark:
+        "benchmarks/mihc/sample/{sample}.tsv"
+    conda:
+        "../../envs/mihc.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb_scaled(1000),
+    params:
+        settings=config["mihc"],
+    script:
+        "../../scripts/mihc_sample.py"
+
+
+rule mihc_cohort:
+    input:
+        counts=mihc_per_sample("counts", "tsv"),
+        spatial=mihc_per_sample("spatial", "tsv"),
+        lib=lib("mihc/cohort.py", "stats.py", "tables.py"),
+    output:
+        fractions=report(
+            "results/mihc/cell_fractions.tsv",
+            caption="../report/mihc_fractions.rst",
+            category="mIHC",
+        ),
+        composition="results/mihc/composition.tsv",
+        comparison=report(
+            "results/mihc/site_comparison.tsv",
+            caption="../report/mihc_comparison.rst",
+            category="mIHC",
+        ),
+        spatial="results/mihc/spatial_distances.tsv",
+        spatial_comparison=report(
+            "results/mihc/spatial_comparison.tsv",
+            caption="../report/mihc_spatial.rst",
+            category="mIHC",
+        ),
+    log:
+        "logs/mihc/cohort.log",
+    benchmark:
+        "benchmarks/mihc/cohort.tsv"
+    conda:
+        "../../envs/mihc.yaml"
+    params:
+        samples=sample_records("mihc"),
+        areas=mihc_areas(),
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/mihc_cohort.py"
+
+
+rule mihc_plots:
+    input:
+        fractions="results/mihc/cell_fractions.tsv",
+        composition="results/mihc/composition.tsv",
+        comparison="results/mihc/site_comparison.tsv",
+        spatial="results/mihc/spatial_distances.tsv",
+        spatial_comparison="results/mihc/spatial_comparison.tsv",
+        points=mihc_scatter_points,
+        lib=lib("mihc/plots.py", "plots.py"),
+    output:
+        fractions_png=report(
+            "results/mihc/plots/fractions_paired.png",
+            caption="../report/mihc_fractions_plot.rst",
+            category="mIHC",
+        ),
+        fractions_pdf="results/mihc/plots/fractions_paired.pdf",
+        composition_png=report(
+            "results/mihc/plots/composition.png",
+            caption="../report/mihc_composition_plot.rst",
+            category="mIHC",
+        ),
+        composition_pdf="results/mihc/plots/composition.pdf",
+        scatter_png=report(
+            "results/mihc/plots/spatial_scatter.png",
+            caption="../report/mihc_scatter_plot.rst",
+            category="mIHC",
+        ),
+        scatter_pdf="results/mihc/plots/spatial_scatter.pdf",
+        spatial_png=report(
+            "results/mihc/plots/spatial_paired.png",
+            caption="../report/mihc_spatial_plot.rst",
+            category="mIHC",
+        ),
+        spatial_pdf="results/mihc/plots/spatial_paired.pdf",
+    log:
+        "logs/mihc/plots.log",
+    benchmark:
+        "benchmarks/mihc/plots.tsv"
+    conda:
+        "../../envs/mihc.yaml"
+    params:
+        scatter_samples=mihc_scatter_samples(),
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/mihc_plots.py"

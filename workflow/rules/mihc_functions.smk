@@ -1,0 +1,96 @@
+# mihc branch helpers: parse-time checks of the config and cell-table headers, params, inputs.
+from organomics.mihc import cohort as mihc_cohort  # noqa: E402
+from organomics.mihc import readers as mihc_readers  # noqa: E402
+from organomics.mihc import sample as mihc_sample  # noqa: E402
+
+
+def mihc_check_inputs():
+    """Before any job: expressions parse, every table has the marker columns, areas are numbers.
+
+    Returns {sample: detected format}. Reads only the header line of each cell table.
+    """
+    if not branch_active("mihc"):
+        return {}
+    settings = config["mihc"]
+    mihc_sample.parse_config(settings, source="config mihc")
+    formats = {}
+    for sample in samples_with("mihc"):
+        paths = [
+            resolve_path(p)
+            for p in sample_sheet.split_paths(SAMPLES.at[sample, "mihc"])
+        ]
+        if len(paths) != 1:
+            raise InputError(
+                config["samples"],
+                "one cell table per sample",
+                row=sample,
+                column="mihc",
+            )
+        path = paths[0]
+        formats[sample] = mihc_readers.resolve_layout(path, settings).format
+        mihc_cohort.sheet_area(
+            mihc_area(sample), sample, f"sample sheet (sample {sample})"
+        )
+    return formats
+
+
+def mihc_area(sample):
+    """The sheet's area_mm2 cell of `sample` ("" when the column or cell is empty)."""
+    if "area_mm2" not in SAMPLES.columns:
+        return ""
+    return SAMPLES.at[sample, "area_mm2"]
+
+
+def mihc_areas():
+    """{sample: area_mm2 cell} of every mihc sample (params of the cohort rule)."""
+    return {sample: str(mihc_area(sample)) for sample in samples_with("mihc")}
+
+
+def mihc_per_sample(kind, ext):
+    """Per-sample intermediate files of every mihc sample, in sheet order."""
+    return [f"results/mihc/{kind}/{sample}.{ext}" for sample in samples_with("mihc")]
+
+
+def mihc_scatter_samples():
+    """One sample per site for the spatial scatter: the configured patient, else the first pair."""
+    records = sample_records("mihc")
+    by_patient = {}
+    for record in records:
+        by_patient.setdefault(record["patient"], {})[record["site"]] = record["sample"]
+    wanted = config["mihc"].get("scatter_patient")
+    if wanted and wanted not in by_patient:
+        raise InputError(
+            "config mihc",
+            f"scatter_patient {wanted!r} has no mihc sample; patients: {', '.join(by_patient)}",
+        )
+    paired = [p for p, sites in by_patient.items() if REF in sites and CMP in sites]
+    patient = wanted or (paired[0] if paired else next(iter(by_patient), None))
+    if patient is None:
+        return []
+    sites = by_patient[patient]
+    return [sites[site] for site in (REF, CMP) if site in sites]
+
+
+def mihc_scatter_points(wildcards):
+    """Input function: the thinned cell positions of the scatter samples."""
+    return [
+        f"results/mihc/points/{sample}.parquet" for sample in mihc_scatter_samples()
+    ]
+
+
+def mihc_plot_files(name):
+    """PNG and PDF paths of one mihc plot."""
+    return [f"results/mihc/plots/{name}.png", f"results/mihc/plots/{name}.pdf"]
+
+
+def mihc_targets():
+    """Final mihc tables and plots (empty when no sample has a cell table)."""
+    if not branch_active("mihc"):
+        return []
+    tables = ["cell_fractions", "composition", "site_comparison"]
+    tables += ["spatial_distances", "spatial_comparison"]
+    plots = ["fractions_paired", "composition", "spatial_scatter", "spatial_paired"]
+    targets = [f"results/mihc/{name}.tsv" for name in tables]
+    for name in plots:
+        targets += mihc_plot_files(name)
+    return targets
