@@ -52,7 +52,7 @@ def metadata(db: sqlite3.Connection) -> dict[str, str]:
     return dict(db.execute("SELECT name, value FROM metadata"))
 
 
-def go_bp_sets(orgdb: Path, godb: Path, min_size: int, max_size: int) -> list[tuple[str, str, list]]:
+def go_bp_sets(orgdb: Path, godb: Path, min_size: int, max_size: int) -> list[tuple]:
     """(name, go_id, sorted symbols) per BP term with min_size..max_size distinct genes.
 
     `go_bp_all` holds annotations propagated to every ancestor term (all evidence codes), which
@@ -78,7 +78,7 @@ def go_bp_sets(orgdb: Path, godb: Path, min_size: int, max_size: int) -> list[tu
 
 
 def ensembl_symbols(orgdb: Path) -> list[tuple[str, str, str]]:
-    """(ensembl_id, symbol, entrez_id); an Ensembl id on several Entrez genes keeps the lowest id."""
+    """(ensembl_id, symbol, entrez_id); an Ensembl id on two Entrez genes keeps the lower id."""
     org = sqlite3.connect(orgdb)
     rows = org.execute(
         "SELECT e.ensembl_id, g.symbol, CAST(n.gene_id AS INTEGER) FROM ensembl e "

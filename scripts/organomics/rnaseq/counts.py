@@ -1,4 +1,4 @@
-"""Read gene counts (cohort matrix, featureCounts, salmon quant.sf, STAR ReadsPerGene) and check them."""
+"""Read and check gene counts: cohort matrix, featureCounts, salmon quant.sf, STAR ReadsPerGene."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from organomics.tables import read_table
 
 log = logging.getLogger(__name__)
 
-STAR_COLUMNS = {"none": 1, "yes": 2, "reverse": 3}
+STAR_COLUMNS = ("none", "yes", "reverse")
 TX2GENE_HEADERS = {"transcript", "transcript_id", "tx", "tx_id", "txname", "target_id", "name"}
 
 
@@ -118,7 +118,7 @@ def _comment_lines(path: str | Path) -> int:
 
 
 def read_star(path: str | Path, strandedness: str) -> pd.Series:
-    """STAR ReadsPerGene.out.tab: skip the N_ summary rows, pick the column for the library strand."""
+    """STAR ReadsPerGene.out.tab: drop the N_ summary rows, take the column of the strandedness."""
     if strandedness not in STAR_COLUMNS:
         raise InputError(
             None, f"strandedness must be one of {', '.join(STAR_COLUMNS)}, got {strandedness!r}"
@@ -126,9 +126,9 @@ def read_star(path: str | Path, strandedness: str) -> pd.Series:
     table = read_table(path, header=None)
     if table.shape[1] != 4:
         raise InputError(path, f"expected 4 columns (STAR ReadsPerGene), found {table.shape[1]}")
-    table = table[~table[0].astype(str).str.startswith("N_")].set_index(0)
-    table.index.name = "gene_id"
-    counts = check_counts(table[[STAR_COLUMNS[strandedness]]], path)
+    table.columns = ["gene_id", "none", "yes", "reverse"]
+    table = table[~table["gene_id"].astype(str).str.startswith("N_")].set_index("gene_id")
+    counts = check_counts(table[[strandedness]], path)
     return counts.iloc[:, 0]
 
 
@@ -139,7 +139,8 @@ def read_tx2gene(path: str | Path) -> pd.Series:
         raise InputError(path, "tx2gene needs two columns: transcript id, gene id")
     if str(table.iloc[0, 0]).strip().lower() in TX2GENE_HEADERS:
         table = table.iloc[1:]
-    mapping = table.set_index(0)[1]
+    mapping = table.set_index(table.columns[0])[table.columns[1]].astype(str)
+    mapping.index = mapping.index.astype(str)
     if mapping.index.duplicated().any():
         duplicated = mapping.index[mapping.index.duplicated()][0]
         raise InputError(path, f"transcript {duplicated!r} is listed more than once")
@@ -156,10 +157,13 @@ def read_salmon(path: str | Path, tx2gene: pd.Series, tx2gene_path: str | None =
     reads = pd.to_numeric(table["NumReads"], errors="coerce")
     if reads.isna().any() or (reads < 0).any():
         position = int((reads.isna() | (reads < 0)).to_numpy().nonzero()[0][0])
+        shown = table["NumReads"].iloc[position]
         raise InputError(
-            path, f"NumReads must be a non-negative number, got {table['NumReads'].iloc[position]!r}",
-            row=position + 2, column="NumReads",
-        )  # fmt: skip
+            path,
+            f"NumReads must be a non-negative number, got {shown!r}",
+            row=position + 2,
+            column="NumReads",
+        )
     names = table["Name"].astype(str)
     genes = names.map(tx2gene)
     if genes.notna().mean() < 0.5:

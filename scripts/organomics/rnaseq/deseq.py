@@ -37,7 +37,8 @@ def paired_samples(
         raise InputError(None, f"design table lacks column(s) {', '.join(missing)}")
     design = design[["sample", "patient", "site"]].astype(str)
     if design["sample"].duplicated().any():
-        raise InputError(None, f"duplicated sample ids: {design['sample'][design['sample'].duplicated()].tolist()}")  # fmt: skip
+        duplicated = design["sample"][design["sample"].duplicated()].tolist()
+        raise InputError(None, f"duplicated sample ids: {', '.join(duplicated)}")
     other = sorted(set(design["site"]) - {reference, compare})
     if other:
         raise InputError(None, f"sites {other} are neither {reference} nor {compare}")
@@ -69,7 +70,7 @@ def model_matrix(design: pd.DataFrame, reference: str) -> pd.DataFrame:
 
 
 def check_full_rank(design: pd.DataFrame, reference: str) -> None:
-    """Raise an InputError naming the patients whose columns make ~ patient + site rank deficient."""
+    """Raise an InputError naming the patients that make ~ patient + site rank deficient."""
     matrix = model_matrix(design, reference).to_numpy()
     rank = np.linalg.matrix_rank(matrix)
     if rank == matrix.shape[1]:
@@ -105,7 +106,7 @@ def paired_deseq(
     *,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """PyDESeq2 ~ patient + site, Wald test of compare vs reference (positive LFC = higher in compare).
+    """PyDESeq2 ~ patient + site, Wald test compare vs reference (positive LFC = higher in compare).
 
     counts: genes x samples (index = gene id). design: columns sample, patient, site.
     Patients with one site only are dropped (logged, listed in `result.attrs["excluded_patients"]`).
@@ -190,11 +191,11 @@ def vst(counts: pd.DataFrame, n_cpus: int = 1) -> pd.DataFrame:
 
 def size_factors(counts: pd.DataFrame) -> pd.Series:
     """DESeq2 median-of-ratios size factors (genes with a zero in any sample are ignored)."""
-    logs = np.log(counts.to_numpy(dtype=float))
+    with np.errstate(divide="ignore"):
+        logs = np.log(counts.to_numpy(dtype=float))
     usable = np.isfinite(logs).all(axis=1)
     if not usable.any():
         raise InputError(None, "every gene has a zero count in some sample; cannot normalise")
     log_means = logs[usable].mean(axis=1, keepdims=True)
-    return pd.Series(
-        np.exp(np.median(logs[usable] - log_means, axis=0)), index=counts.columns, name="size_factor"
-    )
+    factors = np.exp(np.median(logs[usable] - log_means, axis=0))
+    return pd.Series(factors, index=counts.columns, name="size_factor")

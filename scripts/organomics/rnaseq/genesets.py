@@ -26,7 +26,8 @@ def read_gmt(path: str | Path) -> dict[str, list[str]]:
                 if not line.strip():
                     continue
                 if len(fields) < 3:
-                    raise InputError(path, "a GMT line needs name, description and genes", row=number)
+                    message = "a GMT line needs name, description and genes"
+                    raise InputError(path, message, row=number)
                 name = fields[0].strip()
                 if name in sets:
                     raise InputError(path, f"gene set {name!r} appears twice", row=number)
