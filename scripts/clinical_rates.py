@@ -1,0 +1,15 @@
+"""Snakemake adapter: ORR/DCR per site, mixed response, and the paired site tests."""
+
+import pandas as pd
+
+from organomics.clinical import rates
+from organomics.logs import log_to
+from organomics.tables import write_tsv
+
+with log_to(snakemake.log[0]):
+    sites = tuple(snakemake.params.sites)
+    responses = pd.read_csv(snakemake.input.responses, sep="\t", dtype={"patient": str})
+    mixed = rates.mixed_response(responses, sites, snakemake.params.mixed_from)
+    write_tsv(rates.response_rates(responses, sites), snakemake.output.rates)
+    write_tsv(mixed, snakemake.output.mixed)
+    write_tsv(rates.site_comparison(responses, mixed, sites), snakemake.output.comparison)

@@ -1,0 +1,145 @@
+"""Read CDISC SDTM tumour domains (TU identification + TR results) into the long lesion table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from organomics.clinical.lesions import COLUMNS, check_lesions
+from organomics.errors import InputError
+from organomics.tables import read_table
+
+TU_REQUIRED = ("USUBJID", "TULNKID", "TULOC")
+TR_REQUIRED = ("USUBJID", "TRLNKID", "TRTESTCD")
+ROLE_WORDS = {"TARGET": "target", "NON-TARGET": "non_target", "NON TARGET": "non_target"}
+ROLE_WORDS |= {"NONTARGET": "non_target", "NEW": "new"}
+STATE_WORDS = {"PRESENT": "present", "ABSENT": "absent", "UNEQUIVOCAL PROGRESSION": "progression"}
+STATE_WORDS |= {"PROGRESSION": "progression", "NOT PRESENT": "absent"}
+SIZE_TESTS = ("LDIAM", "SAXIS")  # longest diameter; short axis (nodal lesions)
+UNIT_TO_MM = {"MM": 1.0, "CM": 10.0, "": 1.0}
+
+
+def _read_domain(path: str | Path, required: tuple[str, ...]) -> pd.DataFrame:
+    """A domain as strings from CSV/TSV or SAS transport (.xpt, the FDA submission format)."""
+    if str(path).lower().endswith(".xpt"):
+        try:
+            table = pd.read_sas(path, format="xport", encoding="utf-8")
+        except (OSError, ValueError) as error:
+            raise InputError(path, f"not a readable SAS transport file: {error}") from None
+        table = table.astype(object).where(table.notna(), np.nan)
+        table = table.map(lambda value: value if pd.isna(value) else str(value).removesuffix(".0"))
+        missing = [column for column in required if column not in table.columns]
+        if missing:
+            raise InputError(path, f"missing required column(s) {', '.join(missing)}")
+        return table
+    return read_table(path, required=required)
+
+
+def _column(table: pd.DataFrame, *names: str) -> pd.Series:
+    """The first of `names` that the domain has (SDTM allows either), else empty."""
+    for name in names:
+        if name in table.columns:
+            return table[name].fillna("").astype(str).str.strip()
+    return pd.Series("", index=table.index)
+
+
+def read_sdtm(tu_path: str | Path, tr_path: str | Path) -> pd.DataFrame:
+    """TU gives each lesion's organ (TULOC) and role (TUORRES/TUSTRESC); TR its measurements.
+
+    Sizes come from TRTESTCD LDIAM (SAXIS for nodal lesions), statuses from TUMSTATE; the day is
+    TRDY when present, else VISITDY. Nodal lesions are those whose TULOC names a lymph node.
+    """
+    tu = _read_domain(tu_path, TU_REQUIRED)
+    tr = _read_domain(tr_path, TR_REQUIRED)
+    tu = tu.assign(
+        patient=_column(tu, "USUBJID"),
+        lesion=_column(tu, "TULNKID"),
+        organ=_column(tu, "TULOC").str.lower(),
+        role_word=_column(tu, "TUSTRESC", "TUORRES").str.upper(),
+        line=np.arange(len(tu)) + 2,
+    )
+    for _, row in tu[~tu["role_word"].isin(ROLE_WORDS)].head(1).iterrows():
+        raise InputError(
+            tu_path,
+            f"patient {row['patient']}, lesion {row['lesion']}: unknown lesion role "
+            f"{row['role_word']!r}; expected TARGET, NON-TARGET or NEW",
+            row=row["line"],
+            column="TUORRES",
+        )
+    tu["role"] = tu["role_word"].map(ROLE_WORDS)
+    tu["nodal"] = tu["organ"].str.contains("lymph node").map({True: "true", False: "false"})
+    identity = tu.drop_duplicates(["patient", "lesion"]).set_index(["patient", "lesion"])
+    tr = tr.assign(
+        patient=_column(tr, "USUBJID"),
+        lesion=_column(tr, "TRLNKID"),
+        test=_column(tr, "TRTESTCD").str.upper(),
+        result=_column(tr, "TRSTRESC", "TRORRES"),
+        numeric=_column(tr, "TRSTRESN"),
+        unit=_column(tr, "TRSTRESU", "TRORRESU").str.upper(),
+        line=np.arange(len(tr)) + 2,
+    )
+    day = _column(tr, "TRDY")
+    tr["day"] = day.where(day != "", _column(tr, "VISITDY"))
+    known = tr.set_index(["patient", "lesion"]).index.isin(identity.index)
+    for _, row in tr[~known].head(1).iterrows():
+        raise InputError(
+            tr_path,
+            f"patient {row['patient']}, lesion {row['lesion']}: TRLNKID not in the TU domain",
+            row=row["line"],
+            column="TRLNKID",
+        )
+    records = []
+    for (patient, lesion, day), rows in tr.groupby(["patient", "lesion", "day"], sort=False):
+        lesion_info = identity.loc[(patient, lesion)]
+        if day == "":
+            raise InputError(
+                tr_path,
+                f"patient {patient}, lesion {lesion}: neither TRDY nor VISITDY is set",
+                row=int(rows["line"].iloc[0]),
+                column="TRDY",
+            )
+        sizes = rows[rows["test"].isin(SIZE_TESTS)]
+        if lesion_info["nodal"] == "true" and (sizes["test"] == "SAXIS").any():
+            sizes = sizes[sizes["test"] == "SAXIS"]
+        diameter = np.nan
+        if len(sizes):
+            size = sizes.iloc[0]
+            text = size["numeric"] or size["result"]
+            try:
+                diameter = float(text) * UNIT_TO_MM[size["unit"]]
+            except (ValueError, KeyError):
+                raise InputError(
+                    tr_path,
+                    f"patient {patient}, lesion {lesion}: size {text!r} {size['unit']} "
+                    "is not a number in mm or cm",
+                    row=int(size["line"]),
+                    column="TRSTRESN",
+                ) from None
+        states = rows.loc[rows["test"] == "TUMSTATE", "result"].str.upper()
+        status = STATE_WORDS.get(states.iloc[0], states.iloc[0].lower()) if len(states) else ""
+        try:
+            day_number = float(day)
+        except ValueError:
+            raise InputError(
+                tr_path,
+                f"patient {patient}, lesion {lesion}: study day {day!r} is not a number",
+                row=int(rows["line"].iloc[0]),
+                column="TRDY",
+            ) from None
+        records.append(
+            {
+                "patient": patient,
+                "lesion": lesion,
+                "organ": lesion_info["organ"],
+                "role": lesion_info["role"],
+                "day": day_number,
+                "diameter_mm": diameter,
+                "nodal": lesion_info["nodal"],
+                "status": status,
+                "line": int(rows["line"].iloc[0]),
+            }
+        )
+    table = pd.DataFrame(records, columns=[*COLUMNS, "line"])
+    return check_lesions(table, tr_path)

@@ -1,0 +1,1 @@
+"""Synthetic demo cohort shaped like the reference study (python -m organomics.demo OUTDIR)."""

@@ -1,0 +1,104 @@
+"""Load the sample sheet and cross-check it: sites, duplicates, one sample per site, files exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from organomics.errors import InputError
+from organomics.tables import read_table
+
+REQUIRED_COLUMNS = ("sample", "patient", "site")
+# Sheet columns whose cells are paths to input files (';' separates several files in one cell).
+PATH_COLUMNS = ("wes", "neoantigens", "rna", "mihc", "scrna")
+
+
+def read_sample_sheet(path: str | Path) -> pd.DataFrame:
+    """Read the sheet as strings; empty cells are NaN (as the schema validation expects)."""
+    sheet = read_table(path, required=REQUIRED_COLUMNS, comment=None)
+    return sheet.apply(lambda column: column.str.strip() if column.dtype == object else column)
+
+
+def split_paths(cell: str) -> list[str]:
+    """The paths in one cell: ';'-separated, blanks ignored."""
+    return [part.strip() for part in str(cell).split(";") if part.strip()]
+
+
+def check_sample_sheet(
+    sheet: pd.DataFrame,
+    path: str | Path,
+    sites: tuple[str, str],
+    resolve: Callable[[str], str],
+) -> pd.DataFrame:
+    """Cross-check the sheet and return it indexed by sample, with "" for empty cells.
+
+    Raises InputError for an empty id, an unknown site label, a duplicate sample id, a patient
+    with two samples at one site, or a path that does not exist; each names the row and column.
+    """
+    line = {index: index + 2 for index in sheet.index}  # header is line 1
+    for column in REQUIRED_COLUMNS:
+        empty = sheet[column].isna() | (sheet[column].astype(str).str.strip() == "")
+        if empty.any():
+            raise InputError(path, "must not be empty", row=line[empty.idxmax()], column=column)
+    unknown = ~sheet["site"].isin(sites)
+    if unknown.any():
+        index = unknown.idxmax()
+        raise InputError(
+            path,
+            f"unknown site {sheet.at[index, 'site']!r}; config sites are {sites[0]!r} "
+            f"(reference) and {sites[1]!r} (compare)",
+            row=line[index],
+            column="site",
+        )
+    duplicated = sheet["sample"].duplicated(keep="first")
+    if duplicated.any():
+        index = duplicated.idxmax()
+        first = sheet.index[sheet["sample"] == sheet.at[index, "sample"]][0]
+        raise InputError(
+            path,
+            f"sample id {sheet.at[index, 'sample']!r} repeats row {line[first]}",
+            row=line[index],
+            column="sample",
+        )
+    twice = sheet.duplicated(["patient", "site"], keep="first")
+    if twice.any():
+        index = twice.idxmax()
+        patient, site = sheet.at[index, "patient"], sheet.at[index, "site"]
+        first = sheet.index[(sheet["patient"] == patient) & (sheet["site"] == site)][0]
+        raise InputError(
+            path,
+            f"patient {patient!r} already has a {site} sample in row {line[first]}; "
+            "one sample per patient and site",
+            row=line[index],
+            column="site",
+        )
+    for column in PATH_COLUMNS:
+        if column not in sheet.columns:
+            continue
+        for index, cell in sheet[column].dropna().items():
+            for part in split_paths(cell):
+                if not Path(resolve(part)).exists():
+                    raise InputError(
+                        path, f"file not found: {part}", row=line[index], column=column
+                    )
+    return sheet.fillna("").set_index("sample", drop=False)
+
+
+def pairing(sheet: pd.DataFrame, layer: str, sites: tuple[str, str]) -> pd.DataFrame:
+    """Per patient with `layer` data: the sample at each site and whether both are there."""
+    reference, compare = sites
+    present = sheet[sheet[layer] != ""] if layer in sheet.columns else sheet.iloc[0:0]
+    wide = present.pivot(index="patient", columns="site", values="sample")
+    wide = wide.reindex(columns=[reference, compare]).fillna("")
+    table = pd.DataFrame(
+        {
+            "layer": layer,
+            "patient": wide.index,
+            f"sample_{reference}": wide[reference].to_numpy(),
+            f"sample_{compare}": wide[compare].to_numpy(),
+        }
+    )
+    table["paired"] = (table[f"sample_{reference}"] != "") & (table[f"sample_{compare}"] != "")
+    return table.reset_index(drop=True)

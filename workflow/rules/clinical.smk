@@ -1,0 +1,151 @@
+# Clinical branch: organ-specific RECIST 1.1 per site, ORR/DCR, mixed response, survival.
+
+
+validate(config["clinical"], "../schemas/clinical.schema.yaml")
+
+
+include: "clinical_functions.smk"
+
+
+if branch_active("clinical"):
+    check_clinical_inputs()
+    OUTPUTS["clinical"] = clinical_outputs()
+
+
+rule clinical_response:
+    input:
+        unpack(clinical_lesion_inputs),
+        lib=lib("clinical/lesions.py", "clinical/sdtm.py", "clinical/recist.py"),
+    output:
+        timepoints="results/clinical/timepoint_response.tsv",
+        responses=report(
+            "results/clinical/organ_response.tsv",
+            caption="../report/clinical_organ_response.rst",
+            category="Clinical",
+        ),
+    log:
+        "logs/clinical/response.log",
+    benchmark:
+        "benchmarks/clinical/response.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        organ_sites=config["clinical"]["organ_sites"],
+        sites=SITES,
+        confirmation_days=config["clinical"]["confirmation_days"],
+        min_sd_days=config["clinical"]["min_sd_days"],
+    script:
+        "../../scripts/clinical_response.py"
+
+
+rule clinical_rates:
+    input:
+        responses="results/clinical/organ_response.tsv",
+        lib=lib("clinical/rates.py", "stats.py"),
+    output:
+        rates=report(
+            "results/clinical/response_rates.tsv",
+            caption="../report/clinical_rates.rst",
+            category="Clinical",
+        ),
+        mixed=report(
+            "results/clinical/mixed_response.tsv",
+            caption="../report/clinical_mixed.rst",
+            category="Clinical",
+        ),
+        comparison=report(
+            "results/clinical/site_comparison.tsv",
+            caption="../report/clinical_site_comparison.rst",
+            category="Clinical",
+        ),
+    log:
+        "logs/clinical/rates.log",
+    benchmark:
+        "benchmarks/clinical/rates.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        sites=SITES,
+        mixed_from=config["clinical"]["mixed_response_from"],
+    script:
+        "../../scripts/clinical_rates.py"
+
+
+rule clinical_survival:
+    input:
+        responses="results/clinical/organ_response.tsv",
+        mixed="results/clinical/mixed_response.tsv",
+        patients=clinical_patients_input,
+        lib=lib("clinical/survival.py", "clinical/figures.py"),
+    output:
+        table=report(
+            "results/clinical/survival.tsv",
+            caption="../report/clinical_survival.rst",
+            category="Clinical",
+        ),
+        mixed_png=report(
+            "results/clinical/plots/km_by_mixed_response.png",
+            caption="../report/clinical_km.rst",
+            category="Clinical",
+        ),
+        mixed_pdf="results/clinical/plots/km_by_mixed_response.pdf",
+        site_png=report(
+            "results/clinical/plots/km_by_site_response.png",
+            caption="../report/clinical_km.rst",
+            category="Clinical",
+        ),
+        site_pdf="results/clinical/plots/km_by_site_response.pdf",
+    log:
+        "logs/clinical/survival.log",
+    benchmark:
+        "benchmarks/clinical/survival.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        compare=CMP,
+    script:
+        "../../scripts/clinical_survival.py"
+
+
+rule clinical_plots:
+    input:
+        timepoints="results/clinical/timepoint_response.tsv",
+        responses="results/clinical/organ_response.tsv",
+        rates="results/clinical/response_rates.tsv",
+        patients=clinical_patients_input,
+        lib=lib("clinical/figures.py", "plots.py"),
+    output:
+        waterfall_png=report(
+            "results/clinical/plots/waterfall.png",
+            caption="../report/clinical_waterfall.rst",
+            category="Clinical",
+        ),
+        waterfall_pdf="results/clinical/plots/waterfall.pdf",
+        spider_png=report(
+            "results/clinical/plots/spider.png",
+            caption="../report/clinical_spider.rst",
+            category="Clinical",
+        ),
+        spider_pdf="results/clinical/plots/spider.pdf",
+        swimmer_png=report(
+            "results/clinical/plots/swimmer.png",
+            caption="../report/clinical_swimmer.rst",
+            category="Clinical",
+        ),
+        swimmer_pdf="results/clinical/plots/swimmer.pdf",
+        rates_png=report(
+            "results/clinical/plots/response_rates.png",
+            caption="../report/clinical_rates_plot.rst",
+            category="Clinical",
+        ),
+        rates_pdf="results/clinical/plots/response_rates.pdf",
+    log:
+        "logs/clinical/plots.log",
+    benchmark:
+        "benchmarks/clinical/plots.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        sites=SITES,
+    script:
+        "../../scripts/clinical_plots.py"

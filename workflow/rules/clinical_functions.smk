@@ -1,0 +1,75 @@
+# Functions of the clinical branch (kept apart from its rules, as snakemake --lint asks).
+from organomics.clinical import lesions as clinical_lesions  # noqa: E402
+from organomics.clinical import recist as clinical_recist  # noqa: E402
+from organomics.clinical import sdtm as clinical_sdtm  # noqa: E402
+
+
+def clinical_lesion_inputs(wildcards=None):
+    """The lesion table, or the SDTM TU and TR domains, as named inputs."""
+    block = config["clinical"]
+    if block.get("lesions"):
+        return {"lesions": resolve_path(block["lesions"])}
+    return {
+        "tu": resolve_path(block["sdtm"]["tu"]),
+        "tr": resolve_path(block["sdtm"]["tr"]),
+    }
+
+
+def clinical_patients_input(wildcards=None):
+    """The optional patient (survival) table, as a list so that it can be empty."""
+    patients = config["clinical"].get("patients")
+    return [resolve_path(patients)] if patients else []
+
+
+def check_clinical_inputs():
+    """Read and check the lesion input before any job runs, so errors come first and clearly."""
+    block = config["clinical"]
+    if block.get("lesions") and (block["sdtm"].get("tu") or block["sdtm"].get("tr")):
+        raise InputError(
+            None, "config clinical: give either `lesions` or `sdtm`, not both"
+        )
+    if not block.get("lesions") and bool(block["sdtm"].get("tu")) != bool(
+        block["sdtm"].get("tr")
+    ):
+        raise InputError(None, "config clinical.sdtm needs both `tu` and `tr`")
+    if set(block["organ_sites"]) != set(SITES):
+        raise InputError(
+            None,
+            f"config clinical.organ_sites has keys {sorted(block['organ_sites'])}; "
+            f"they must be the site labels {list(SITES)}",
+        )
+    inputs = clinical_lesion_inputs()
+    for path in [*inputs.values(), *clinical_patients_input()]:
+        if not Path(path).exists():
+            raise InputError(path, "file not found (config clinical)")
+    if "lesions" in inputs:
+        table = clinical_lesions.read_lesions(inputs["lesions"])
+    else:
+        table = clinical_sdtm.read_sdtm(inputs["tu"], inputs["tr"])
+    clinical_recist.assign_sites(
+        table, block["organ_sites"], next(iter(inputs.values()))
+    )
+
+
+def clinical_plot(name):
+    """The PNG and PDF of one clinical figure."""
+    return [f"results/clinical/plots/{name}.png", f"results/clinical/plots/{name}.pdf"]
+
+
+def clinical_outputs():
+    """Final targets of the clinical branch."""
+    tables = [
+        "organ_response",
+        "timepoint_response",
+        "response_rates",
+        "mixed_response",
+    ]
+    tables.append("site_comparison")
+    targets = [f"results/clinical/{name}.tsv" for name in tables]
+    for name in ("waterfall", "spider", "swimmer", "response_rates"):
+        targets += clinical_plot(name)
+    if config["clinical"].get("patients"):
+        targets.append("results/clinical/survival.tsv")
+        for name in ("km_by_mixed_response", "km_by_site_response"):
+            targets += clinical_plot(name)
+    return targets

@@ -1,0 +1,124 @@
+# Shared by every branch: sample sheet loading and checks, path resolution, branch activation.
+#
+# API for the branch files (workflow/rules/BRANCH.smk, rules only; their functions go in
+# workflow/rules/BRANCH_functions.smk because `snakemake --lint` rejects rules and defs mixed):
+#   REF, CMP                 site labels (config sites.reference / sites.compare)
+#   SAMPLES                  DataFrame indexed by sample: patient, site, layer columns ("" = missing)
+#   samples_with(layer)      sample ids with a non-empty `layer` cell, in sheet order
+#   layer_files(layer)       input function: wildcards.sample -> resolved paths of its cell (";" splits)
+#   sample_records(layer)    [{"sample", "patient", "site"}, ...] for cohort rules' params
+#   resolve_path(path)       working directory first, then the workflow's directory (bundled files)
+#   branch_active(branch)    True when the branch's inputs are configured
+#   lib(*paths)              library files under scripts/organomics/, as rule inputs (edits rerun)
+#   OUTPUTS[branch] = [...]  each branch registers its final targets (empty when inactive)
+#   mem_mb_scaled(base)      resources function: base MB times the attempt number
+import sys
+from pathlib import Path
+
+import pandas as pd
+from snakemake.exceptions import WorkflowError
+
+sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+
+from organomics.errors import InputError  # noqa: E402
+from organomics import sheet as sample_sheet  # noqa: E402
+
+REF = config["sites"]["reference"]
+CMP = config["sites"]["compare"]
+SITES = (REF, CMP)
+BRANCHES = ("clinical", "wes", "rnaseq", "mihc", "scrna")
+OUTPUTS = {name: [] for name in (*BRANCHES, "sheet")}
+
+
+def resolve_path(path):
+    """A config or sheet path: relative to the working directory, else to the workflow."""
+    path = str(path)
+    if Path(path).is_absolute() or Path(path).exists():
+        return path
+    bundled = Path(workflow.basedir) / path
+    return str(bundled) if bundled.exists() else path
+
+
+def load_samples():
+    """The checked sample sheet, or an empty one when config `samples` is not set."""
+    if not config.get("samples"):
+        columns = ["sample", "patient", "site", *sample_sheet.PATH_COLUMNS]
+        return pd.DataFrame(columns=columns).set_index("sample", drop=False)
+    path = resolve_path(config["samples"])
+    raw = sample_sheet.read_sample_sheet(path)
+    validate(raw, "../schemas/samples.schema.yaml")
+    return sample_sheet.check_sample_sheet(raw, path, SITES, resolve_path)
+
+
+SAMPLES = load_samples()
+
+
+def samples_with(layer):
+    """Sample ids with data for `layer`, in sheet order."""
+    if layer not in SAMPLES.columns:
+        return []
+    return SAMPLES.index[SAMPLES[layer] != ""].tolist()
+
+
+def sample_records(layer):
+    """sample, patient and site of each sample with `layer` data (params of cohort rules)."""
+    columns = ["sample", "patient", "site"]
+    return SAMPLES.loc[samples_with(layer), columns].to_dict("records")
+
+
+def layer_files(layer):
+    """Input function giving the resolved file(s) of wildcards.sample for `layer`."""
+
+    def files(wildcards):
+        cell = SAMPLES.at[wildcards.sample, layer]
+        return [resolve_path(part) for part in sample_sheet.split_paths(cell)]
+
+    return files
+
+
+def branch_active(branch):
+    """A branch runs when its inputs are configured (sheet column or config paths)."""
+    if branch == "clinical":
+        block = config.get("clinical") or {}
+        return bool(block.get("lesions") or (block.get("sdtm") or {}).get("tr"))
+    if branch == "rnaseq" and (config.get("rnaseq") or {}).get("counts"):
+        return bool(config.get("samples"))
+    layer = "rna" if branch == "rnaseq" else branch
+    return bool(samples_with(layer))
+
+
+def lib(*paths):
+    """Library modules a rule depends on (relative to scripts/organomics/)."""
+    return [workflow.source_path(f"../../scripts/organomics/{path}") for path in paths]
+
+
+def mem_mb_scaled(base_mb):
+    """Memory that grows with each retry, for resources: mem_mb."""
+
+    def mem_mb(wildcards, attempt):
+        return base_mb * attempt
+
+    return mem_mb
+
+
+def branch_outputs(branch):
+    """Input function of a branch's target rule; a clear error when the branch has no inputs."""
+
+    def outputs(wildcards):
+        if not branch_active(branch):
+            raise WorkflowError(
+                f"The {branch} branch has no inputs configured: see config/README.md "
+                f"for the sheet column or config keys that switch it on."
+            )
+        return OUTPUTS[branch]
+
+    return outputs
+
+
+def all_outputs(wildcards):
+    """Every active branch's targets plus the pairing overview of the sample sheet."""
+    targets = list(OUTPUTS["sheet"])
+    for branch in BRANCHES:
+        if branch_active(branch):
+            targets += OUTPUTS[branch]
+    return targets

@@ -1,0 +1,1 @@
+# rnaseq branch: rules come with its issue.

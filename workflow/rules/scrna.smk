@@ -1,0 +1,1 @@
+# scrna branch: rules come with its issue.

@@ -1,0 +1,26 @@
+# The sample sheet's pairing overview: which patients have both sites, per layer.
+
+
+OUTPUTS["sheet"] = ["results/pairing.tsv"] if config.get("samples") else []
+
+
+rule sample_pairing:
+    input:
+        sheet=resolve_path(config["samples"]) if config.get("samples") else [],
+        lib=lib("sheet.py"),
+    output:
+        report(
+            "results/pairing.tsv",
+            caption="../report/pairing.rst",
+            category="Cohort",
+        ),
+    log:
+        "logs/pairing.log",
+    benchmark:
+        "benchmarks/pairing.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        sites=SITES,
+    script:
+        "../../scripts/sample_pairing.py"

@@ -1,0 +1,1 @@
+# wes branch: rules come with its issue.
