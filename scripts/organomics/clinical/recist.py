@@ -214,7 +214,8 @@ def assess(
         if result is None:
             continue
         timepoints, summary = result
-        point_tables.append(timepoints.assign(patient=patient, site=site))
+        if len(timepoints):
+            point_tables.append(timepoints.assign(patient=patient, site=site))
         summaries.append({"patient": patient, "site": site, **summary})
     timepoint_columns = ["patient", "site", "day", "target_sum_mm", "change_pct", "nadir_mm"]
     timepoint_columns += ["new_lesion", "non_target_progression", "complete", "response"]

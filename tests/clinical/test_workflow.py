@@ -1,0 +1,68 @@
+"""`snakemake clinical` from a temporary working directory: flat and SDTM input, early errors."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+SDTM = "clinical:\n  sdtm: {tu: data/sdtm/tu.csv, tr: data/sdtm/tr.csv}\n"
+FLAT = "clinical:\n  lesions: data/lesions.tsv\n  patients: data/patients.tsv\n"
+
+
+@pytest.fixture(scope="module")
+def flat_run(tmp_path_factory, repo, snakemake_runner):
+    work = tmp_path_factory.mktemp("clinical_flat")
+    shutil.copytree(repo / "resources/demo/clinical", work / "data")
+    (work / "config.yaml").write_text(FLAT)
+    snakemake_runner(work, "clinical", "--configfile", "config.yaml")
+    return work
+
+
+def test_flat_run_reproduces_the_study(flat_run):
+    rates = pd.read_csv(flat_run / "results/clinical/response_rates.tsv", sep="\t")
+    rates = rates.set_index("site")
+    assert rates.loc["PL", ["n", "responders", "disease_control"]].tolist() == [52, 17, 45]
+    assert rates.loc["LM", ["n", "responders", "disease_control"]].tolist() == [52, 11, 35]
+    comparison = pd.read_csv(flat_run / "results/clinical/site_comparison.tsv", sep="\t")
+    mixed = comparison.set_index("metric").loc["mixed_response"]
+    assert (mixed["discordant_PL_better"], mixed["discordant_LM_better"]) == (15, 2)
+    assert round(mixed["p_value"], 4) == 0.0023
+    for name in ("waterfall", "spider", "swimmer", "response_rates", "km_by_mixed_response"):
+        for suffix in ("png", "pdf"):
+            assert (flat_run / f"results/clinical/plots/{name}.{suffix}").stat().st_size > 1000
+    survival = pd.read_csv(flat_run / "results/clinical/survival.tsv", sep="\t")
+    assert set(survival["grouping"]) == {"mixed_response", "LM_response"}
+    assert (flat_run / "benchmarks/clinical/response.tsv").exists()
+
+
+def test_sdtm_run_matches_flat_run(flat_run, snakemake_runner, tmp_path):
+    shutil.copytree(flat_run / "data", tmp_path / "data")
+    (tmp_path / "config.yaml").write_text(SDTM)
+    snakemake_runner(tmp_path, "clinical", "--configfile", "config.yaml")
+    flat = pd.read_csv(flat_run / "results/clinical/organ_response.tsv", sep="\t")
+    sdtm = pd.read_csv(tmp_path / "results/clinical/organ_response.tsv", sep="\t")
+    pd.testing.assert_frame_equal(flat, sdtm)
+    assert not (tmp_path / "results/clinical/survival.tsv").exists()  # no patients table given
+
+
+def test_bad_lesion_table_fails_before_any_job(flat_run, snakemake_runner, tmp_path):
+    (tmp_path / "data").mkdir()
+    lesions = pd.read_csv(flat_run / "data/lesions.tsv", sep="\t", dtype=str)
+    lesions = lesions.drop(
+        lesions.index[(lesions["lesion"] == "T01") & (lesions["patient"] == "P03")][0]
+    )
+    lesions.to_csv(tmp_path / "data/lesions.tsv", sep="\t", index=False)
+    (tmp_path / "config.yaml").write_text("clinical:\n  lesions: data/lesions.tsv\n")
+    result = snakemake_runner(tmp_path, "clinical", "--configfile", "config.yaml", check=False)
+    assert result.returncode != 0
+    assert "patient P03, lesion T01: no baseline assessment" in result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_inactive_branch_target_says_how_to_switch_it_on(snakemake_runner, tmp_path):
+    (tmp_path / "config.yaml").write_text("samples: null\n")
+    result = snakemake_runner(tmp_path, "clinical", "--configfile", "config.yaml", check=False)
+    assert result.returncode != 0
+    assert "The clinical branch has no inputs configured" in result.stderr

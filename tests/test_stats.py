@@ -1,0 +1,87 @@
+"""Shared statistics: exact Wilcoxon signed-rank (with ties), BH, the paired comparison table."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from organomics.stats import bh, paired_site_comparison, wilcoxon_signed_rank_exact
+
+
+def brute_force_p(differences):
+    """Two-sided exact p by listing all 2^n sign patterns of the midranks."""
+    differences = np.asarray(differences, dtype=float)
+    differences = differences[differences != 0]
+    ranks = stats.rankdata(np.abs(differences))
+    observed = ranks[differences > 0].sum()
+    sums = [
+        sum(r for r, positive in zip(ranks, signs, strict=True) if positive)
+        for signs in itertools.product([False, True], repeat=len(ranks))
+    ]
+    sums = np.array(sums)
+    return min(1.0, 2 * min((sums <= observed).mean(), (sums >= observed).mean()))
+
+
+@pytest.mark.parametrize("n", [4, 9, 16, 25])
+def test_exact_matches_scipy_without_ties(n):
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=n)
+    y = x + rng.normal(0.4, 1, size=n)
+    statistic, p_value, test = wilcoxon_signed_rank_exact(x, y)
+    reference = stats.wilcoxon(y - x, method="exact")
+    assert statistic == reference.statistic
+    assert p_value == pytest.approx(reference.pvalue, rel=1e-12)
+    assert test == "Wilcoxon signed-rank, exact, two-sided"
+
+
+def test_exact_with_ties_and_zeros_matches_enumeration():
+    x = np.zeros(12)
+    y = np.array([1, 1, 2, 2, 2, -1, 3, 0, 4, 4, -2, 5], dtype=float)
+    statistic, p_value, _ = wilcoxon_signed_rank_exact(x, y)
+    assert p_value == pytest.approx(brute_force_p(y), rel=1e-12)
+    # By hand: zero dropped; |d| = 1 x3 (midrank 2), 2 x4 (midrank 5.5), 3 (8), 4 x2 (9.5), 5 (11).
+    # The negatives are -1 and -2: T- = 2 + 5.5 = 7.5 = min(T+, T-).
+    assert statistic == 7.5
+
+
+def test_hand_computed_small_case():
+    # Differences 1, 2, 3 all positive: T+ = 6 is the most extreme of 8 patterns -> p = 2/8.
+    assert wilcoxon_signed_rank_exact([0, 0, 0], [1, 2, 3])[1] == pytest.approx(0.25)
+
+
+def test_large_n_uses_normal_approximation():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=40), rng.normal(size=40)
+    _, p_value, test = wilcoxon_signed_rank_exact(x, y)
+    reference = stats.wilcoxon(y - x, method="approx", correction=False).pvalue
+    assert p_value == pytest.approx(reference) and "normal approximation" in test
+
+
+def test_bh_matches_statsmodels_and_skips_nan():
+    p = [0.01, 0.04, np.nan, 0.03, 0.5, 0.002]
+    expected = multipletests([0.01, 0.04, 0.03, 0.5, 0.002], method="fdr_bh")[1]
+    adjusted = bh(p)
+    assert np.isnan(adjusted[2])
+    np.testing.assert_allclose(np.delete(adjusted, 2), expected)
+
+
+def test_paired_site_comparison_table():
+    rows = []
+    values = {"P1": (1.0, 3.0), "P2": (2.0, 5.0), "P3": (4.0, 4.5), "P4": (3.0, np.nan)}
+    for patient, (pl, lm) in values.items():
+        rows.append({"patient": patient, "site": "PL", "marker": "CD8", "value": pl})
+        if not np.isnan(lm):
+            rows.append({"patient": patient, "site": "LM", "marker": "CD8", "value": lm})
+    table = paired_site_comparison(pd.DataFrame(rows), "value", ["marker"], "PL", "LM")
+    row = table.iloc[0]
+    assert row["n_pairs"] == 3 and row["n_unpaired"] == 1
+    assert row["median_PL"] == 2.0 and row["median_LM"] == 4.5
+    assert row["median_difference"] == 2.0  # differences 2, 3, 0.5
+    assert row["p_value"] == pytest.approx(0.25)  # all three positive: 2/8
+    assert row["p_adj"] == pytest.approx(0.25)
+    assert row["correction"] == "Benjamini-Hochberg across 1 tests"
