@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 
 import pandas as pd
+import pyreadstat
 import pytest
 
 from organomics.clinical import lesions, rates, recist, sdtm
@@ -90,3 +91,14 @@ def test_sdtm_unknown_lesion_link_is_an_error(tmp_path):
     (tmp_path / "tr.csv").write_text(TR.replace("5,T01,LDIAM", "5,T09,LDIAM"))
     with pytest.raises(InputError, match=r"row 6, column 'TRLNKID': patient S-001, lesion T09"):
         sdtm.read_sdtm(tmp_path / "tu.csv", tmp_path / "tr.csv")
+
+
+def test_sdtm_sas_transport_files_give_the_same_responses(demo, tmp_path):
+    for domain in ("tu", "tr"):
+        table = pd.read_csv(demo / f"clinical/sdtm/{domain}.csv")
+        pyreadstat.write_xport(
+            table, tmp_path / f"{domain}.xpt", table_name=domain.upper(), file_format_version=5
+        )
+    flat = organ_response(lesions.read_lesions(demo / "clinical/lesions.tsv"))
+    from_xpt = organ_response(sdtm.read_sdtm(tmp_path / "tu.xpt", tmp_path / "tr.xpt"))
+    pd.testing.assert_frame_equal(flat, from_xpt)

@@ -24,17 +24,30 @@ UNIT_TO_MM = {"MM": 1.0, "CM": 10.0, "": 1.0}
 def _read_domain(path: str | Path, required: tuple[str, ...]) -> pd.DataFrame:
     """A domain as strings from CSV/TSV or SAS transport (.xpt, the FDA submission format)."""
     if str(path).lower().endswith(".xpt"):
+        # pyreadstat, not pandas.read_sas: pandas 2.3 decodes an IBM-float zero as 5.4e-79,
+        # which would turn a vanished target lesion (0 mm) into a tiny one and block CR.
+        import pyreadstat
+
         try:
-            table = pd.read_sas(path, format="xport", encoding="utf-8")
-        except (OSError, ValueError) as error:
+            table, _ = pyreadstat.read_xport(str(path))
+        except (OSError, pyreadstat.ReadstatError) as error:
             raise InputError(path, f"not a readable SAS transport file: {error}") from None
         table = table.astype(object).where(table.notna(), np.nan)
-        table = table.map(lambda value: value if pd.isna(value) else str(value).removesuffix(".0"))
+        table = table.map(_as_text)
         missing = [column for column in required if column not in table.columns]
         if missing:
             raise InputError(path, f"missing required column(s) {', '.join(missing)}")
         return table
     return read_table(path, required=required)
+
+
+def _as_text(value):
+    """A transport-file cell as the text a CSV would hold (integers without a trailing .0)."""
+    if pd.isna(value):
+        return np.nan
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
 
 
 def _column(table: pd.DataFrame, *names: str) -> pd.Series:
