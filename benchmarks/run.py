@@ -1,0 +1,102 @@
+"""Benchmark the whole workflow on generated cohorts: wall/CPU time and peak memory per rule.
+
+    python benchmarks/run.py --scale demo    # the bundled demo's size
+    python benchmarks/run.py --scale paper   # 27 pairs, 20k genes, 100k cells, 1M-record VCFs
+    python benchmarks/run.py --scale 10x     # ten times the paper
+
+Writes WORKDIR/benchmark_<scale>.tsv (one row per rule: jobs, wall_s, cpu_s, max_rss_mb) and
+prints it as a Markdown table, with the whole run's wall time and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Size flags of `python -m organomics.demo` per scale. Paper scale: 27 pairs; 100k cells over
+# 2 x 6 single-cell samples; 20k genes; 1M records per VCF.
+SCALES = {
+    "demo": [],
+    "paper": ["--pairs", "27", "--genes", "20000", "--cells", "8334", "--variants", "1000000"],
+    "10x": [
+        "--patients", "520", "--pairs", "270", "--sc-pairs", "60", "--genes", "20000",
+        "--cells", "8334", "--variants", "1000000", "--mihc-cells", "25000",
+    ],
+}  # fmt: skip
+
+
+def run(command: list[str], cwd: Path) -> float:
+    """Run a command, failing loudly; returns its wall time in seconds."""
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True)
+    return time.perf_counter() - start
+
+
+def rule_table(benchmark_dir: Path) -> pd.DataFrame:
+    """Snakemake's benchmark files summed per rule (folder layout benchmarks/<branch>/<rule>...)."""
+    rows = []
+    for path in sorted(benchmark_dir.rglob("*.tsv")):
+        measures = pd.read_csv(path, sep="\t").iloc[-1]
+        relative = path.relative_to(benchmark_dir).with_suffix("")
+        # benchmarks/<branch>/<rule>.tsv or benchmarks/<branch>/<rule>/<sample>.tsv
+        rule = "/".join(relative.parts[:2]) if len(relative.parts) > 2 else str(relative)
+        rows.append(
+            {
+                "rule": rule,
+                "wall_s": float(measures["s"]),
+                "cpu_s": float(measures.get("cpu_time", float("nan"))),
+                "max_rss_mb": float(pd.to_numeric(measures.get("max_rss"), errors="coerce")),
+            }
+        )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    return (
+        table.groupby("rule")
+        .agg(jobs=("wall_s", "size"), wall_s=("wall_s", "sum"), cpu_s=("cpu_s", "sum"),
+             max_rss_mb=("max_rss_mb", "max"))
+        .reset_index()
+        .sort_values("wall_s", ascending=False)
+    )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="demo")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="default: /tmp/organomics-<scale>"
+    )
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    work = (args.workdir or Path(f"/tmp/organomics-{args.scale}")).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    data = work / "data"
+    generate = [sys.executable, "-m", "organomics.demo", str(data), "--seed", str(args.seed)]
+    generation_s = run(generate + SCALES[args.scale], cwd=work)
+    snakemake = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
+    snakemake += ["--directory", str(work), "--cores", str(args.cores)]
+    snakemake += ["--configfile", str(data / "config.yaml")]
+    workflow_s = run(snakemake, cwd=work)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    table = rule_table(work / "benchmarks")
+    out = work / f"benchmark_{args.scale}.tsv"
+    table.to_csv(out, sep="\t", index=False, float_format="%.2f")
+    print(
+        f"scale {args.scale}: data generated in {generation_s:.0f} s; workflow wall time "
+        f"{workflow_s:.0f} s on {args.cores} cores; largest single process {peak_mb:.0f} MB"
+    )
+    print(table.to_markdown(index=False, floatfmt=".1f"))
+    print(f"written: {out}")
+
+
+if __name__ == "__main__":
+    main()
