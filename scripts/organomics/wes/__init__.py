@@ -1,0 +1,1 @@
+"""WES branch library: somatic variants to TMB, shared/private mutations, neoantigen burden."""

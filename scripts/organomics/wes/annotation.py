@@ -1,0 +1,281 @@
+"""Consequence annotation: VEP CSQ / SnpEff ANN parsing, severity ranking and MAF classes."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+# Ensembl VEP consequence order, most severe first
+# (https://www.ensembl.org/info/genome/variation/prediction/predicted_data.html).
+SO_SEVERITY = [
+    "transcript_ablation",
+    "splice_acceptor_variant",
+    "splice_donor_variant",
+    "stop_gained",
+    "frameshift_variant",
+    "stop_lost",
+    "start_lost",
+    "transcript_amplification",
+    "feature_elongation",
+    "feature_truncation",
+    "inframe_insertion",
+    "inframe_deletion",
+    "missense_variant",
+    "protein_altering_variant",
+    "splice_donor_5th_base_variant",
+    "splice_region_variant",
+    "splice_donor_region_variant",
+    "splice_polypyrimidine_tract_variant",
+    "incomplete_terminal_codon_variant",
+    "start_retained_variant",
+    "stop_retained_variant",
+    "synonymous_variant",
+    "coding_sequence_variant",
+    "mature_miRNA_variant",
+    "5_prime_UTR_variant",
+    "3_prime_UTR_variant",
+    "non_coding_transcript_exon_variant",
+    "intron_variant",
+    "NMD_transcript_variant",
+    "non_coding_transcript_variant",
+    "coding_transcript_variant",
+    "upstream_gene_variant",
+    "downstream_gene_variant",
+    "TFBS_ablation",
+    "TFBS_amplification",
+    "TF_binding_site_variant",
+    "regulatory_region_ablation",
+    "regulatory_region_amplification",
+    "regulatory_region_variant",
+    "intergenic_variant",
+    "sequence_variant",
+]
+# SnpEff terms that are not in VEP's list, ranked with their VEP equivalent.
+SNPEFF_EQUIVALENT = {
+    "exon_loss_variant": "transcript_ablation",
+    "disruptive_inframe_insertion": "inframe_insertion",
+    "conservative_inframe_insertion": "inframe_insertion",
+    "disruptive_inframe_deletion": "inframe_deletion",
+    "conservative_inframe_deletion": "inframe_deletion",
+    "rare_amino_acid_variant": "missense_variant",
+    "initiator_codon_variant": "start_retained_variant",
+    "5_prime_UTR_premature_start_codon_gain_variant": "5_prime_UTR_variant",
+    "intragenic_variant": "intron_variant",
+    "non_coding_exon_variant": "non_coding_transcript_exon_variant",
+    "intergenic_region": "intergenic_variant",
+    "conserved_intergenic_variant": "intergenic_variant",
+    "conserved_intron_variant": "intron_variant",
+}
+_RANK = {term: i for i, term in enumerate(SO_SEVERITY)}
+for _term, _equivalent in SNPEFF_EQUIVALENT.items():
+    _RANK[_term] = _RANK[_equivalent]
+UNKNOWN_RANK = len(SO_SEVERITY)
+
+# Non-synonymous terms counted by TMB (issue definition), with SnpEff's equivalents.
+NONSYNONYMOUS_SO = frozenset(
+    {
+        "missense_variant",
+        "stop_gained",
+        "stop_lost",
+        "start_lost",
+        "frameshift_variant",
+        "inframe_insertion",
+        "inframe_deletion",
+        "splice_acceptor_variant",
+        "splice_donor_variant",
+        "protein_altering_variant",
+        "disruptive_inframe_insertion",
+        "conservative_inframe_insertion",
+        "disruptive_inframe_deletion",
+        "conservative_inframe_deletion",
+        "rare_amino_acid_variant",
+        "exon_loss_variant",
+    }
+)
+# maftools' default non-synonymous Variant_Classification set (tmb(), oncoplot()).
+NONSYNONYMOUS_MAF = frozenset(
+    {
+        "Frame_Shift_Del",
+        "Frame_Shift_Ins",
+        "Splice_Site",
+        "Translation_Start_Site",
+        "Nonsense_Mutation",
+        "Nonstop_Mutation",
+        "In_Frame_Del",
+        "In_Frame_Ins",
+        "Missense_Mutation",
+    }
+)
+
+
+def parse_format(description: str) -> list[str]:
+    """Field names of a CSQ/ANN header Description: VEP '... Format: A|B|C', SnpEff
+    "Functional annotations: 'A | B | C' "."""
+    text = description.strip().strip('"')
+    if "Format:" in text:
+        text = text.split("Format:", 1)[1]
+    elif ":" in text:
+        text = text.split(":", 1)[1]
+    text = text.strip().strip("'\"").strip()
+    if "|" not in text:
+        return []
+    return [field.strip() for field in text.split("|")]
+
+
+@lru_cache(maxsize=4096)
+def term_rank(consequence: str) -> int:
+    """Severity rank of an '&'-joined consequence string (lower = more severe)."""
+    return min((_RANK.get(t, UNKNOWN_RANK) for t in consequence.split("&")), default=UNKNOWN_RANK)
+
+
+def most_severe_term(consequence: str) -> str:
+    """The most severe single term of an '&'-joined consequence string."""
+    terms = [t for t in consequence.split("&") if t]
+    return min(terms, key=lambda t: _RANK.get(t, UNKNOWN_RANK)) if terms else ""
+
+
+@lru_cache(maxsize=4096)
+def is_nonsynonymous(consequence: str) -> bool:
+    """True when any term of an '&'-joined SO consequence string is non-synonymous."""
+    return any(t in NONSYNONYMOUS_SO for t in consequence.split("&"))
+
+
+def vep_allele(ref: str, alts: list[str], alt: str) -> str:
+    """The allele string VEP writes in CSQ 'Allele': the first base is trimmed only when every
+    allele (REF and all ALTs) shares it, and an empty remainder is written '-'."""
+    if len({a[:1] for a in (ref, *alts)}) == 1 and any(len(a) != len(ref) for a in alts):
+        return alt[1:] or "-"
+    return alt
+
+
+def maf_class(consequence: str, ref: str, alt: str) -> str:
+    """MAF Variant_Classification for an SO consequence (after vcf2maf's mapping)."""
+    return _maf_class(consequence, len(ref) != len(alt), len(ref) > len(alt))
+
+
+@lru_cache(maxsize=4096)
+def _maf_class(consequence: str, indel: bool, deletion: bool) -> str:
+    term = most_severe_term(consequence)
+    if term not in NONSYNONYMOUS_SO:
+        term = SNPEFF_EQUIVALENT.get(term, term)
+    if term in ("transcript_ablation", "splice_acceptor_variant", "splice_donor_variant"):
+        return "Splice_Site"
+    if term == "exon_loss_variant":
+        return "Splice_Site"
+    if term == "stop_gained":
+        return "Nonsense_Mutation"
+    if term == "frameshift_variant":
+        return "Frame_Shift_Del" if deletion else "Frame_Shift_Ins"
+    if term == "stop_lost":
+        return "Nonstop_Mutation"
+    if term == "start_lost":
+        return "Translation_Start_Site"
+    if "inframe_insertion" in term:
+        return "In_Frame_Ins"
+    if "inframe_deletion" in term:
+        return "In_Frame_Del"
+    if term == "protein_altering_variant" and indel:
+        return "In_Frame_Del" if deletion else "In_Frame_Ins"
+    if term in ("missense_variant", "protein_altering_variant", "rare_amino_acid_variant"):
+        return "Missense_Mutation"
+    if term in ("splice_region_variant", "splice_donor_5th_base_variant"):
+        return "Splice_Region"
+    if term in (
+        "synonymous_variant",
+        "stop_retained_variant",
+        "start_retained_variant",
+        "incomplete_terminal_codon_variant",
+        "coding_sequence_variant",
+    ):
+        return "Silent"
+    if term in ("mature_miRNA_variant", "non_coding_transcript_exon_variant"):
+        return "RNA"
+    if term == "5_prime_UTR_variant":
+        return "5'UTR"
+    if term == "3_prime_UTR_variant":
+        return "3'UTR"
+    if term in ("intron_variant", "splice_donor_region_variant"):
+        return "Intron"
+    if term == "upstream_gene_variant":
+        return "5'Flank"
+    if term == "downstream_gene_variant":
+        return "3'Flank"
+    if term in ("intergenic_variant",) or "regulatory" in term or "TF" in term:
+        return "IGR"
+    return "Targeted_Region"
+
+
+# One picked annotation: (gene, consequence, hgvsp); empty strings when the allele has none.
+Annotation = tuple[str, str, str]
+EMPTY: Annotation = ("", "", "")
+
+
+class CsqPicker:
+    """Picks one VEP CSQ entry per allele: PICK=1, else CANONICAL=YES, else the most severe."""
+
+    def __init__(self, fields: list[str]):
+        self.fields = fields
+        index = {name: i for i, name in enumerate(fields)}
+        self.i_allele = index.get("Allele", 0)
+        self.i_csq = index["Consequence"]
+        self.i_symbol = index.get("SYMBOL", index.get("Gene"))
+        self.i_pick = index.get("PICK")
+        self.i_canonical = index.get("CANONICAL")
+        self.i_allele_num = index.get("ALLELE_NUM")
+        self.i_hgvsp = index.get("HGVSp")
+        self.n_fields = len(fields)
+
+    def pick(self, csq: str, ref: str, alts: list[str], allele_index: int) -> Annotation:
+        n = self.n_fields
+        entries = [e.split("|") for e in csq.split(",")]
+        entries = [e if len(e) >= n else e + [""] * (n - len(e)) for e in entries]
+        if self.i_allele_num is not None:
+            want = str(allele_index + 1)
+            mine = [e for e in entries if e[self.i_allele_num] == want]
+        elif len(alts) == 1:
+            mine = entries
+        else:
+            allele = vep_allele(ref, alts, alts[allele_index])
+            mine = [e for e in entries if e[self.i_allele] == allele]
+        if not mine:
+            return EMPTY
+        chosen = None
+        if len(mine) > 1:
+            if self.i_pick is not None:
+                chosen = [e for e in mine if e[self.i_pick] == "1"]
+            if not chosen and self.i_canonical is not None:
+                chosen = [e for e in mine if e[self.i_canonical] == "YES"]
+        if not chosen:
+            chosen = mine
+        i_csq = self.i_csq
+        best = chosen[0] if len(chosen) == 1 else min(chosen, key=lambda e: term_rank(e[i_csq]))
+        return (_field(best, self.i_symbol), best[i_csq], _field(best, self.i_hgvsp))
+
+
+class AnnPicker:
+    """Picks the first SnpEff ANN entry of an allele (SnpEff sorts entries by severity)."""
+
+    def __init__(self, fields: list[str]):
+        self.fields = fields
+        index = {name.replace(" ", ""): i for i, name in enumerate(fields)}
+        self.i_allele = index.get("Allele", 0)
+        self.i_csq = index.get("Annotation", 1)
+        self.i_gene = index.get("Gene_Name", 3)
+        self.i_hgvsp = index.get("HGVS.p")
+
+    def pick(self, ann: str, ref: str, alts: list[str], allele_index: int) -> Annotation:
+        alt = alts[allele_index]
+        for entry in ann.split(","):
+            parts = entry.split("|")
+            allele = parts[self.i_allele].strip() if parts else ""
+            # cancer mode writes 'ALT-REF' entries (one tumour allele against another): skipped
+            if allele == alt:
+                return (
+                    _field(parts, self.i_gene),
+                    _field(parts, self.i_csq),
+                    _field(parts, self.i_hgvsp),
+                )
+        return EMPTY
+
+
+def _field(parts: list[str], i: int | None) -> str:
+    return parts[i].strip() if i is not None and i < len(parts) else ""

@@ -1,0 +1,171 @@
+"""Cohort tables from per-sample variants: TMB, shared/private, drivers, neoantigens, SBS6."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from organomics.stats import paired_site_comparison
+from organomics.wes.neoantigens import count_neoantigens, read_neoantigens
+
+log = logging.getLogger(__name__)
+
+SBS6 = ("C>A", "C>G", "C>T", "T>A", "T>C", "T>G")
+_COMPLEMENT = str.maketrans("ACGT", "TGCA")
+KEY = ["chrom", "pos", "ref", "alt"]
+
+
+def load_variants(paths: list[str]) -> pd.DataFrame:
+    """Concatenate per-sample parquet tables."""
+    tables = [pd.read_parquet(p) for p in paths]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def tmb_table(variants: pd.DataFrame, samples: list[dict], callable_mb: float) -> pd.DataFrame:
+    """sample, patient, site, n_pass, n_nonsynonymous, callable_mb, tmb (per Mb)."""
+    meta = pd.DataFrame(samples, columns=["sample", "patient", "site"])
+    grouped = variants.groupby("sample")
+    meta["n_pass"] = meta["sample"].map(grouped.size()).fillna(0).astype(int)
+    meta["n_nonsynonymous"] = (
+        meta["sample"].map(grouped["nonsynonymous"].sum()).fillna(0).astype(int)
+    )
+    meta["callable_mb"] = callable_mb
+    meta["tmb"] = meta["n_nonsynonymous"] / callable_mb
+    return meta
+
+
+def _paired_patients(samples: list[dict], reference: str, compare: str) -> dict[str, dict]:
+    by_patient: dict[str, dict[str, str]] = {}
+    for record in samples:
+        by_patient.setdefault(record["patient"], {})[record["site"]] = record["sample"]
+    unpaired = [p for p, s in by_patient.items() if not {reference, compare} <= set(s)]
+    if unpaired:
+        log.info("patients without both sites (left out of pairwise tables): %s", unpaired)
+    return {p: s for p, s in by_patient.items() if {reference, compare} <= set(s)}
+
+
+def shared_private(
+    variants: pd.DataFrame, samples: list[dict], reference: str, compare: str
+) -> pd.DataFrame:
+    """patient, shared, private_<ref>, private_<cmp>, jaccard over all passing variants."""
+    keys = {
+        sample: set(map(tuple, group[KEY].astype(str).to_numpy()))
+        for sample, group in variants.groupby("sample")
+    }
+    rows = []
+    for patient, sites in _paired_patients(samples, reference, compare).items():
+        a = keys.get(sites[reference], set())
+        b = keys.get(sites[compare], set())
+        union = len(a | b)
+        rows.append(
+            {
+                "patient": patient,
+                "shared": len(a & b),
+                f"private_{reference}": len(a - b),
+                f"private_{compare}": len(b - a),
+                "jaccard": len(a & b) / union if union else np.nan,
+            }
+        )
+    columns = ["patient", "shared", f"private_{reference}", f"private_{compare}", "jaccard"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def drivers_table(
+    variants: pd.DataFrame,
+    samples: list[dict],
+    drivers: list[str],
+    reference: str,
+    compare: str,
+) -> pd.DataFrame:
+    """patient, gene, in_<ref>, in_<cmp>: non-synonymous driver mutations per paired patient."""
+    hits = variants[variants["nonsynonymous"] & variants["gene"].isin(drivers)]
+    mutated = set(zip(hits["sample"], hits["gene"], strict=True))
+    rows = []
+    for patient, sites in _paired_patients(samples, reference, compare).items():
+        for gene in drivers:
+            in_ref = (sites[reference], gene) in mutated
+            in_cmp = (sites[compare], gene) in mutated
+            if in_ref or in_cmp:
+                rows.append(
+                    {
+                        "patient": patient,
+                        "gene": gene,
+                        f"in_{reference}": in_ref,
+                        f"in_{compare}": in_cmp,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["patient", "gene", f"in_{reference}", f"in_{compare}"])
+
+
+def neoantigen_table(records: list[dict], max_ic50_nm: float) -> pd.DataFrame:
+    """sample, patient, site, n_neoantigens, n_neoantigen_variants (records carry 'path')."""
+    rows = []
+    for record in records:
+        n, n_variants = count_neoantigens(read_neoantigens(record["path"]), max_ic50_nm)
+        rows.append(
+            {
+                "sample": record["sample"],
+                "patient": record["patient"],
+                "site": record["site"],
+                "n_neoantigens": n,
+                "n_neoantigen_variants": n_variants,
+            }
+        )
+    columns = ["sample", "patient", "site", "n_neoantigens", "n_neoantigen_variants"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def site_comparison(
+    tmb: pd.DataFrame, neoantigens: pd.DataFrame | None, reference: str, compare: str
+) -> pd.DataFrame:
+    """Paired tests of tmb, n_nonsynonymous and n_neoantigens between the two sites."""
+    long = [
+        tmb[["patient", "site", metric]].rename(columns={metric: "value"}).assign(metric=metric)
+        for metric in ("tmb", "n_nonsynonymous")
+    ]
+    if neoantigens is not None and len(neoantigens):
+        long.append(
+            neoantigens[["patient", "site", "n_neoantigens"]]
+            .rename(columns={"n_neoantigens": "value"})
+            .assign(metric="n_neoantigens")
+        )
+    table = pd.concat(long, ignore_index=True)
+    return paired_site_comparison(table, "value", ["metric"], reference, compare)
+
+
+def sbs6(ref: str, alt: str) -> str:
+    """SBS6 class of a single-base substitution, on the pyrimidine strand ('' otherwise)."""
+    if len(ref) != 1 or len(alt) != 1 or ref == alt or ref not in "ACGT" or alt not in "ACGT":
+        return ""
+    if ref in "GA":
+        ref, alt = ref.translate(_COMPLEMENT), alt.translate(_COMPLEMENT)
+    return f"{ref}>{alt}"
+
+
+def spectrum_table(variants: pd.DataFrame, samples: list[dict]) -> pd.DataFrame:
+    """sample, patient, site, substitution, n, fraction (of the sample's SBS)."""
+    classes = [sbs6(r, a) for r, a in zip(variants["ref"], variants["alt"], strict=True)]
+    snv = variants.assign(substitution=classes)
+    snv = snv[snv["substitution"] != ""]
+    counts = snv.groupby(["sample", "substitution"]).size()
+    rows = []
+    for record in samples:
+        total = sum(counts.get((record["sample"], s), 0) for s in SBS6)
+        for s in SBS6:
+            n = int(counts.get((record["sample"], s), 0))
+            rows.append(
+                {**record, "substitution": s, "n": n, "fraction": n / total if total else 0}
+            )
+    return pd.DataFrame(
+        rows, columns=["sample", "patient", "site", "substitution", "n", "fraction"]
+    )
+
+
+def top_genes(variants: pd.DataFrame, samples: list[dict], n: int = 20) -> list[str]:
+    """Genes with non-synonymous mutations in the most patients (either site)."""
+    patient = {r["sample"]: r["patient"] for r in samples}
+    hits = variants[variants["nonsynonymous"] & (variants["gene"] != "")]
+    per_gene = hits.assign(patient=hits["sample"].map(patient)).groupby("gene")["patient"].nunique()
+    return per_gene.sort_values(ascending=False, kind="stable").head(n).index.tolist()

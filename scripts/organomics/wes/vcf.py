@@ -1,0 +1,281 @@
+"""Streaming somatic VCF reader (cyvcf2): Mutect2/Strelka2, multi-allelic split, CSQ/ANN pick."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from cyvcf2 import VCF
+
+from organomics.errors import InputError
+from organomics.wes.annotation import EMPTY, AnnPicker, CsqPicker, parse_format
+
+log = logging.getLogger(__name__)
+
+BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+NORMAL_NAMES = {"normal"}  # Strelka2 names its columns NORMAL and TUMOR
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Per-variant filters (defaults from the issue / config schema)."""
+
+    pass_only: bool = True
+    min_tumor_depth: int = 10
+    min_tumor_alt: int = 3
+    min_vaf: float = 0.05
+
+    @classmethod
+    def from_config(cls, block: dict | None) -> Filters:
+        block = block or {}
+        return cls(**{k: block[k] for k in cls.__dataclass_fields__ if k in block})
+
+
+# Columns of a per-sample variant row, in order (see Row in `read_vcf`).
+ROW_FIELDS = (
+    "chrom",
+    "pos",
+    "ref",
+    "alt",
+    "filter",
+    "depth",
+    "alt_count",
+    "vaf",
+    "gene",
+    "consequence",
+    "hgvsp",
+)
+
+
+def check_gzip_complete(path: str) -> None:
+    """A bgzipped file must end with the BGZF EOF block; without it the file was cut short."""
+    with open(path, "rb") as handle:
+        head = handle.read(18)
+        if head[:2] != b"\x1f\x8b":
+            return
+        # BGZF = gzip with FEXTRA and a 'BC' subfield; plain gzip has no EOF block to check
+        if not (head[3] & 4 and head[12:14] == b"BC"):
+            return
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - len(BGZF_EOF)))
+        if handle.read() != BGZF_EOF:
+            raise InputError(path, "truncated bgzip file (no BGZF end-of-file block)")
+
+
+def header_values(raw_header: str, key: str) -> list[str]:
+    """Values of '##key=value' header lines."""
+    prefix = f"##{key}="
+    return [
+        line[len(prefix) :].strip() for line in raw_header.splitlines() if line.startswith(prefix)
+    ]
+
+
+def choose_tumour(path: str, samples: list[str], raw_header: str, wes_id: str = "") -> str:
+    """Tumour column: '##tumor_sample=' header, else `wes_id`, else the only non-normal column."""
+    if not samples:
+        raise InputError(path, "VCF has no sample columns, so no tumour column to read")
+    declared = [s for s in header_values(raw_header, "tumor_sample") if s in samples]
+    if len(declared) == 1:
+        if wes_id and wes_id != declared[0] and wes_id in samples:
+            # several sheet rows may share a multi-sample VCF: the sheet's choice wins
+            return wes_id
+        return declared[0]
+    if wes_id:
+        if wes_id in samples:
+            return wes_id
+        raise InputError(
+            path, f"wes_id {wes_id!r} is not a sample column; columns: {', '.join(samples)}"
+        )
+    if len(declared) > 1:
+        raise InputError(
+            path,
+            f"several ##tumor_sample lines ({', '.join(declared)}); set wes_id in the sample sheet",
+        )
+    normals = set(header_values(raw_header, "normal_sample"))
+    candidates = [s for s in samples if s not in normals and s.lower() not in NORMAL_NAMES]
+    if len(candidates) == 1:
+        return candidates[0]
+    raise InputError(
+        path,
+        "cannot tell which column is the tumour (no ##tumor_sample header, no wes_id, "
+        f"columns: {', '.join(samples)}); set wes_id in the sample sheet",
+    )
+
+
+def _annotation_picker(path: str, vcf: VCF):
+    for key, cls in (("CSQ", CsqPicker), ("ANN", AnnPicker)):
+        try:
+            description = vcf.get_header_type(key)["Description"]
+        except KeyError:
+            continue
+        fields = parse_format(description)
+        if key == "CSQ" and "Consequence" not in fields:
+            raise InputError(
+                path,
+                "the CSQ header lacks a 'Consequence' field (Format: "
+                f"{'|'.join(fields) or '?'}); re-run VEP with the default fields",
+                column="INFO/CSQ",
+            )
+        if key == "ANN" and not fields:
+            raise InputError(path, "the ANN header has no 'Format' field list", column="INFO/ANN")
+        return key, cls(fields)
+    return None, None
+
+
+def _format_ids(vcf: VCF) -> set[str]:
+    ids = set()
+    for h in vcf.header_iter():
+        info = h.info()
+        if info.get("HeaderType") == "FORMAT":
+            ids.add(info["ID"])
+    return ids
+
+
+def read_vcf(
+    path: str,
+    filters: Filters | None = None,
+    wes_id: str = "",
+    counts: Counter | None = None,
+    threads: int = 2,
+) -> Iterator[tuple]:
+    """Yield one tuple (ROW_FIELDS) per ALT allele that passes FILTER, depth, alt reads and VAF.
+
+    Streams the file record by record. `counts` (if given) gains the number of alleles read and
+    of alleles failing each filter ('filter', 'depth', 'alt_reads', 'vaf', 'symbolic'), in that
+    order of checking. Mutect2: depth = FORMAT DP (else the sum of AD), alt reads = AD of the
+    allele, VAF = FORMAT AF (MuTect1: FA; else AD ratio). Strelka2: tier-1 counts, SNV VAF =
+    {ALT}U/({ALT}U+{REF}U), indel VAF = TIR/(TIR+TAR).
+    """
+    counts = Counter() if counts is None else counts
+    filters = filters or Filters()
+    check_gzip_complete(path)
+    try:
+        vcf = VCF(path, threads=threads if threads > 1 else None, lazy=True)
+    except (OSError, Exception) as err:  # cyvcf2 raises bare Exception on a bad header
+        raise InputError(path, f"cannot open as VCF: {err}") from None
+    raw = vcf.raw_header
+    header_lines = raw.count("\n")
+    tumour = choose_tumour(path, list(vcf.samples), raw, wes_id)
+    ti = list(vcf.samples).index(tumour)
+    key, picker = _annotation_picker(path, vcf)
+    if picker is None:
+        log.warning("%s: no CSQ/ANN annotation; genes and consequences will be empty", path)
+    fmt = _format_ids(vcf)
+    strelka_snv = {"AU", "CU", "GU", "TU"} <= fmt
+    strelka_indel = {"TIR", "TAR"} <= fmt
+    has_dp = "DP" in fmt
+    af_key = "AF" if "AF" in fmt else ("FA" if "FA" in fmt else None)
+    has_ad = "AD" in fmt
+    if not (has_ad or strelka_snv or strelka_indel):
+        raise InputError(path, "no read counts: FORMAT needs AD (Mutect2) or AU..TU/TIR (Strelka2)")
+    log.info("%s: tumour column %s, annotation %s", path, tumour, key or "none")
+
+    pass_only = filters.pass_only
+    min_depth, min_alt, min_vaf = filters.min_tumor_depth, filters.min_tumor_alt, filters.min_vaf
+    n_records = n_filter_dot = 0
+    n_filter = n_depth = n_alt_reads = n_vaf = n_symbolic = n_alleles = 0
+    pick = picker.pick if picker is not None else None
+    mutect = not (strelka_snv or strelka_indel) or has_ad
+    iterator = iter(vcf)
+    while True:
+        try:
+            v = next(iterator)
+        except StopIteration:
+            break
+        except Exception as err:  # htslib parse/decompression failures surface as bare Exception
+            raise InputError(
+                path,
+                f"cannot parse the VCF record ({err}); truncated or malformed file?",
+                row=header_lines + n_records + 1,
+            ) from None
+        n_records += 1
+        alts = v.ALT
+        n_alt = len(alts)
+        n_alleles += n_alt
+        filt = v.FILTER  # None for both PASS and '.'
+        if filt is None:
+            filt = "PASS" if v.FILTERS else "."
+            if filt == ".":
+                n_filter_dot += 1
+        if pass_only and filt != "PASS":
+            n_filter += n_alt
+            continue
+        ref = v.REF
+        try:
+            if mutect:
+                ad = v.format("AD")
+                if ad is None:
+                    n_depth += n_alt
+                    continue
+                ad = [x if x > 0 else 0 for x in ad[ti].tolist()]  # missing = large negative
+                total = sum(ad)
+                depth = total
+                if has_dp:
+                    dp = v.format("DP")
+                    if dp is not None and dp[ti, 0] >= 0:
+                        depth = int(dp[ti, 0])
+                if depth < min_depth:
+                    n_depth += n_alt
+                    continue
+                alt_counts = ad[1 : n_alt + 1] + [0] * (n_alt + 1 - len(ad))
+                afs = v.format(af_key) if af_key else None
+                if afs is not None and afs[ti, 0] == afs[ti, 0]:  # not NaN
+                    vafs = afs[ti].tolist()
+                else:
+                    vafs = [a / total if total else 0.0 for a in alt_counts]
+            elif strelka_snv and v.is_snp:
+                tier1 = {b: int(v.format(f"{b}U")[ti, 0]) for b in "ACGT"}
+                ref_u = tier1.get(ref, 0)
+                alt_counts = [tier1.get(a, 0) for a in alts]
+                depth = int(v.format("DP")[ti, 0]) if has_dp else ref_u + sum(alt_counts)
+                vafs = [a / (a + ref_u) if a + ref_u > 0 else 0.0 for a in alt_counts]
+            elif strelka_indel:
+                tir = int(v.format("TIR")[ti, 0])
+                tar = int(v.format("TAR")[ti, 0])
+                alt_counts = [tir] * n_alt
+                depth = int(v.format("DP")[ti, 0]) if has_dp else tir + tar
+                vafs = [tir / (tir + tar) if tir + tar > 0 else 0.0] * n_alt
+            else:
+                n_depth += n_alt
+                continue
+        except (IndexError, TypeError, ValueError) as err:
+            raise InputError(
+                path, f"bad FORMAT values for {tumour}: {err}", row=header_lines + n_records
+            ) from None
+        if depth < min_depth:
+            n_depth += n_alt
+            continue
+        annotation_text = None
+        for i in range(n_alt):
+            alt = alts[i]
+            if alt == "*" or alt == "." or alt[:1] == "<":
+                n_symbolic += 1
+                continue
+            if alt_counts[i] < min_alt:
+                n_alt_reads += 1
+                continue
+            vaf = vafs[i]
+            if not vaf >= min_vaf:  # also catches NaN
+                n_vaf += 1
+                continue
+            if pick is not None and annotation_text is None:
+                annotation_text = v.INFO.get(key) or ""
+            ann = pick(annotation_text, ref, alts, i) if annotation_text else EMPTY
+            yield (v.CHROM, v.POS, ref, alt, filt, depth, alt_counts[i], vaf, *ann)
+    counts["alleles"] += n_alleles
+    counts["filter"] += n_filter
+    counts["depth"] += n_depth
+    counts["alt_reads"] += n_alt_reads
+    counts["vaf"] += n_vaf
+    counts["symbolic"] += n_symbolic
+    counts["records"] += n_records
+    if pass_only and n_records and n_filter_dot == n_records:
+        log.warning(
+            "%s: every FILTER is '.', so no variant passes pass_only (unfiltered Mutect2 calls? "
+            "run FilterMutectCalls, or set wes.filters.pass_only: false)",
+            path,
+        )
+    vcf.close()
