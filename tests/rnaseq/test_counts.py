@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from organomics.errors import InputError
 from organomics.rnaseq import counts as rc
 

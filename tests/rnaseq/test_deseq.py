@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from organomics.errors import InputError
 from organomics.rnaseq.deseq import RESULT_COLUMNS, paired_deseq, paired_samples, size_factors
 

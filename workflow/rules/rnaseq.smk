@@ -1,1 +1,286 @@
-# rnaseq branch: rules come with its issue.
+# rnaseq branch: bulk RNA counts -> paired PyDESeq2 (~ patient + site), GSEA prerank, ORA,
+# ssGSEA immune signatures with paired site tests, QC and figures.
+
+
+validate(config.setdefault("rnaseq", {}), "../schemas/rnaseq.schema.yaml")
+
+
+include: "rnaseq_functions.smk"
+
+
+OUTPUTS["rnaseq"] = rnaseq_targets()
+
+
+rule rnaseq_sample_counts:
+    input:
+        counts=layer_files("rna"),
+        lib=lib("rnaseq/counts.py", "rnaseq/steps.py"),
+    output:
+        counts="results/rnaseq/sample_counts/{sample}.tsv",
+    log:
+        "logs/rnaseq/sample_counts/{sample}.log",
+    benchmark:
+        "benchmarks/rnaseq/sample_counts/{sample}.tsv"
+    conda:
+        "../../envs/rnaseq.yaml"
+    params:
+        format=config["rnaseq"]["sample_format"],
+        strandedness=config["rnaseq"]["strandedness"],
+        tx2gene=rnaseq_tx2gene(),
+    script:
+        "../../scripts/rnaseq_sample_counts.py"
+
+
+rule rnaseq_counts:
+    input:
+        unpack(rnaseq_counts_input),
+        lib=lib("rnaseq/counts.py", "rnaseq/qc.py", "rnaseq/steps.py"),
+    output:
+        counts="results/rnaseq/counts.tsv.gz",
+        library=report(
+            "results/rnaseq/library_sizes.tsv",
+            caption="../report/rnaseq_library.rst",
+            category="Bulk RNA",
+        ),
+    log:
+        "logs/rnaseq/counts.log",
+    benchmark:
+        "benchmarks/rnaseq/counts.tsv"
+    conda:
+        "../../envs/rnaseq.yaml"
+    resources:
+        mem_mb=mem_mb_scaled(2000),
+    params:
+        samples=rnaseq_records(),
+    script:
+        "../../scripts/rnaseq_counts.py"
+
+
+rule rnaseq_deseq2:
+    input:
+        counts="results/rnaseq/counts.tsv.gz",
+        symbols=rnaseq_resource("symbols"),
+        lib=lib("rnaseq/deseq.py", "rnaseq/genesets.py", "rnaseq/steps.py"),
+    output:
+        results=report(
+            "results/rnaseq/deseq2_results.tsv",
+            caption="../report/rnaseq_deseq2.rst",
+            category="Bulk RNA",
+        ),
+        excluded="results/rnaseq/deseq2_excluded.tsv",
+    log:
+        "logs/rnaseq/deseq2.log",
+    benchmark:
+        "benchmarks/rnaseq/deseq2.tsv"
+    conda:
+        "../../envs/rnaseq.yaml"
+    threads: 8
+    resources:
+        mem_mb=mem_mb_scaled(4000),
+    params:
+        samples=rnaseq_records(),
+        reference=REF,
+        compare=CMP,
+        alpha=config["rnaseq"]["alpha"],
+    script:
+        "../../scripts/rnaseq_deseq2.py"
+
+
+rule rnaseq_vst:
+    input:
+        counts="results/rnaseq/counts.tsv.gz",
+        lib=lib("rnaseq/deseq.py", "rnaseq/steps.py"),
+    output:
+        vst="results/rnaseq/vst.tsv.gz",
+    log:
+        "logs/rnaseq/vst.log",
+    benchmark:
+        "benchmarks/rnaseq/vst.tsv"
+    conda:
+        "../../envs/rnaseq.yaml"
+    threads: 4
+    resources:
+        mem_mb=mem_mb_scaled(4000),
+    script:
+        "../../scripts/rnaseq_vst.py"
+
+
+rule rnaseq_gsea:
+    input:
+        results="results/rnaseq/deseq2_results.tsv",
+        gene_sets=rnaseq_gene_sets(),
+        lib=lib("rnaseq/enrichment.py", "rnaseq/genesets.py", "rnaseq/steps.py"),
+    output:
+        table=report(
+            "results/rnaseq/gsea_prerank.tsv",
+            caption="../report/rnaseq_gsea.rst",
+            category="Bulk RNA",
+        ),
+        curves="results/rnaseq/gsea_running_scores.tsv.gz",
+    log:
+        "logs/rnaseq/gsea.log",
+    benchmark:
+        "benchmarks/rnaseq/gsea.tsv"
+    conda:
+        "../../envs/rnaseq.yaml"
+    threads: 4
+    resources:
+        mem_mb=mem_mb_scaled(4000),
+    params:
+        settings=config["rnaseq"]["gsea"],
+    script:
+        "../../scripts/rnaseq_gsea.py"
+
+
+rule rnaseq_ora:
+    input:
+        results="results/rnaseq/deseq2_results.tsv",
+        gene_sets=rnaseq_gene_sets(),
+        lib=lib("rnaseq/enrichment.py", "rnaseq/genesets.py", "rnaseq/steps.py"),
+    output:
+        table=report(
+            "results/rnaseq/ora.tsv",
+            caption="../report/rnaseq_ora.rst",
+            category="Bulk RNA",
+        ),
+    log:
+        "logs/rnaseq/ora.log",
+    benchmark:
+        "benchmarks/rnaseq/ora.tsv"
+    conda:
+        "../../envs/rnaseq.yaml"
+    params:
+        settings=config["rnaseq"]["gsea"],
+        alpha=config["rnaseq"]["alpha"],
+        lfc=config["rnaseq"]["lfc"],
+    script:
+        "../../scripts/rnaseq_ora.py"
+
+
+rule rnaseq_signatures:
+    input:
+        vst="results/rnaseq/vst.tsv.gz",
+        signatures=rnaseq_resource("signatures"),
+        symbols=rnaseq_resource("symbols"),
+        lib=lib(
+            "rnaseq/enrichment.py", "rnaseq/genesets.py", "rnaseq/steps.py", "stats.py"
+        ),
+    output:
+        scores=report(
+            "results/rnaseq/signature_scores.tsv",
+            caption="../report/rnaseq_signature_scores.rst",
+            category="Bulk RNA",
+        ),
+        comparison=report(
+            "results/rnaseq/signature_comparison.tsv",
+            caption="../report/rnaseq_signature_comparison.rst",
+            category="Bulk RNA",
+        ),
+    log:
+        "logs/rnaseq/signatures.log",
+    benchmark:
+        "benchmarks/rnaseq/signatures.tsv"
+    conda:
+        "../../envs/rnaseq.yaml"
+    params:
+        samples=rnaseq_records(),
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/rnaseq_signatures.py"
+
+
+rule rnaseq_plots:
+    input:
+        counts="results/rnaseq/counts.tsv.gz",
+        library="results/rnaseq/library_sizes.tsv",
+        vst="results/rnaseq/vst.tsv.gz",
+        results="results/rnaseq/deseq2_results.tsv",
+        gsea="results/rnaseq/gsea_prerank.tsv",
+        curves="results/rnaseq/gsea_running_scores.tsv.gz",
+        scores="results/rnaseq/signature_scores.tsv",
+        comparison="results/rnaseq/signature_comparison.tsv",
+        signatures=rnaseq_resource("signatures"),
+        lib=lib("rnaseq/plots.py", "rnaseq/qc.py", "rnaseq/steps.py", "plots.py"),
+    output:
+        library_sizes_png=report(
+            "results/rnaseq/plots/library_sizes.png",
+            caption="../report/rnaseq_library_sizes.rst",
+            category="Bulk RNA",
+        ),
+        library_sizes_pdf="results/rnaseq/plots/library_sizes.pdf",
+        pca_png=report(
+            "results/rnaseq/plots/pca.png",
+            caption="../report/rnaseq_pca.rst",
+            category="Bulk RNA",
+        ),
+        pca_pdf="results/rnaseq/plots/pca.pdf",
+        sample_distances_png=report(
+            "results/rnaseq/plots/sample_distances.png",
+            caption="../report/rnaseq_distances.rst",
+            category="Bulk RNA",
+        ),
+        sample_distances_pdf="results/rnaseq/plots/sample_distances.pdf",
+        volcano_png=report(
+            "results/rnaseq/plots/volcano.png",
+            caption="../report/rnaseq_volcano.rst",
+            category="Bulk RNA",
+        ),
+        volcano_pdf="results/rnaseq/plots/volcano.pdf",
+        ma_png=report(
+            "results/rnaseq/plots/ma.png",
+            caption="../report/rnaseq_ma.rst",
+            category="Bulk RNA",
+        ),
+        ma_pdf="results/rnaseq/plots/ma.pdf",
+        heatmap_top_genes_png=report(
+            "results/rnaseq/plots/heatmap_top_genes.png",
+            caption="../report/rnaseq_heatmap.rst",
+            category="Bulk RNA",
+        ),
+        heatmap_top_genes_pdf="results/rnaseq/plots/heatmap_top_genes.pdf",
+        genes_of_interest_png=report(
+            "results/rnaseq/plots/genes_of_interest.png",
+            caption="../report/rnaseq_genes.rst",
+            category="Bulk RNA",
+        ),
+        genes_of_interest_pdf="results/rnaseq/plots/genes_of_interest.pdf",
+        gsea_running_scores_png=report(
+            "results/rnaseq/plots/gsea_running_scores.png",
+            caption="../report/rnaseq_gsea_curves.rst",
+            category="Bulk RNA",
+        ),
+        gsea_running_scores_pdf="results/rnaseq/plots/gsea_running_scores.pdf",
+        gsea_nes_png=report(
+            "results/rnaseq/plots/gsea_nes.png",
+            caption="../report/rnaseq_nes.rst",
+            category="Bulk RNA",
+        ),
+        gsea_nes_pdf="results/rnaseq/plots/gsea_nes.pdf",
+        signatures_paired_png=report(
+            "results/rnaseq/plots/signatures_paired.png",
+            caption="../report/rnaseq_signatures_plot.rst",
+            category="Bulk RNA",
+        ),
+        signatures_paired_pdf="results/rnaseq/plots/signatures_paired.pdf",
+    log:
+        "logs/rnaseq/plots.log",
+    benchmark:
+        "benchmarks/rnaseq/plots.tsv"
+    conda:
+        "../../envs/rnaseq.yaml"
+    resources:
+        mem_mb=mem_mb_scaled(3000),
+    params:
+        samples=rnaseq_records(),
+        reference=REF,
+        compare=CMP,
+        genes_of_interest=config["rnaseq"]["genes_of_interest"],
+        alpha=config["rnaseq"]["alpha"],
+        lfc=config["rnaseq"]["lfc"],
+        pca_genes=config["rnaseq"]["pca_genes"],
+        heatmap_genes=config["rnaseq"]["heatmap_genes"],
+        nes_terms=config["rnaseq"]["gsea"]["nes_terms"],
+        plots=RNASEQ_PLOTS,
+    script:
+        "../../scripts/rnaseq_plots.py"

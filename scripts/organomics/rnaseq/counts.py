@@ -181,8 +181,10 @@ def read_salmon(path: str | Path, tx2gene: pd.Series, tx2gene_path: str | None =
     if genes.isna().any():
         log.warning(
             "%s: %d of %d transcripts are not in tx2gene and are dropped",
-            path, int(genes.isna().sum()), len(genes),
-        )  # fmt: skip
+            path,
+            int(genes.isna().sum()),
+            len(genes),
+        )
     summed = reads[genes.notna()].groupby(genes[genes.notna()].to_numpy()).sum()
     counts = np.round(summed).astype(np.int64)
     counts.index.name = "gene"

@@ -136,8 +136,13 @@ def paired_deseq(
     )
     log.info(
         "PyDESeq2 ~ patient + site: %d genes, %d samples, %d patients, %s vs %s, %d cpu(s)",
-        matrix.shape[0], matrix.shape[1], metadata["patient"].nunique(), compare, reference, n_cpus,
-    )  # fmt: skip
+        matrix.shape[0],
+        matrix.shape[1],
+        metadata["patient"].nunique(),
+        compare,
+        reference,
+        n_cpus,
+    )
     inference = _inference(n_cpus)
     with warnings.catch_warnings():
         # PyDESeq2 warns about every categorical conversion; the log keeps its own summary.

@@ -50,8 +50,13 @@ def prerank(
         )
     log.info(
         "GSEA prerank: %d genes, %d sets (%d-%d genes), %d permutations, seed %d",
-        len(ranks), len(sets), min_size, max_size, permutations, seed,
-    )  # fmt: skip
+        len(ranks),
+        len(sets),
+        min_size,
+        max_size,
+        permutations,
+        seed,
+    )
     result = gseapy.prerank(
         rnk=ranks.sort_values(ascending=False),
         gene_sets=sets,
@@ -106,8 +111,13 @@ def ora(
     frames = []
     for direction, genes in lists.items():
         genes = sorted(set(genes))
-        log.info("ORA %s: %d genes against %d background, %d sets", direction, len(genes),
-                 len(background), len(sets))  # fmt: skip
+        log.info(
+            "ORA %s: %d genes against %d background, %d sets",
+            direction,
+            len(genes),
+            len(background),
+            len(sets),
+        )
         if not genes or not sets:
             continue
         enr = gseapy.enrich(

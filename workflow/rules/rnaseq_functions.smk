@@ -1,0 +1,102 @@
+# rnaseq branch helpers: which samples have RNA, where their counts come from, targets.
+from organomics.rnaseq import counts as rnaseq_counts  # noqa: E402
+from organomics.tables import read_table as rnaseq_read_table  # noqa: E402
+
+RNASEQ_PLOTS = (
+    "library_sizes",
+    "pca",
+    "sample_distances",
+    "volcano",
+    "ma",
+    "heatmap_top_genes",
+    "genes_of_interest",
+    "gsea_running_scores",
+    "gsea_nes",
+    "signatures_paired",
+)
+
+
+def rnaseq_matrix():
+    """Resolved cohort matrix path, or None when counts come from per-sample files.
+
+    A sheet whose `rna` cells all name one file (and no `rnaseq.counts`) also means a matrix.
+    """
+    configured = config["rnaseq"].get("counts")
+    if configured:
+        return resolve_path(configured)
+    cells = {SAMPLES.at[sample, "rna"] for sample in samples_with("rna")}
+    if len(cells) == 1 and len(samples_with("rna")) > 1:
+        return resolve_path(cells.pop())
+    return None
+
+
+def rnaseq_sample_ids():
+    """RNA samples in sheet order: sheet rows with an `rna` cell, else sheet samples that are
+    columns of the matrix (its header is read here, before any job)."""
+    if not branch_active("rnaseq"):
+        return []
+    declared = samples_with("rna")
+    if declared:
+        return declared
+    matrix = rnaseq_matrix()
+    header = rnaseq_read_table(matrix, nrows=0).columns[1:]
+    found = [sample for sample in SAMPLES.index if sample in set(header)]
+    if not found:
+        raise InputError(
+            matrix,
+            "no column is named after a sheet sample (and no sheet row has an `rna` cell); "
+            f"sheet samples start {', '.join(SAMPLES.index[:3])}, matrix columns start "
+            f"{', '.join(header[:3])}",
+        )
+    return found
+
+
+RNASEQ_SAMPLES = rnaseq_sample_ids()
+
+
+def rnaseq_records():
+    """sample, patient, site of every RNA sample (params of the cohort rules)."""
+    columns = ["sample", "patient", "site"]
+    return SAMPLES.loc[RNASEQ_SAMPLES, columns].to_dict("records")
+
+
+def rnaseq_counts_input(wildcards):
+    """The cohort matrix, or the per-sample count tables."""
+    matrix = rnaseq_matrix()
+    if matrix:
+        return {"matrix": matrix}
+    return {
+        "per_sample": [f"results/rnaseq/sample_counts/{s}.tsv" for s in RNASEQ_SAMPLES]
+    }
+
+
+def rnaseq_tx2gene():
+    """Resolved tx2gene path ("" when unset)."""
+    path = config["rnaseq"].get("tx2gene")
+    return resolve_path(path) if path else ""
+
+
+def rnaseq_resource(key):
+    """A bundled or user resource path from the rnaseq block, resolved."""
+    return resolve_path(config["rnaseq"][key])
+
+
+def rnaseq_gene_sets():
+    return [resolve_path(path) for path in config["rnaseq"]["gene_sets"]]
+
+
+def rnaseq_plot(name):
+    """PNG and PDF of one plot, as the (png, pdf) pair the plot step saves to."""
+    return [f"results/rnaseq/plots/{name}.png", f"results/rnaseq/plots/{name}.pdf"]
+
+
+def rnaseq_targets():
+    """Final rnaseq tables and plots (empty when the branch is inactive)."""
+    if not branch_active("rnaseq"):
+        return []
+    tables = ["deseq2_results", "gsea_prerank", "ora", "signature_scores"]
+    tables += ["signature_comparison", "library_sizes", "deseq2_excluded"]
+    targets = [f"results/rnaseq/{name}.tsv" for name in tables]
+    for name in RNASEQ_PLOTS:
+        targets += rnaseq_plot(name)
+    return targets
