@@ -1,1 +1,145 @@
-# wes branch: rules come with its issue.
+# wes branch: somatic VCF/MAF per sample -> filtered variants -> cohort TMB, shared/private
+# mutations, driver concordance, neoantigen burden, paired PL/LM tests and plots.
+
+
+validate(config.setdefault("wes", {}), "../schemas/wes.schema.yaml")
+
+
+include: "wes_functions.smk"
+
+
+wes_check_inputs()
+OUTPUTS["wes"] = wes_targets_outputs()
+
+
+rule wes_sample:
+    input:
+        calls=layer_files("wes"),
+        targets=wes_targets(),
+        lib=lib(
+            "wes/vcf.py",
+            "wes/maf.py",
+            "wes/annotation.py",
+            "wes/targets.py",
+            "wes/sample.py",
+        ),
+    output:
+        variants="results/wes/variants/{sample}.parquet",
+        filters="results/wes/filter_counts/{sample}.tsv",
+    log:
+        "logs/wes/sample/{sample}.log",
+    benchmark:
+        "benchmarks/wes/sample/{sample}.tsv"
+    conda:
+        "../../envs/wes.yaml"
+    threads: 2
+    resources:
+        mem_mb=mem_mb_scaled(2000),
+    params:
+        filters=config["wes"]["filters"],
+        wes_id=wes_id,
+    script:
+        "../../scripts/wes_sample.py"
+
+
+rule wes_cohort:
+    input:
+        variants=wes_per_sample("variants", "parquet"),
+        filters=wes_per_sample("filter_counts", "tsv"),
+        neoantigens=wes_neoantigen_files(),
+        targets=wes_targets(),
+        lib=lib("wes/cohort.py", "wes/neoantigens.py", "wes/targets.py", "stats.py"),
+    output:
+        tmb=report(
+            "results/wes/tmb.tsv", caption="../report/wes_tmb.rst", category="WES"
+        ),
+        shared=report(
+            "results/wes/shared_private.tsv",
+            caption="../report/wes_shared_private.rst",
+            category="WES",
+        ),
+        neoantigens="results/wes/neoantigens.tsv",
+        drivers=report(
+            "results/wes/drivers.tsv",
+            caption="../report/wes_drivers.rst",
+            category="WES",
+        ),
+        comparison=report(
+            "results/wes/site_comparison.tsv",
+            caption="../report/wes_site_comparison.rst",
+            category="WES",
+        ),
+        filter_summary="results/wes/filter_summary.tsv",
+        sbs6="results/wes/sbs6.tsv",
+        mutations="results/wes/mutations.tsv.gz",
+    log:
+        "logs/wes/cohort.log",
+    benchmark:
+        "benchmarks/wes/cohort.tsv"
+    conda:
+        "../../envs/wes.yaml"
+    resources:
+        mem_mb=mem_mb_scaled(2000),
+    params:
+        samples=sample_records("wes"),
+        neoantigens=wes_neoantigen_records(),
+        settings=config["wes"],
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/wes_cohort.py"
+
+
+rule wes_plots:
+    input:
+        tmb="results/wes/tmb.tsv",
+        shared="results/wes/shared_private.tsv",
+        neoantigens="results/wes/neoantigens.tsv",
+        comparison="results/wes/site_comparison.tsv",
+        sbs6="results/wes/sbs6.tsv",
+        mutations="results/wes/mutations.tsv.gz",
+        lib=lib("wes/plots.py", "wes/cohort.py", "plots.py"),
+    output:
+        tmb_png=report(
+            "results/wes/plots/tmb_paired.png",
+            caption="../report/wes_tmb_plot.rst",
+            category="WES",
+        ),
+        tmb_pdf="results/wes/plots/tmb_paired.pdf",
+        neo_png=report(
+            "results/wes/plots/neoantigens_paired.png",
+            caption="../report/wes_neoantigens_plot.rst",
+            category="WES",
+        ),
+        neo_pdf="results/wes/plots/neoantigens_paired.pdf",
+        shared_png=report(
+            "results/wes/plots/shared_private.png",
+            caption="../report/wes_shared_private.rst",
+            category="WES",
+        ),
+        shared_pdf="results/wes/plots/shared_private.pdf",
+        onco_png=report(
+            "results/wes/plots/oncoplot.png",
+            caption="../report/wes_oncoplot.rst",
+            category="WES",
+        ),
+        onco_pdf="results/wes/plots/oncoplot.pdf",
+        sbs6_png=report(
+            "results/wes/plots/sbs6_spectrum.png",
+            caption="../report/wes_sbs6.rst",
+            category="WES",
+        ),
+        sbs6_pdf="results/wes/plots/sbs6_spectrum.pdf",
+    log:
+        "logs/wes/plots.log",
+    benchmark:
+        "benchmarks/wes/plots.tsv"
+    conda:
+        "../../envs/wes.yaml"
+    params:
+        samples=sample_records("wes"),
+        n_genes=config["wes"]["oncoplot_genes"],
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/wes_plots.py"

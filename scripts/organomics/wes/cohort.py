@@ -169,3 +169,9 @@ def top_genes(variants: pd.DataFrame, samples: list[dict], n: int = 20) -> list[
     hits = variants[variants["nonsynonymous"] & (variants["gene"] != "")]
     per_gene = hits.assign(patient=hits["sample"].map(patient)).groupby("gene")["patient"].nunique()
     return per_gene.sort_values(ascending=False, kind="stable").head(n).index.tolist()
+
+
+def with_samples(variants: pd.DataFrame, samples: list[dict]) -> pd.DataFrame:
+    """All passing variants with each sample's patient and site (the cohort mutation table)."""
+    meta = pd.DataFrame(samples, columns=["sample", "patient", "site"])
+    return meta.merge(variants, on="sample", how="inner")

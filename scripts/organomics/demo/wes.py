@@ -1,0 +1,405 @@
+"""Demo WES layer: Mutect2 bgzipped VCFs with VEP CSQ (and traps), capture BED, pVACseq tables."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pysam
+
+CHROMS = [str(c) for c in range(1, 23)]
+CHROM_LENGTHS = {  # GRCh38 primary assembly
+    "1": 248956422, "2": 242193529, "3": 198295559, "4": 190214555, "5": 181538259,
+    "6": 170805979, "7": 159345973, "8": 145138636, "9": 138394717, "10": 133797422,
+    "11": 135086622, "12": 133275309, "13": 114364328, "14": 107043718, "15": 101991189,
+    "16": 90338345, "17": 83257441, "18": 80373285, "19": 58617616, "20": 64444167,
+    "21": 46709983, "22": 50818468,
+}  # fmt: skip
+DRIVERS = ["TP53", "KRAS", "EGFR", "STK11", "KEAP1", "SMARCA4", "NF1", "BRAF", "ERBB2", "MET"]
+PASSENGERS = ["TTN", "MUC16", "CSMD3", "RYR2", "LRP1B", "USH2A", "ZFHX4", "SPTA1", "FAT3"]
+CSQ_FIELDS = (
+    "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|HGVSc|HGVSp|CANONICAL"
+)
+FILTER_HEADER = """##FILTER=<ID=PASS,Description="All filters passed">
+##FILTER=<ID=weak_evidence,Description="Mutation does not meet likelihood threshold">
+##FILTER=<ID=germline,Description="Evidence indicates this site is germline, not somatic">
+##FILTER=<ID=normal_artifact,Description="artifact_in_normal">
+##FILTER=<ID=strand_bias,Description="Evidence indicates this site is strand bias artifact">"""
+HEADER = """##fileformat=VCFv4.2
+{filters}
+##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths for the ref and alt alleles in the order listed">
+##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fractions of alternate alleles in the tumor">
+##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Approximate read depth (reads with MQ=255 or with bad mates are filtered)">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+##INFO=<ID=DP,Number=1,Type=Integer,Description="Approximate read depth; some reads may have been filtered">
+##INFO=<ID=TLOD,Number=A,Type=Float,Description="Log 10 likelihood ratio score of variant existing versus not existing">
+##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: {csq}">
+##MutectVersion=2.2
+##source=Mutect2
+##normal_sample={normal}
+##tumor_sample={tumour}
+##VEP="v110" time="2024-01-01 00:00:00" assembly="GRCh38.p14"
+{contigs}
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{normal}\t{tumour}
+"""  # noqa: E501
+AMINO = "ACDEFGHIKLMNPQRSTVWY"
+BASES = "ACGT"
+
+
+def vcf_header(tumour: str, normal: str) -> str:
+    contigs = "\n".join(
+        f"##contig=<ID=chr{c},length={CHROM_LENGTHS[c]},assembly=GRCh38>" for c in CHROMS
+    )
+    return HEADER.format(
+        filters=FILTER_HEADER, csq=CSQ_FIELDS, normal=normal, tumour=tumour, contigs=contigs
+    )
+
+
+@dataclass
+class Capture:
+    """Synthetic exon-like capture intervals grouped into genes (0-based half-open)."""
+
+    chrom: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    gene: np.ndarray
+    genes: list[str] = field(default_factory=list)
+
+    @property
+    def size_mb(self) -> float:
+        return float((self.end - self.start).sum()) / 1e6
+
+
+def make_capture(rng: np.random.Generator, size_mb: float) -> Capture:
+    """Exon-like intervals (200-1000 bp, 10 per gene) spread over chr1-22."""
+    n = max(50, int(size_mb * 1e6 / 600))
+    lengths = rng.integers(200, 1001, n)
+    per_chrom = np.array([CHROM_LENGTHS[c] for c in CHROMS], dtype=float)
+    chrom_idx = np.sort(rng.choice(len(CHROMS), n, p=per_chrom / per_chrom.sum()))
+    starts = np.empty(n, dtype=np.int64)
+    for i in range(len(CHROMS)):
+        sel = np.flatnonzero(chrom_idx == i)
+        if len(sel):
+            # evenly spaced exons with jitter: never overlapping, sorted
+            step = (CHROM_LENGTHS[CHROMS[i]] - 2_000_000) // len(sel)
+            base = 1_000_000 + np.arange(len(sel)) * step
+            starts[sel] = base + rng.integers(0, max(1, step - 400), len(sel))
+    n_genes = (n + 9) // 10
+    names = DRIVERS + PASSENGERS + [f"GENE{i:04d}" for i in range(n_genes)]
+    order = rng.permutation(n_genes)  # drivers land anywhere in the genome
+    genes = np.array([names[order[i // 10]] for i in range(n)], dtype=object)
+    chrom = np.array([CHROMS[i] for i in chrom_idx], dtype=object)
+    return Capture(chrom, starts, starts + lengths, genes, sorted(set(genes)))
+
+
+def _gzip_text(path: Path):
+    """Text handle on a gzip file without a timestamp, so the demo is byte-identical per seed."""
+    return io.TextIOWrapper(gzip.GzipFile(path, "wb", compresslevel=9, mtime=0), newline="")
+
+
+def write_bed(path: Path, capture: Capture) -> None:
+    with _gzip_text(path) as handle:
+        handle.write('track name="demo_capture" description="synthetic exome capture (demo)"\n')
+        for c, s, e, g in zip(capture.chrom, capture.start, capture.end, capture.gene, strict=True):
+            handle.write(f"chr{c}\t{s}\t{e}\t{g}\n")
+
+
+@dataclass
+class Mutation:
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    gene: str
+    consequence: str
+    canonical_consequence: str  # what the canonical transcript says (traps differ here)
+    hgvsp: str
+
+
+def _protein_change(rng: np.random.Generator, consequence: str) -> str:
+    a, b = rng.choice(list(AMINO), 2, replace=False)
+    pos = int(rng.integers(10, 900))
+    if consequence == "stop_gained":
+        return f"p.{a}{pos}Ter"
+    if consequence == "synonymous_variant":
+        return f"p.{a}{pos}="
+    if consequence == "frameshift_variant":
+        return f"p.{a}{pos}fs"
+    if consequence == "inframe_deletion":
+        return f"p.{a}{pos}del"
+    return f"p.{a}{pos}{b}"
+
+
+CONSEQUENCES = (
+    ("missense_variant", 0.55),
+    ("synonymous_variant", 0.2),
+    ("stop_gained", 0.06),
+    ("frameshift_variant", 0.05),
+    ("inframe_deletion", 0.02),
+    ("splice_region_variant&intron_variant", 0.04),
+    ("3_prime_UTR_variant", 0.04),
+    ("splice_donor_variant", 0.04),
+)
+
+
+def random_mutations(
+    rng: np.random.Generator, capture: Capture, n: int, driver_genes: list[str] = ()
+) -> list[Mutation]:
+    """n on-target somatic mutations, SBS weighted towards smoking-like C>A and C>T."""
+    terms = [t for t, _ in CONSEQUENCES]
+    weights = np.array([w for _, w in CONSEQUENCES])
+    out = []
+    gene_index = {g: np.flatnonzero(capture.gene == g) for g in driver_genes}
+    for k in range(n):
+        if k < len(driver_genes) and len(gene_index[driver_genes[k]]):
+            i = int(rng.choice(gene_index[driver_genes[k]]))
+            term = "missense_variant"
+        else:
+            i = int(rng.integers(len(capture.start)))
+            term = str(rng.choice(terms, p=weights / weights.sum()))
+        pos = int(rng.integers(capture.start[i], capture.end[i])) + 1
+        if term == "frameshift_variant":
+            ref = str(rng.choice(list(BASES)))
+            if rng.random() < 0.5:
+                ref, alt = ref + str(rng.choice(list(BASES))), ref  # 1-bp deletion
+            else:
+                alt = ref + str(rng.choice(list(BASES)))  # 1-bp insertion
+        elif term == "inframe_deletion":
+            ref = "".join(rng.choice(list(BASES), 4))
+            alt = ref[0]
+        else:
+            # pyrimidine-strand substitution weighted like tobacco (C>A) + ageing (C>T)
+            sub = str(rng.choice(["C>A", "C>G", "C>T", "T>A", "T>C", "T>G"],
+                                 p=[0.35, 0.1, 0.3, 0.07, 0.1, 0.08]))  # fmt: skip
+            ref, alt = sub.split(">")
+            if rng.random() < 0.5:
+                ref, alt = (
+                    ref.translate(str.maketrans("ACGT", "TGCA")),
+                    alt.translate(str.maketrans("ACGT", "TGCA")),
+                )
+        out.append(
+            Mutation(
+                capture.chrom[i], pos, ref, alt, capture.gene[i], term, term,
+                _protein_change(rng, term),
+            )
+        )  # fmt: skip
+    return out
+
+
+def _vep_allele(ref: str, alt: str) -> str:
+    if len(ref) != len(alt) and ref[0] == alt[0]:
+        return alt[1:] or "-"
+    return alt
+
+
+def _csq_entries(m: Mutation, allele: str, rng: np.random.Generator) -> list[str]:
+    gene_id = f"ENSG{zlib.crc32(m.gene.encode()) % 10**11:011d}"
+    tx = int(rng.integers(10**10))
+    canonical = (
+        f"{allele}|{m.canonical_consequence}|MODERATE|{m.gene}|{gene_id}|Transcript|"
+        f"ENST{tx:011d}|protein_coding|3/10|c.1A>G|{m.hgvsp}|YES"
+    )
+    differs = m.consequence != m.canonical_consequence
+    other = (
+        f"{allele}|{m.consequence if differs else 'intron_variant'}"
+        f"|MODIFIER|{m.gene}|{gene_id}|Transcript|ENST{tx + 1:011d}|protein_coding|||"
+        f"{m.hgvsp if differs else ''}|"
+    )
+    # the non-canonical transcript comes first so that "first entry" readers get it wrong
+    return [other, canonical]
+
+
+@dataclass
+class Record:
+    mutation: Mutation
+    filter: str = "PASS"
+    depth: int = 100
+    alt_reads: int = 20
+    extra_alt: tuple[str, int] | None = None  # a second ALT allele (multi-allelic trap)
+
+
+def format_record(r: Record, rng: np.random.Generator) -> str:
+    m = r.mutation
+    alts = [m.alt] + ([r.extra_alt[0]] if r.extra_alt else [])
+    alt_reads = [r.alt_reads] + ([r.extra_alt[1]] if r.extra_alt else [])
+    ref_reads = max(0, r.depth - sum(alt_reads))
+    ad = ",".join(str(x) for x in [ref_reads, *alt_reads])
+    af = ",".join(f"{a / r.depth:.3f}" for a in alt_reads)
+    normal_depth = int(rng.integers(30, 90))
+    csq = []
+    for alt in alts:
+        if r.extra_alt and alt == r.extra_alt[0]:
+            allele = alt if len(alt) == len(m.ref) else _vep_allele(m.ref, alt)
+            csq.append(
+                f"{allele}|synonymous_variant|LOW|{m.gene}|ENSG0|Transcript|ENST0|protein_coding"
+                "|3/10|c.3A>G|p.=|YES"
+            )
+        else:
+            allele = _vep_allele(m.ref, alt) if len(alts) == 1 else alt
+            csq.extend(_csq_entries(m, allele, rng))
+    gt_normal = "0/0" if len(alts) == 1 else "0/0"
+    gt_tumour = "0/1" if len(alts) == 1 else "0/1/2"
+    tlod = ",".join(f"{6 + a * 0.8:.2f}" for a in alt_reads)
+    normal_ad = ",".join([str(normal_depth)] + ["0"] * len(alts))
+    normal_af = ",".join(["0.010"] * len(alts))
+    return (
+        f"chr{m.chrom}\t{m.pos}\t.\t{m.ref}\t{','.join(alts)}\t.\t{r.filter}\t"
+        f"DP={r.depth + normal_depth};TLOD={tlod};CSQ={','.join(csq)}\tGT:AD:AF:DP\t"
+        f"{gt_normal}:{normal_ad}:{normal_af}:{normal_depth}\t{gt_tumour}:{ad}:{af}:{r.depth}\n"
+    )
+
+
+def write_vcf(path: Path, tumour: str, normal: str, records: list[Record], rng) -> None:
+    """Sorted, bgzipped (and tabix-indexed) Mutect2-style VCF."""
+    order = sorted(records, key=lambda r: (int(r.mutation.chrom), r.mutation.pos))
+    plain = path.with_suffix("")  # strip .gz
+    with open(plain, "w") as handle:
+        handle.write(vcf_header(tumour, normal))
+        for record in order:
+            handle.write(format_record(record, rng))
+    pysam.tabix_compress(str(plain), str(path), force=True)
+    plain.unlink()
+
+
+def sample_records(
+    rng: np.random.Generator, capture: Capture, mutations: list[Mutation], vaf_scale: float
+) -> list[Record]:
+    """Passing records for true mutations plus the traps a reader must handle."""
+    records = []
+    for m in mutations:
+        depth = int(rng.integers(60, 250))
+        vaf = float(np.clip(rng.beta(4, 10) * vaf_scale, 0.08, 0.9))
+        records.append(Record(m, "PASS", depth, max(4, round(depth * vaf))))
+    n = len(mutations)
+    traps = random_mutations(rng, capture, max(6, n // 3))
+    for k, m in enumerate(traps):
+        kind = k % 6
+        depth = int(rng.integers(60, 200))
+        if kind == 0:  # rejected by Mutect2's filters
+            flt = str(rng.choice(["weak_evidence", "germline", "normal_artifact", "strand_bias"]))
+            records.append(Record(m, flt, depth, int(depth * 0.2)))
+        elif kind == 1:  # low VAF (below 0.05) though PASS
+            records.append(Record(m, "PASS", 200, 6))
+        elif kind == 2:  # too shallow
+            records.append(Record(m, "PASS", 8, 4))
+        elif kind == 3:  # off-target: shifted outside the capture intervals (intronic)
+            m.pos = m.pos + 5000
+            m.consequence = m.canonical_consequence = "intron_variant"
+            records.append(Record(m, "PASS", depth, int(depth * 0.25)))
+        elif kind == 4:  # canonical synonymous; a non-canonical transcript says missense
+            m.ref, m.alt = "C", "T"
+            m.canonical_consequence, m.consequence = "synonymous_variant", "missense_variant"
+            records.append(Record(m, "PASS", depth, int(depth * 0.3)))
+        else:  # multi-allelic: second ALT with 2 reads (fails min_tumor_alt)
+            if len(m.ref) == 1:
+                other = next(b for b in BASES if b not in (m.ref, m.alt))
+                records.append(Record(m, "PASS", depth, int(depth * 0.3), (other, 2)))
+            else:
+                records.append(Record(m, "PASS", depth, int(depth * 0.3)))
+    return records
+
+
+PVACSEQ_COLUMNS = [
+    "Chromosome", "Start", "Stop", "Reference", "Variant", "Transcript", "Variant Type",
+    "Mutation", "Protein Position", "Gene Name", "HLA Allele", "Peptide Length",
+    "Sub-peptide Position", "Mutation Position", "MT Epitope Seq", "WT Epitope Seq",
+    "Best MT IC50 Score Method", "Best MT IC50 Score", "Corresponding WT IC50 Score",
+    "Median MT IC50 Score", "Median WT IC50 Score", "Tumor DNA VAF",
+]  # fmt: skip
+
+
+def write_pvacseq(path: Path, mutations: list[Mutation], hla: list[str], rng) -> None:
+    """pVACseq all_epitopes-style table: 9-mers of missense mutations against each HLA."""
+    lines = ["\t".join(PVACSEQ_COLUMNS)]
+    for m in mutations:
+        if m.canonical_consequence != "missense_variant":
+            continue
+        for allele in hla:
+            for _ in range(int(rng.integers(1, 3))):
+                peptide = "".join(rng.choice(list(AMINO), 9))
+                wt = peptide[:4] + str(rng.choice(list(AMINO))) + peptide[5:]
+                ic50 = float(np.exp(rng.normal(7.5, 1.6)))  # median ~1800 nM
+                median = ic50 * float(rng.uniform(1.0, 1.6))
+                lines.append(
+                    "\t".join(
+                        str(x)
+                        for x in (
+                            f"chr{m.chrom}",
+                            m.pos - 1,
+                            m.pos,
+                            m.ref,
+                            m.alt,
+                            "ENST0",
+                            "missense",
+                            m.hgvsp.removeprefix("p."),
+                            100,
+                            m.gene,
+                            allele,
+                            9,
+                            1,
+                            5,
+                            peptide,
+                            wt,
+                            "NetMHCpan",
+                            f"{ic50:.2f}",
+                            f"{ic50 * 3:.2f}",
+                            f"{median:.2f}",
+                            f"{median * 3:.2f}",
+                            0.25,
+                        )  # fmt: skip
+                    )
+                )
+    with _gzip_text(path) as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+HLA_POOL = ["HLA-A*02:01", "HLA-A*01:01", "HLA-A*24:02", "HLA-B*07:02", "HLA-B*08:01",
+            "HLA-B*44:02", "HLA-C*07:01", "HLA-C*07:02"]  # fmt: skip
+
+
+def write(outdir: Path, prefix: str, cohort) -> tuple[dict[str, dict[str, str]], dict]:
+    """Write the WES layer; returns ({sample: {wes, wes_id, neoantigens}}, config block)."""
+    rng = cohort.rng("wes")
+    folder = Path(outdir) / "wes"
+    folder.mkdir(parents=True, exist_ok=True)
+    n_variants = int(getattr(cohort, "n_variants", 200) or 200)
+    # records per VCF ~ n_variants: true mutations plus a third as many traps; the capture
+    # size then puts the median TMB near 7 non-synonymous mutations/Mb (72% non-synonymous)
+    size_mb = float(np.clip(n_variants / 1.33 * 0.72 / 7.0, 0.5, 45.0))
+    capture = make_capture(rng, size_mb)
+    write_bed(folder / "capture_targets.bed.gz", capture)
+    sheet: dict[str, dict[str, str]] = {}
+    sites = (cohort.reference, cohort.compare)
+    molecular = [(p, s) for p in cohort.pairs for s in sites]
+    for sample in getattr(cohort, "unpaired_samples", []):
+        patient, site = sample.rsplit("_", 1)
+        molecular.append((patient, site))
+    patients = sorted({p for p, _ in molecular}, key=lambda p: [q for q, _ in molecular].index(p))
+    for patient in patients:
+        # similar burden at both sites: one patient-level rate, a shared trunk, private branches
+        tmb = float(np.exp(rng.normal(np.log(7.0), 0.5)))
+        n_total = max(4, int(round(tmb * capture.size_mb / 0.72)))
+        n_drivers = int(rng.integers(1, 4))
+        drivers = list(rng.choice(DRIVERS, n_drivers, replace=False))
+        trunk = random_mutations(rng, capture, int(n_total * 0.6), drivers)
+        # one HLA type per patient (both sites), 2-4 alleles typed
+        hla = list(rng.choice(HLA_POOL, int(rng.integers(2, 5)), replace=False))
+        for site in [s for p, s in molecular if p == patient]:
+            sample = cohort.sample_id(patient, site)
+            private = random_mutations(rng, capture, int(rng.poisson(n_total - len(trunk))))
+            mutations = trunk + private
+            records = sample_records(rng, capture, mutations, 1.0 if site == sites[0] else 0.9)
+            vcf = folder / f"{sample}.vcf.gz"
+            write_vcf(vcf, f"{sample}_T", f"{patient}_N", records, rng)
+            write_pvacseq(folder / f"{sample}.all_epitopes.tsv.gz", mutations, hla, rng)
+            sheet[sample] = {
+                "wes": f"{prefix}/wes/{vcf.name}",
+                "wes_id": f"{sample}_T",
+                "neoantigens": f"{prefix}/wes/{sample}.all_epitopes.tsv.gz",
+            }
+    config = {"targets": f"{prefix}/wes/capture_targets.bed.gz"}
+    return sheet, config

@@ -1,0 +1,154 @@
+"""WES figures: paired TMB/neoantigens, shared/private bars, two-panel oncoplot, SBS6 by site."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from organomics.plots import SITE_COLOURS, paired_plot, save  # noqa: E402
+from organomics.wes.cohort import SBS6  # noqa: E402
+
+# Oncoplot classes in priority order (a sample with several hits in a gene shows the first).
+CLASS_COLOURS = {
+    "Nonsense_Mutation": "#d62728",
+    "Frame_Shift_Del": "#1f77b4",
+    "Frame_Shift_Ins": "#9467bd",
+    "Splice_Site": "#ff7f0e",
+    "Translation_Start_Site": "#8c564b",
+    "Nonstop_Mutation": "#e377c2",
+    "In_Frame_Del": "#bcbd22",
+    "In_Frame_Ins": "#17becf",
+    "Missense_Mutation": "#2ca02c",
+    "Other_Nonsynonymous": "#7f7f7f",
+}
+
+
+def _annotation(comparison: pd.DataFrame | None, metric: str) -> str:
+    if comparison is None or comparison.empty or metric not in set(comparison["metric"]):
+        return ""
+    row = comparison.set_index("metric").loc[metric]
+    return f"n={int(row['n_pairs'])} pairs, {row['test']}: p={float(row['p_value']):.3g}"
+
+
+def paired_metric(
+    table: pd.DataFrame,
+    value: str,
+    reference: str,
+    compare: str,
+    png: str,
+    pdf: str,
+    comparison: pd.DataFrame | None = None,
+    ylabel: str = "",
+    title: str = "",
+) -> None:
+    """Box per site with one line per patient joining its two samples."""
+    fig, ax = plt.subplots(figsize=(4.2, 4.4))
+    if table.empty or table[value].isna().all():
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+    else:
+        paired_plot(ax, table, value, reference, compare, title=title, ylabel=ylabel)
+        note = _annotation(comparison, value)
+        if note:
+            ax.set_xlabel(note, fontsize=7)
+    save(fig, png, pdf)
+
+
+def shared_private_bars(
+    table: pd.DataFrame, reference: str, compare: str, png: str, pdf: str
+) -> None:
+    """Stacked bars per patient: shared, private to the reference site, private to the other."""
+    columns = ["shared", f"private_{reference}", f"private_{compare}"]
+    data = table.assign(total=table[columns].sum(axis=1)).sort_values("total", ascending=False)
+    fig, ax = plt.subplots(figsize=(max(5, 0.28 * len(data) + 2), 4))
+    bottom = np.zeros(len(data))
+    colours = ["0.55", SITE_COLOURS[0], SITE_COLOURS[1]]
+    labels = ["shared", f"private {reference}", f"private {compare}"]
+    x = np.arange(len(data))
+    for column, colour, label in zip(columns, colours, labels, strict=True):
+        ax.bar(x, data[column], bottom=bottom, color=colour, label=label, width=0.8)
+        bottom += data[column].to_numpy()
+    ax.set_xticks(x, data["patient"], rotation=90, fontsize=7)
+    ax.set_ylabel("passing variants")
+    ax.set_title("Shared and private mutations per patient")
+    ax.legend(frameon=False, fontsize=8)
+    save(fig, png, pdf)
+
+
+def oncoplot(
+    mutations: pd.DataFrame,
+    samples: list[dict],
+    genes: list[str],
+    reference: str,
+    compare: str,
+    png: str,
+    pdf: str,
+) -> None:
+    """Two panels (one per site) of the top genes x paired patients, coloured by class."""
+    patients = sorted(
+        {r["patient"] for r in samples if r["site"] == reference}
+        & {r["patient"] for r in samples if r["site"] == compare}
+    )
+    classes = list(CLASS_COLOURS)
+    code = {c: i + 1 for i, c in enumerate(classes)}
+    hits = mutations[mutations["nonsynonymous"] & mutations["gene"].isin(genes)].copy()
+    hits["cls"] = hits["variant_class"].where(
+        hits["variant_class"].isin(classes), "Other_Nonsynonymous"
+    )
+    hits["code"] = hits["cls"].map(code)
+    best = hits.groupby(["site", "gene", "patient"])["code"].min()
+    fig, axes = plt.subplots(
+        1, 2, figsize=(max(6, 0.22 * len(patients) * 2 + 3), 0.3 * max(len(genes), 3) + 1.8),
+        sharey=True,
+    )  # fmt: skip
+    cmap = ListedColormap(["#f0f0f0", *CLASS_COLOURS.values()])
+    for ax, site in zip(axes, (reference, compare), strict=True):
+        grid = np.zeros((len(genes), len(patients)))
+        for (s, gene, patient), value in best.items():
+            if s == site and patient in patients and gene in genes:
+                grid[genes.index(gene), patients.index(patient)] = value
+        ax.imshow(grid, cmap=cmap, vmin=0, vmax=len(classes), aspect="auto", interpolation="none")
+        ax.set_xticks(range(len(patients)), patients, rotation=90, fontsize=6)
+        ax.set_yticks(range(len(genes)), genes, fontsize=7)
+        mutated = (grid > 0).sum(axis=1)
+        ax.set_title(f"{site} (n={len(patients)})")
+        for i, n in enumerate(mutated):
+            ax.text(len(patients) - 0.3, i, f" {100 * n / max(len(patients), 1):.0f}%",
+                    va="center", fontsize=6)  # fmt: skip
+    present = sorted(set(hits["cls"]), key=classes.index)
+    handles = [Patch(color=CLASS_COLOURS[c], label=c) for c in present]
+    if handles:
+        fig.legend(handles=handles, loc="lower center", ncol=min(5, len(handles)), fontsize=7,
+                   frameon=False, bbox_to_anchor=(0.5, -0.03))  # fmt: skip
+    fig.suptitle("Top mutated genes (non-synonymous) by site, paired patients")
+    save(fig, png, pdf)
+
+
+def sbs6_by_site(spectrum: pd.DataFrame, reference: str, compare: str, png: str, pdf: str) -> None:
+    """Mean SBS6 fraction per site with each sample as a dot."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    x = np.arange(len(SBS6))
+    width = 0.38
+    for offset, site, colour in ((-width / 2, reference, SITE_COLOURS[0]),
+                                 (width / 2, compare, SITE_COLOURS[1])):  # fmt: skip
+        data = spectrum[spectrum["site"] == site]
+        if data.empty:
+            continue
+        wide = data.pivot_table(index="sample", columns="substitution", values="fraction")
+        wide = wide.reindex(columns=list(SBS6)).fillna(0)
+        ax.bar(x + offset, wide.mean(), width=width, color=colour, alpha=0.5,
+               label=f"{site} (n={len(wide)})")  # fmt: skip
+        for j, column in enumerate(SBS6):
+            ax.scatter(np.full(len(wide), x[j] + offset), wide[column], s=5, color=colour)
+    ax.set_xticks(x, SBS6)
+    ax.set_ylabel("fraction of single-base substitutions")
+    ax.set_title("SBS6 spectrum by site (passing SNVs)")
+    ax.legend(frameon=False)
+    save(fig, png, pdf)

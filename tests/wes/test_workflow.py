@@ -1,0 +1,123 @@
+"""`snakemake wes` from a temporary working directory: a cohort MAF, and a small demo VCF cohort."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from organomics.demo import wes as demo_wes
+from organomics.demo.cohort import DemoCohort
+
+DATA = Path(__file__).parent / "data"
+
+
+def read(path):
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
+
+
+@pytest.fixture(scope="module")
+def maf_run(tmp_path_factory, snakemake_runner):
+    work = tmp_path_factory.mktemp("wes_maf")
+    (work / "data").mkdir()
+    shutil.copy(DATA / "cohort.maf", work / "data" / "cohort.maf")
+    shutil.copy(DATA / "pvacseq.all_epitopes.tsv", work / "data" / "P1_PL.tsv")
+    shutil.copy(DATA / "generic_neoantigens.csv", work / "data" / "P1_LM.csv")
+    sheet = pd.DataFrame(
+        {
+            "sample": ["P1_PL", "P1_LM", "P2_PL"],
+            "patient": ["P1", "P1", "P2"],
+            "site": ["PL", "LM", "PL"],
+            "wes": ["data/cohort.maf"] * 3,
+            "wes_id": ["TCGA-AA-0001-01A", "TCGA-AA-0001-06A", "TCGA-BB-0002-01A"],
+            "neoantigens": ["data/P1_PL.tsv", "data/P1_LM.csv", ""],
+        }
+    )
+    sheet.to_csv(work / "samples.tsv", sep="\t", index=False)
+    config = {"samples": "samples.tsv", "wes": {"exome_size_mb": 2.0, "drivers": ["KRAS", "TP53"]}}
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    snakemake_runner(work, "wes", "--configfile", "config.yaml")
+    return work
+
+
+def test_maf_cohort_tables(maf_run):
+    results = maf_run / "results" / "wes"
+    tmb = read(results / "tmb.tsv").set_index("sample")
+    assert list(tmb.columns) == [
+        "patient",
+        "site",
+        "n_pass",
+        "n_nonsynonymous",
+        "callable_mb",
+        "tmb",
+    ]
+    # hand counts (see test_cohort.py): P1_PL 9 passing / 6 non-synonymous, P1_LM 4 / 3, P2 1 / 1
+    assert tmb.loc["P1_PL", ["n_pass", "n_nonsynonymous"]].tolist() == [9, 6]
+    assert tmb.loc["P1_LM", ["n_pass", "n_nonsynonymous"]].tolist() == [4, 3]
+    assert tmb.loc["P2_PL", ["n_pass", "n_nonsynonymous"]].tolist() == [1, 1]
+    assert tmb.loc["P1_PL", "tmb"] == pytest.approx(3.0)
+    shared = read(results / "shared_private.tsv")
+    assert shared.to_dict("records") == [
+        {
+            "patient": "P1",
+            "shared": 1,
+            "private_PL": 8,
+            "private_LM": 3,
+            "jaccard": pytest.approx(1 / 12),
+        }
+    ]
+    drivers = read(results / "drivers.tsv")
+    assert drivers[["gene", "in_PL", "in_LM"]].values.tolist() == [
+        ["KRAS", True, True],
+        ["TP53", True, False],
+    ]
+    neo = read(results / "neoantigens.tsv").set_index("sample")
+    assert neo.loc["P1_PL", ["n_neoantigens", "n_neoantigen_variants"]].tolist() == [3, 2]
+    assert neo.loc["P1_LM", ["n_neoantigens", "n_neoantigen_variants"]].tolist() == [3, 2]
+    comparison = read(results / "site_comparison.tsv").set_index("metric")
+    assert list(comparison.index) == ["tmb", "n_nonsynonymous", "n_neoantigens"]
+    assert comparison["n_pairs"].tolist() == [1, 1, 1]
+    assert comparison.loc["tmb", "median_difference"] == pytest.approx(1.5 - 3.0)
+    for column in ("statistic", "p_value", "p_adj", "test", "correction"):
+        assert column in comparison.columns
+    for name in ("tmb_paired", "neoantigens_paired", "shared_private", "oncoplot", "sbs6_spectrum"):
+        for ext in ("png", "pdf"):
+            assert (results / "plots" / f"{name}.{ext}").stat().st_size > 0
+
+
+def test_demo_vcf_cohort(tmp_path, snakemake_runner):
+    cohort = DemoCohort(seed=1, n_patients=4, n_pairs=3, n_sc_pairs=1, n_variants=60)
+    cells, block = demo_wes.write(tmp_path, "demo", cohort)
+    (tmp_path / "wes").rename(tmp_path / "demo")
+    (tmp_path / "demo" / "wes").mkdir()
+    for item in list((tmp_path / "demo").iterdir()):
+        if item.is_file():
+            item.rename(tmp_path / "demo" / "wes" / item.name)
+    rows = [{"sample": s, "patient": s.split("_")[0], "site": s.split("_")[1], **c}
+            for s, c in cells.items()]  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
+    config = {"samples": "samples.tsv", "wes": block}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    snakemake_runner(tmp_path, "wes", "--configfile", "config.yaml")
+    results = tmp_path / "results" / "wes"
+    tmb = read(results / "tmb.tsv")
+    assert len(tmb) == 7  # 3 pairs + 1 unpaired sample
+    filters = read(results / "filter_summary.tsv").set_index("sample")
+    # every trap kind is caught in every sample: FILTER, shallow, low VAF, off-target, 2-read ALT
+    for column in ("filter", "depth", "vaf", "off_target", "alt_reads"):
+        assert (filters[column] > 0).all(), column
+    assert (read(results / "neoantigens.tsv")["n_neoantigens"] > 0).all()
+
+
+def test_missing_callable_size_is_reported(tmp_path, snakemake_runner):
+    shutil.copy(DATA / "cohort.maf", tmp_path / "cohort.maf")
+    (tmp_path / "samples.tsv").write_text(
+        "sample\tpatient\tsite\twes\twes_id\nA\tP1\tPL\tcohort.maf\tTCGA-AA-0001-01A\n"
+    )
+    (tmp_path / "config.yaml").write_text("samples: samples.tsv\n")
+    result = snakemake_runner(tmp_path, "wes", "-n", "--configfile", "config.yaml", check=False)
+    assert result.returncode != 0
+    assert "exome_size_mb" in result.stdout + result.stderr

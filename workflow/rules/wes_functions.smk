@@ -1,0 +1,70 @@
+# wes branch helpers: parse-time checks of the config, params and input lists.
+def wes_check_inputs():
+    """Before any job: TMB needs a callable size; a configured BED must exist."""
+    if not branch_active("wes"):
+        return
+    block = config["wes"]
+    if not block.get("targets") and not block.get("exome_size_mb"):
+        raise InputError(
+            "config",
+            "the wes branch needs `targets` (capture BED) or `exome_size_mb` for TMB",
+            column="wes",
+        )
+    if block.get("targets") and not Path(resolve_path(block["targets"])).exists():
+        raise InputError(block["targets"], "capture BED (config wes.targets) not found")
+
+
+def wes_targets():
+    """The capture BED as a rule input ([] when exome_size_mb is used)."""
+    path = config["wes"].get("targets")
+    return [resolve_path(path)] if path else []
+
+
+def wes_id(wildcards):
+    """The sheet's wes_id of the sample (VCF tumour column or MAF barcode), "" when empty."""
+    if "wes_id" not in SAMPLES.columns:
+        return ""
+    return str(SAMPLES.at[wildcards.sample, "wes_id"])
+
+
+def wes_per_sample(kind, ext):
+    """Per-sample intermediate files of every WES sample, in sheet order."""
+    return [f"results/wes/{kind}/{sample}.{ext}" for sample in samples_with("wes")]
+
+
+def wes_neoantigen_records():
+    """sample, patient, site and resolved path of each sample with a neoantigen table."""
+    records = []
+    for sample in samples_with("neoantigens"):
+        paths = sample_sheet.split_paths(SAMPLES.at[sample, "neoantigens"])
+        record = SAMPLES.loc[sample, ["sample", "patient", "site"]].to_dict()
+        records.append({**record, "path": resolve_path(paths[0])})
+    return records
+
+
+def wes_neoantigen_files():
+    """Neoantigen tables as inputs of the cohort rule."""
+    return [record["path"] for record in wes_neoantigen_records()]
+
+
+def wes_plot_outputs():
+    """Every WES figure, PNG and PDF."""
+    names = [
+        "tmb_paired",
+        "neoantigens_paired",
+        "shared_private",
+        "oncoplot",
+        "sbs6_spectrum",
+    ]
+    return [
+        f"results/wes/plots/{name}.{ext}" for name in names for ext in ("png", "pdf")
+    ]
+
+
+def wes_targets_outputs():
+    """Final targets of the wes branch (empty when no sample has WES data)."""
+    if not branch_active("wes"):
+        return []
+    tables = ["tmb", "shared_private", "neoantigens", "drivers", "site_comparison"]
+    tables += ["filter_summary", "sbs6"]
+    return [f"results/wes/{name}.tsv" for name in tables] + wes_plot_outputs()
