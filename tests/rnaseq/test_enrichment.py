@@ -1,0 +1,132 @@
+"""Gene sets, symbol mapping, GSEA prerank, ORA and ssGSEA of the bulk RNA branch."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from organomics.errors import InputError
+from organomics.rnaseq import enrichment, genesets
+
+
+def test_read_gmt_plain_and_gz(tmp_path, repo):
+    plain = tmp_path / "s.gmt"
+    plain.write_text("A\tdesc\tG1\tG2\tG1\nB\tdesc\tG3\n")
+    assert genesets.read_gmt(plain) == {"A": ["G1", "G2"], "B": ["G3"]}
+    go = genesets.read_gmt(repo / "resources/genesets/go_bp.gmt.gz")
+    study = [name for name in go if name.endswith(("(GO:0019882)", "(GO:0042267)", "(GO:0050852)"))]
+    assert len(study) == 3
+    assert "CD8A" in go["antigen processing and presentation (GO:0019882)"]
+    assert all(10 <= len(genes) <= 500 for genes in go.values())
+
+
+def test_read_gmt_errors(tmp_path):
+    bad = tmp_path / "bad.gmt.gz"
+    with gzip.open(bad, "wt") as handle:
+        handle.write("A\tdesc\tG1\nA\tdesc\tG2\n")
+    with pytest.raises(InputError, match="row 2: gene set 'A' appears twice"):
+        genesets.read_gmt(bad)
+    with pytest.raises(InputError, match="not found"):
+        genesets.read_gmt(tmp_path / "missing.gmt")
+
+
+def test_ensembl_ids_map_to_symbols(repo):
+    table = genesets.read_symbol_table(repo / "resources/rnaseq/ensembl_to_symbol.tsv.gz")
+    ids = [
+        "ENSG00000153563.16",
+        "ENSG00000136167",
+        "ENSG00000002586.20_PAR_Y",
+        "ENSG99999999999",
+        "LCK",
+    ]
+    symbols = genesets.to_symbols(ids, table)
+    assert symbols.tolist() == ["CD8A", "LCP1", "CD99", "", "LCK"]
+
+
+def test_ranking_keeps_strongest_gene_per_symbol():
+    results = pd.DataFrame(
+        {"gene": ["a", "b", "c", "d"], "symbol": ["X", "X", "Y", ""], "stat": [1.0, -3.0, 2.0, 9.0]}
+    )
+    ranks = genesets.ranking(results)
+    assert ranks.to_dict() == {"Y": 2.0, "X": -3.0}
+
+
+def test_ora_matches_hypergeometric():
+    genes = [f"G{i}" for i in range(200)]
+    results = pd.DataFrame(
+        {
+            "gene": genes,
+            "symbol": genes,
+            "padj": [0.001] * 20 + [0.5] * 180,
+            "log2FoldChange": [-1.0] * 20 + [0.1] * 180,
+        }
+    )
+    sets = {"S": genes[:10] + genes[100:120], "T": genes[150:170]}
+    table = enrichment.ora(results, sets, alpha=0.05, lfc=0.5, min_size=5, max_size=100)
+    row = table[(table["direction"] == "down") & (table["term"] == "S")].iloc[0]
+    # 10 of the 20 down genes are among the 30 genes of S, in a universe of 200.
+    expected = stats.hypergeom.sf(10 - 1, 200, 30, 20)
+    assert row["overlap"] == "10/30"
+    assert row["pvalue"] == pytest.approx(expected, rel=1e-6)
+    assert row["size"] == 30
+    assert table.columns.tolist() == enrichment.ORA_COLUMNS
+    assert set(table["direction"]) == {"down"}
+
+
+def test_prerank_recovers_planted_set_and_is_seeded():
+    rng = np.random.default_rng(1)
+    genes = [f"G{i}" for i in range(1000)]
+    ranks = pd.Series(rng.normal(size=1000), index=genes)
+    planted = genes[:30]
+    ranks[planted] -= 2.5
+    sets = {"planted": planted}
+    sets.update({f"random{j}": list(rng.choice(genes, 30, replace=False)) for j in range(20)})
+    first, raw = enrichment.prerank(ranks, sets, permutations=200, seed=3, min_size=15)
+    second, _ = enrichment.prerank(ranks, sets, permutations=200, seed=3, min_size=15)
+    pd.testing.assert_frame_equal(first, second)
+    top = first.iloc[0]
+    assert top["term"] == "planted" and top["nes"] < -2 and top["pvalue"] < 0.01
+    assert top["size"] == 30 and first.columns.tolist() == enrichment.GSEA_COLUMNS
+    assert len(raw["planted"]["RES"]) == 1000
+
+
+def test_prerank_without_usable_sets():
+    ranks = pd.Series([1.0, 2.0], index=["A", "B"])
+    with pytest.raises(InputError, match="no gene set has 15-500 genes"):
+        enrichment.prerank(ranks, {"S": ["X"]})
+
+
+def test_ssgsea_scores_follow_expression():
+    rng = np.random.default_rng(0)
+    genes = [f"G{i}" for i in range(300)]
+    expression = pd.DataFrame(rng.normal(5, 1, (300, 4)), index=genes, columns=list("abcd"))
+    expression.loc[genes[:10], "a"] += 5  # signature genes top-ranked in sample a only
+    scores = enrichment.ssgsea_scores(expression, {"sig": genes[:10], "absent": ["X1", "X2"]})
+    assert scores.columns.tolist() == ["sig"]
+    assert scores["sig"].idxmax() == "a"
+
+
+def test_signature_site_comparison_against_scipy():
+    rng = np.random.default_rng(4)
+    patients = [f"P{i}" for i in range(10)]
+    pl = rng.normal(1, 0.3, 10)
+    lm = pl - rng.uniform(0.05, 0.6, 10)
+    scores = pd.DataFrame(
+        {"sig": np.r_[pl, lm]},
+        index=pd.Index(
+            [f"{p}_PL" for p in patients] + [f"{p}_LM" for p in patients], name="sample"
+        ),
+    )
+    design = pd.DataFrame(
+        {"sample": scores.index, "patient": patients * 2, "site": ["PL"] * 10 + ["LM"] * 10}
+    )
+    from organomics.stats import paired_site_comparison
+
+    long = enrichment.signature_long(scores, design)
+    row = paired_site_comparison(long, "score", ["signature"], "PL", "LM").iloc[0]
+    expected = stats.wilcoxon(lm, pl, method="exact").pvalue
+    assert row["n_pairs"] == 10 and row["p_value"] == pytest.approx(expected)
