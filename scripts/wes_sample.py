@@ -16,6 +16,7 @@ with log_to(snakemake.log[0]):
         Filters.from_config(snakemake.params.filters),
         wes_id=snakemake.params.wes_id,
         targets=targets,
+        threads=snakemake.threads,
     )
     tmp = snakemake.output.variants + ".tmp"
     variants.to_parquet(tmp, index=False)

@@ -32,7 +32,7 @@ rule wes_sample:
         "benchmarks/wes/sample/{sample}.tsv"
     conda:
         "../../envs/wes.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=mem_mb_scaled(2000),
     params:

@@ -57,8 +57,11 @@ def file_kind(path: str) -> str:
     raise InputError(path, "neither a VCF (##fileformat=VCF) nor a MAF (Hugo_Symbol ...)")
 
 
-def _vcf_table(path: str, filters: Filters, wes_id: str, counts: Counter) -> pd.DataFrame:
-    rows = list(read_vcf(path, filters, wes_id=wes_id, counts=counts))  # passing alleles only
+def _vcf_table(
+    path: str, filters: Filters, wes_id: str, counts: Counter, threads: int
+) -> pd.DataFrame:
+    # only passing alleles are kept: memory follows the passing calls, not the file
+    rows = list(read_vcf(path, filters, wes_id=wes_id, counts=counts, threads=threads))
     table = pd.DataFrame.from_records(rows, columns=list(ROW_FIELDS))
     table["vaf"] = table["vaf"].astype(float).round(4)
     table["variant_class"] = [
@@ -75,17 +78,18 @@ def sample_variants(
     filters: Filters | None = None,
     wes_id: str = "",
     targets: Targets | None = None,
+    threads: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(passing variants, filter counts) for one sample; several files (e.g. Strelka2 SNV + indel
     VCFs) are concatenated. `wes_id` picks the VCF tumour column or the MAF barcode (MAF default:
-    the sample id)."""
+    the sample id). `threads` > 1 adds htslib decompression threads."""
     filters = filters or Filters()
     counts: Counter = Counter()
     parts = []
     for path in paths:
         kind = file_kind(path)
         if kind == "vcf":
-            part = _vcf_table(path, filters, wes_id, counts)
+            part = _vcf_table(path, filters, wes_id, counts, threads)
         else:
             part = read_maf(path, wes_id or sample, filters, counts)
         part["source"] = str(path)

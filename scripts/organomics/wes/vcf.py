@@ -139,7 +139,7 @@ def read_vcf(
     filters: Filters | None = None,
     wes_id: str = "",
     counts: Counter | None = None,
-    threads: int = 2,
+    threads: int = 1,
 ) -> Iterator[tuple]:
     """Yield one tuple (ROW_FIELDS) per ALT allele that passes FILTER, depth, alt reads and VAF.
 
