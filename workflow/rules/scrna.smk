@@ -1,1 +1,187 @@
-# scrna branch: rules come with its issue.
+# scrna branch: per-sample 10x/h5ad matrix -> QC'd cells (h5ad) -> cohort integration,
+# annotation, signature scores, composition, paired PL/LM tests, pseudobulk PyDESeq2, plots.
+
+
+validate(config.setdefault("scrna", {}), "../schemas/scrna.schema.yaml")
+
+
+include: "scrna_functions.smk"
+
+
+scrna_check_inputs()
+OUTPUTS["scrna"] = scrna_targets()
+
+
+rule scrna_sample:
+    input:
+        matrix=layer_files("scrna"),
+        lib=lib("scrna/io.py", "scrna/qc.py"),
+    output:
+        h5ad="results/scrna/samples/{sample}.h5ad",
+        qc="results/scrna/qc/{sample}.tsv",
+    log:
+        "logs/scrna/sample/{sample}.log",
+    benchmark:
+        "benchmarks/scrna/sample/{sample}.tsv"
+    conda:
+        "../../envs/scrna.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb_scaled(4000),
+    params:
+        qc=config["scrna"]["qc"],
+        seed=config["scrna"]["seed"],
+    script:
+        "../../scripts/scrna_sample.py"
+
+
+rule scrna_qc:
+    input:
+        qc=scrna_per_sample("qc", "tsv"),
+    output:
+        qc=report(
+            "results/scrna/qc.tsv", caption="../report/scrna_qc.rst", category="scRNA"
+        ),
+    log:
+        "logs/scrna/qc.log",
+    conda:
+        "../../envs/scrna.yaml"
+    script:
+        "../../scripts/scrna_qc.py"
+
+
+rule scrna_cohort:
+    input:
+        h5ad=scrna_per_sample("samples", "h5ad"),
+        markers=scrna_resource("markers"),
+        signatures=scrna_resource("signatures"),
+        lib=lib(
+            "scrna/cohort.py",
+            "scrna/integrate.py",
+            "scrna/annotate.py",
+            "scrna/scores.py",
+            "stats.py",
+        ),
+    output:
+        adata="results/scrna/adata.h5ad",
+        clusters="results/scrna/cluster_annotation.tsv",
+        cell_types=report(
+            "results/scrna/cell_types.tsv",
+            caption="../report/scrna_cell_types.rst",
+            category="scRNA",
+        ),
+        cell_states="results/scrna/cell_states.tsv",
+        scores=report(
+            "results/scrna/signature_scores.tsv",
+            caption="../report/scrna_scores.rst",
+            category="scRNA",
+        ),
+        comparison=report(
+            "results/scrna/site_comparison.tsv",
+            caption="../report/scrna_comparison.rst",
+            category="scRNA",
+        ),
+    log:
+        "logs/scrna/cohort.log",
+    benchmark:
+        "benchmarks/scrna/cohort.tsv"
+    conda:
+        "../../envs/scrna.yaml"
+    threads: 2
+    resources:
+        mem_mb=scrna_mem_mb,
+    params:
+        samples=sample_records("scrna"),
+        settings=config["scrna"],
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/scrna_cohort.py"
+
+
+rule scrna_pseudobulk:
+    input:
+        adata="results/scrna/adata.h5ad",
+        lib=lib("scrna/pseudobulk.py", "rnaseq/deseq.py"),
+    output:
+        de=directory("results/scrna/pseudobulk_de"),
+        summary=report(
+            "results/scrna/pseudobulk_summary.tsv",
+            caption="../report/scrna_pseudobulk.rst",
+            category="scRNA",
+        ),
+    log:
+        "logs/scrna/pseudobulk.log",
+    benchmark:
+        "benchmarks/scrna/pseudobulk.tsv"
+    conda:
+        "../../envs/scrna.yaml"
+    threads: 2
+    resources:
+        mem_mb=mem_mb_scaled(8000),
+    params:
+        settings=config["scrna"]["pseudobulk"],
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/scrna_pseudobulk.py"
+
+
+rule scrna_plots:
+    input:
+        adata="results/scrna/adata.h5ad",
+        cell_types="results/scrna/cell_types.tsv",
+        scores="results/scrna/signature_scores.tsv",
+        comparison="results/scrna/site_comparison.tsv",
+        markers=scrna_resource("markers"),
+        signatures=scrna_resource("signatures"),
+        lib=lib("scrna/plots.py", "plots.py"),
+    output:
+        umap_cell_type_png=report(
+            "results/scrna/plots/umap_cell_type.png",
+            caption="../report/scrna_umap.rst",
+            category="scRNA",
+        ),
+        umap_cell_type_pdf="results/scrna/plots/umap_cell_type.pdf",
+        umap_site_png="results/scrna/plots/umap_site.png",
+        umap_site_pdf="results/scrna/plots/umap_site.pdf",
+        umap_patient_png="results/scrna/plots/umap_patient.png",
+        umap_patient_pdf="results/scrna/plots/umap_patient.pdf",
+        marker_dotplot_png=report(
+            "results/scrna/plots/marker_dotplot.png",
+            caption="../report/scrna_dotplot.rst",
+            category="scRNA",
+        ),
+        marker_dotplot_pdf="results/scrna/plots/marker_dotplot.pdf",
+        score_violins_png=report(
+            "results/scrna/plots/score_violins.png",
+            caption="../report/scrna_violins.rst",
+            category="scRNA",
+        ),
+        score_violins_pdf="results/scrna/plots/score_violins.pdf",
+        score_paired_png=report(
+            "results/scrna/plots/score_paired.png",
+            caption="../report/scrna_paired.rst",
+            category="scRNA",
+        ),
+        score_paired_pdf="results/scrna/plots/score_paired.pdf",
+        composition_png=report(
+            "results/scrna/plots/composition.png",
+            caption="../report/scrna_composition.rst",
+            category="scRNA",
+        ),
+        composition_pdf="results/scrna/plots/composition.pdf",
+    log:
+        "logs/scrna/plots.log",
+    benchmark:
+        "benchmarks/scrna/plots.tsv"
+    conda:
+        "../../envs/scrna.yaml"
+    resources:
+        mem_mb=mem_mb_scaled(8000),
+    params:
+        reference=REF,
+        compare=CMP,
+        min_cells=config["scrna"]["comparison"]["min_cells"],
+    script:
+        "../../scripts/scrna_plots.py"

@@ -1,0 +1,244 @@
+"""Marker-based annotation: clusters into broad compartments, then T/NK subclusters into states."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import yaml
+
+from organomics.errors import InputError
+
+log = logging.getLogger(__name__)
+
+OTHER = "other"
+
+
+@dataclass
+class Markers:
+    """A marker file: compartments (positive/negative genes), T/NK states, minimum score."""
+
+    compartments: dict[str, dict[str, list[str]]]
+    states: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    min_score: float = 0.25
+
+    @property
+    def labels(self) -> list[str]:
+        return [*self.compartments, OTHER]
+
+
+def _gene_list(value, path, where) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(g, str) and g for g in value):
+        raise InputError(path, f"{where}: expected a list of gene symbols, got {value!r}")
+    return list(value)
+
+
+def load_markers(path: str | Path) -> Markers:
+    """Read and check a marker YAML (format: resources/scrna/markers.yaml)."""
+    data = _load_yaml(path)
+    compartments = data.get("compartments")
+    if not isinstance(compartments, dict) or not compartments:
+        raise InputError(path, "needs a non-empty 'compartments' mapping")
+    parsed: dict[str, dict[str, list[str]]] = {}
+    for name, spec in compartments.items():
+        if name == OTHER:
+            raise InputError(path, f"compartment '{OTHER}' is reserved for unassigned clusters")
+        if not isinstance(spec, dict) or "positive" not in spec:
+            raise InputError(path, f"compartments.{name}: needs a 'positive' gene list")
+        unknown = set(spec) - {"positive", "negative"}
+        if unknown:
+            raise InputError(path, f"compartments.{name}: unknown keys {sorted(unknown)}")
+        parsed[str(name)] = {
+            "positive": _gene_list(spec["positive"], path, f"compartments.{name}.positive"),
+            "negative": _gene_list(spec.get("negative", []) or [], path, f"{name}.negative")
+            if spec.get("negative")
+            else [],
+        }
+    states = data.get("states") or {}
+    if not isinstance(states, dict):
+        raise InputError(path, "'states' must map a compartment to {state: [genes]}")
+    parsed_states: dict[str, dict[str, list[str]]] = {}
+    for compartment, spec in states.items():
+        if compartment not in parsed:
+            raise InputError(path, f"states.{compartment}: not a compartment")
+        if not isinstance(spec, dict) or not spec:
+            raise InputError(path, f"states.{compartment}: expected {{state: [genes]}}")
+        parsed_states[compartment] = {
+            str(s): _gene_list(g, path, f"states.{compartment}.{s}") for s, g in spec.items()
+        }
+    min_score = data.get("min_score", 0.25)
+    if not isinstance(min_score, int | float):
+        raise InputError(path, f"min_score must be a number, got {min_score!r}")
+    return Markers(parsed, parsed_states, float(min_score))
+
+
+def _load_yaml(path: str | Path) -> dict:
+    try:
+        with open(path) as handle:
+            data = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except yaml.YAMLError as error:
+        raise InputError(path, f"not valid YAML ({error})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, "expected a YAML mapping at the top level")
+    return data
+
+
+def indicator(groups: pd.Series) -> tuple[sp.csr_matrix, pd.Index]:
+    """Sparse groups x cells 0/1 matrix for a categorical labelling, and the group labels."""
+    codes, labels = pd.factorize(groups.astype(str), sort=True)
+    n = len(codes)
+    matrix = sp.csr_matrix(
+        (np.ones(n, dtype=np.float32), (codes, np.arange(n))), shape=(len(labels), n)
+    )
+    return matrix, pd.Index(labels)
+
+
+def group_stats(adata: ad.AnnData, groups: pd.Series, genes: list[str]) -> tuple[pd.DataFrame, ...]:
+    """Per group: fraction of cells with X > 0 and mean X for each gene (genes x groups)."""
+    present = [g for g in dict.fromkeys(genes) if g in adata.var_names]
+    g, labels = indicator(groups)
+    sizes = np.asarray(g.sum(axis=1)).ravel()
+    x = adata[:, present].X
+    x = sp.csr_matrix(x) if not sp.issparse(x) else x.tocsr()
+    detected = (x > 0).astype(np.float32)
+    frac = np.asarray((g @ detected).todense()) / sizes[:, None]
+    mean = np.asarray((g @ x).todense()) / sizes[:, None]
+    return (
+        pd.DataFrame(frac.T, index=present, columns=labels),
+        pd.DataFrame(mean.T, index=present, columns=labels),
+    )
+
+
+def compartment_scores(
+    detection: pd.DataFrame, compartments: dict[str, dict[str, list[str]]]
+) -> pd.DataFrame:
+    """Score (groups x compartments) = mean detection of positive minus negative markers."""
+    scores = {}
+    for name, spec in compartments.items():
+        positive = [g for g in spec["positive"] if g in detection.index]
+        negative = [g for g in spec["negative"] if g in detection.index]
+        if not positive:
+            log.warning("compartment %s: none of its positive markers is measured", name)
+            scores[name] = pd.Series(np.nan, index=detection.columns)
+            continue
+        score = detection.loc[positive].mean(axis=0)
+        if negative:
+            score = score - detection.loc[negative].mean(axis=0)
+        scores[name] = score
+    return pd.DataFrame(scores, index=detection.columns)
+
+
+def best_label(scores: pd.DataFrame, min_score: float) -> pd.Series:
+    """Highest-scoring compartment per group, OTHER when nothing reaches min_score."""
+    filled = scores.fillna(-np.inf)
+    labels = filled.idxmax(axis=1)
+    return labels.where(filled.max(axis=1) >= min_score, OTHER)
+
+
+def annotate_compartments(
+    adata: ad.AnnData, markers: Markers, cluster_key: str = "leiden"
+) -> pd.DataFrame:
+    """Set obs["cell_type"] from cluster marker scores; returns clusters x compartments scores."""
+    genes = [
+        g for spec in markers.compartments.values() for g in spec["positive"] + spec["negative"]
+    ]
+    detection, _ = group_stats(adata, adata.obs[cluster_key], genes)
+    scores = compartment_scores(detection, markers.compartments)
+    labels = best_label(scores, markers.min_score)
+    for cluster, label in labels.items():
+        log.info("cluster %s -> %s (%s)", cluster, label, scores.loc[cluster].round(2).to_dict())
+    cell_type = adata.obs[cluster_key].astype(str).map(labels).to_numpy()
+    adata.obs["cell_type"] = pd.Categorical(cell_type, categories=markers.labels)
+    return scores
+
+
+def _zscore_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Each gene (row) centred and scaled across groups; constant genes give 0."""
+    sd = table.std(axis=1, ddof=0).replace(0, np.nan)
+    return table.sub(table.mean(axis=1), axis=0).div(sd, axis=0).fillna(0.0)
+
+
+def _reassign(
+    detection: pd.DataFrame, compartments: dict[str, dict[str, list[str]]], min_score: float
+) -> pd.Series:
+    """Compartment per T/NK subcluster.
+
+    Absolute detection decides which compartments are plausible (positive markers reach
+    min_score); the relative (z-scored across subclusters) positive-minus-negative score picks
+    among them. NK cells carry CD3 transcripts, so absolute scores alone confuse NK with T.
+    """
+    positive_only = {
+        n: {"positive": s["positive"], "negative": []} for n, s in compartments.items()
+    }
+    absolute = compartment_scores(detection, positive_only)
+    relative = compartment_scores(_zscore_rows(detection), compartments)
+    relative = relative.where(absolute >= min_score)
+    fallback = best_label(absolute, -np.inf)
+    chosen = relative.fillna(-np.inf).idxmax(axis=1)
+    return chosen.where(relative.notna().any(axis=1), fallback)
+
+
+def annotate_states(
+    adata: ad.AnnData,
+    markers: Markers,
+    resolution: float = 1.0,
+    seed: int = 0,
+    use_rep: str = "X_pca_harmony",
+    n_neighbors: int = 15,
+) -> None:
+    """Re-cluster the compartments with states (T/NK) and set obs["cell_state"].
+
+    The subclusters also re-assign cells among those compartments (a broad cluster can mix CD4
+    and CD8 T cells). Only the embedding is copied, never the expression matrix.
+    """
+    from organomics.scrna.integrate import leiden, neighbors
+
+    state_types = list(markers.states)
+    cell_type = adata.obs["cell_type"].astype(str)
+    state = cell_type.copy()
+    mask = cell_type.isin(state_types).to_numpy()
+    n = int(mask.sum())
+    if not state_types or n < 3:
+        adata.obs["cell_state"] = pd.Categorical(state)
+        return
+    sub = ad.AnnData(obs=pd.DataFrame(index=adata.obs_names[mask]))
+    sub.obsm[use_rep] = adata.obsm[use_rep][mask]
+    neighbors(sub, n_neighbors, use_rep, seed)
+    leiden(sub, resolution, seed, key_added="subcluster")
+    subclusters = sub.obs["subcluster"].astype(str)
+    view = adata[mask]
+    sub_markers = {t: markers.compartments[t] for t in state_types}
+    genes = [g for spec in sub_markers.values() for g in spec["positive"] + spec["negative"]]
+    state_genes = [g for states in markers.states.values() for gs in states.values() for g in gs]
+    detection, _ = group_stats(view, subclusters, genes)
+    broad = _reassign(detection, sub_markers, markers.min_score)
+    _, mean = group_stats(view, subclusters, state_genes)
+    z = _zscore_rows(mean)
+    sub_state = {}
+    for cluster in broad.index:
+        compartment = broad[cluster]
+        candidates = markers.states[compartment]
+        scored = {
+            name: float(z.loc[[g for g in gs if g in z.index], cluster].mean())
+            if any(g in z.index for g in gs)
+            else -np.inf
+            for name, gs in candidates.items()
+        }
+        sub_state[cluster] = max(scored, key=scored.get)
+        log.info("T/NK subcluster %s -> %s / %s", cluster, compartment, sub_state[cluster])
+    new_type = cell_type.to_numpy().copy()
+    new_type[mask] = subclusters.map(broad).to_numpy()
+    state = state.to_numpy().copy()
+    state[mask] = subclusters.map(sub_state).to_numpy()
+    adata.obs["cell_type"] = pd.Categorical(new_type, categories=markers.labels)
+    subcluster = np.full(adata.n_obs, "", dtype=object)
+    subcluster[mask] = subclusters.to_numpy()
+    adata.obs["subcluster"] = pd.Categorical(subcluster)
+    adata.obs["cell_state"] = pd.Categorical(state)

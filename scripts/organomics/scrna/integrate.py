@@ -1,0 +1,193 @@
+"""Cohort integration: concatenate, normalise, HVGs, PCA, Harmony, neighbours, UMAP, Leiden."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+log = logging.getLogger(__name__)
+
+
+LOESS_SPANS = (0.3, 0.5, 0.8)  # scanpy's default span first
+
+
+@dataclass(frozen=True)
+class IntegrationParams:
+    """Cohort integration settings (config scrna.integration)."""
+
+    n_top_genes: int = 2000
+    n_pcs: int = 30
+    harmony_key: str = "patient"
+    batch_key: str = "sample"
+    n_neighbors: int = 15
+    resolution: float = 1.0
+    umap: bool = True
+    seed: int = 0
+
+
+def concatenate(samples: list[ad.AnnData]) -> ad.AnnData:
+    """Join per-sample AnnData (counts in X) on their shared genes; empty samples are skipped."""
+    samples = [a for a in samples if a.n_obs > 0]
+    if not samples:
+        raise ValueError("no sample has cells after QC")
+    genes = samples[0].var_names
+    for a in samples[1:]:
+        genes = genes.intersection(a.var_names, sort=False)
+    dropped = max(a.n_vars for a in samples) - len(genes)
+    if dropped:
+        log.warning("%d genes are not measured in every sample and are dropped", dropped)
+    adata = ad.concat([a[:, genes] for a in samples], join="inner", merge="first")
+    adata.X = sp.csr_matrix(adata.X, dtype=np.float32)
+    for column in ("sample", "patient", "site"):
+        if column in adata.obs:
+            adata.obs[column] = adata.obs[column].astype(str).astype("category")
+    return adata
+
+
+def integrate(adata: ad.AnnData, params: IntegrationParams) -> ad.AnnData:
+    """Run the integration on counts in X, in place; counts move to layers["counts"].
+
+    X becomes log1p(normalised to 10,000 counts per cell), still sparse. No step densifies the
+    cells x genes matrix: PCA runs on the sparse HVG subset with implicit centring.
+    """
+    import scanpy as sc
+
+    n_batches = adata.obs[params.batch_key].nunique()
+    n_top = min(params.n_top_genes, adata.n_vars)
+    log.info(
+        "%d cells x %d genes; %d HVGs (seurat_v3, batch=%s)", *adata.shape, n_top, params.batch_key
+    )
+    for span in LOESS_SPANS:
+        # Small batches can make the loess mean-variance fit singular; a wider span fixes it.
+        try:
+            sc.pp.highly_variable_genes(
+                adata,
+                flavor="seurat_v3",
+                n_top_genes=n_top,
+                batch_key=params.batch_key if n_batches > 1 else None,
+                check_values=False,
+                span=span,
+            )
+            break
+        except ValueError as error:
+            if span == LOESS_SPANS[-1]:
+                raise
+            log.warning("seurat_v3 loess fit failed with span %.1f (%s); retrying", span, error)
+    adata.layers["counts"] = adata.X
+    adata.X = adata.X.copy()
+    sc.pp.normalize_total(adata, target_sum=1e4)
+    sc.pp.log1p(adata)
+    n_pcs = max(2, min(params.n_pcs, n_top - 1, adata.n_obs - 1))
+    sc.pp.pca(
+        adata,
+        n_comps=n_pcs,
+        mask_var="highly_variable",
+        svd_solver="arpack",
+        random_state=params.seed,
+    )
+    harmony(adata, params.harmony_key, params.seed)
+    neighbors(adata, params.n_neighbors, "X_pca_harmony", params.seed)
+    if params.umap:
+        sc.tl.umap(adata, random_state=params.seed)
+    leiden(adata, params.resolution, params.seed, key_added="leiden")
+    return adata
+
+
+class NNDescent:
+    """pynndescent kNN graph as a scipy csr_matrix, for sc.pp.neighbors(transformer=...).
+
+    scanpy 1.11.5 calls `.getnnz` on the graph, which scipy 1.17's csr_array (what pynndescent
+    0.7 returns) no longer has; this wrapper hands scanpy the matrix type it expects. Settings
+    are scanpy's own defaults for pynndescent (UMAP's).
+    """
+
+    def __init__(self, n_neighbors: int, n_obs: int, random_state: int = 0) -> None:
+        self.n_neighbors = n_neighbors
+        self.random_state = random_state
+        self.n_trees = min(64, 5 + round(n_obs**0.5 / 20.0))
+        self.n_iters = max(5, round(np.log2(n_obs)))
+        self._transformer = None
+
+    def _make(self):
+        from pynndescent import PyNNDescentTransformer
+
+        return PyNNDescentTransformer(
+            n_neighbors=self.n_neighbors,
+            metric="euclidean",
+            random_state=self.random_state,
+            n_trees=self.n_trees,
+            n_iters=self.n_iters,
+        )
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"n_neighbors": self.n_neighbors, "random_state": self.random_state}
+
+    def fit(self, x, y=None):
+        self._transformer = self._make().fit(x)
+        return self
+
+    def transform(self, x):
+        return sp.csr_matrix(self._transformer.transform(x))
+
+    def fit_transform(self, x, y=None):
+        self._transformer = self._make()
+        return sp.csr_matrix(self._transformer.fit_transform(x))
+
+
+# Below this many cells scanpy computes exact (brute-force) neighbours, which work as they are.
+EXACT_NEIGHBOURS_MAX = 8192
+
+
+def neighbors(adata: ad.AnnData, n_neighbors: int, use_rep: str, seed: int) -> None:
+    """Seeded kNN graph on an embedding (scanpy's defaults; see NNDescent for large data)."""
+    import scanpy as sc
+
+    n_neighbors = min(n_neighbors, adata.n_obs - 1)
+    transformer = (
+        NNDescent(n_neighbors, adata.n_obs, seed) if adata.n_obs >= EXACT_NEIGHBOURS_MAX else None
+    )
+    sc.pp.neighbors(
+        adata,
+        n_neighbors=n_neighbors,
+        use_rep=use_rep,
+        random_state=seed,
+        transformer=transformer,
+    )
+
+
+def harmony(adata: ad.AnnData, key: str, seed: int) -> None:
+    """Harmony-corrected PCs in obsm["X_pca_harmony"] (plain PCs when there is one group)."""
+    x = np.asarray(adata.obsm["X_pca"], dtype=np.float64)
+    if adata.obs[key].nunique() < 2:
+        log.info("one %s only: Harmony skipped", key)
+        adata.obsm["X_pca_harmony"] = x.astype(np.float32)
+        return
+    import harmonypy
+
+    meta = pd.DataFrame({key: adata.obs[key].astype(str).to_numpy()})
+    result = harmonypy.run_harmony(x, meta, [key], random_state=seed, verbose=False)
+    z = np.asarray(result.Z_corr)
+    # harmonypy < 2 returned components x cells, 2.x returns cells x components.
+    if z.shape != x.shape:
+        z = z.T
+    adata.obsm["X_pca_harmony"] = z.astype(np.float32)
+
+
+def leiden(adata: ad.AnnData, resolution: float, seed: int, key_added: str) -> None:
+    """Seeded Leiden (igraph implementation, 2 iterations) on the neighbour graph."""
+    import scanpy as sc
+
+    sc.tl.leiden(
+        adata,
+        resolution=resolution,
+        random_state=seed,
+        flavor="igraph",
+        n_iterations=2,
+        directed=False,
+        key_added=key_added,
+    )

@@ -1,0 +1,152 @@
+"""Per-sample cell QC: metrics, fixed and MAD-based limits, scrublet doublets, the qc.tsv row."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+QC_COLUMNS = [
+    "sample",
+    "n_cells_raw",
+    "n_cells_kept",
+    "median_genes",
+    "median_pct_mt",
+    "doublet_rate",
+    "status",
+]
+
+# scrublet simulates doublets and runs a PCA on them; below this many cells it is meaningless.
+MIN_CELLS_SCRUBLET = 50
+# Score cut-off used when scrublet cannot place one (unimodal histogram, or no scikit-image).
+FALLBACK_DOUBLET_THRESHOLD = 0.25
+
+
+@dataclass(frozen=True)
+class QCLimits:
+    """Cell filters; defaults follow the issue (min 200 genes, max 20% mitochondrial)."""
+
+    min_genes: int = 200
+    max_pct_mt: float = 20.0
+    min_counts: int = 0
+    mad_outliers: bool = False
+    n_mads: float = 5.0
+    doublets: bool = True
+    remove_doublets: bool = True
+    expected_doublet_rate: float = 0.06
+    doublet_threshold: float | None = None
+    mt_prefix: str = "MT-"
+    seed: int = 0
+
+
+def median_absolute_deviation_outlier(values: np.ndarray, n_mads: float) -> np.ndarray:
+    """True where a value lies more than n_mads scaled MADs from the median (either side)."""
+    values = np.asarray(values, dtype=float)
+    median = np.median(values)
+    mad = 1.4826 * np.median(np.abs(values - median))
+    if mad == 0:
+        return np.zeros(values.shape, dtype=bool)
+    return np.abs(values - median) > n_mads * mad
+
+
+def qc_metrics(adata: ad.AnnData, mt_prefix: str = "MT-") -> None:
+    """Add n_genes_by_counts, total_counts and pct_counts_mt to adata.obs (in place)."""
+    import scanpy as sc
+
+    adata.var["mt"] = adata.var_names.str.upper().str.startswith(mt_prefix.upper())
+    sc.pp.calculate_qc_metrics(adata, qc_vars=["mt"], percent_top=None, log1p=False, inplace=True)
+
+
+def _scrublet(adata: ad.AnnData, limits: QCLimits) -> None:
+    """scanpy's scrublet; its automatic threshold needs a bimodal score histogram (and skimage)."""
+    import scanpy as sc
+
+    kwargs = dict(
+        expected_doublet_rate=limits.expected_doublet_rate, random_state=limits.seed, verbose=False
+    )
+    try:
+        sc.pp.scrublet(adata, threshold=limits.doublet_threshold, **kwargs)
+    except (ValueError, RuntimeError) as error:
+        if limits.doublet_threshold is not None:
+            raise
+        log.warning(
+            "scrublet could not set a threshold automatically (%s); using %.2f",
+            error,
+            FALLBACK_DOUBLET_THRESHOLD,
+        )
+        sc.pp.scrublet(adata, threshold=FALLBACK_DOUBLET_THRESHOLD, **kwargs)
+
+
+def run_qc(adata: ad.AnnData, sample: str, limits: QCLimits) -> tuple[ad.AnnData, dict]:
+    """Filter one sample's cells; returns the kept cells (counts in X) and its qc.tsv row."""
+
+    n_raw = adata.n_obs
+    qc_metrics(adata, limits.mt_prefix)
+    obs = adata.obs
+    keep = obs["n_genes_by_counts"].to_numpy() >= limits.min_genes
+    keep &= obs["pct_counts_mt"].to_numpy() <= limits.max_pct_mt
+    keep &= obs["total_counts"].to_numpy() >= limits.min_counts
+    n_fixed = int(keep.sum())
+    if limits.mad_outliers and keep.any():
+        outlier = np.zeros(n_raw, dtype=bool)
+        for column in ("total_counts", "n_genes_by_counts"):
+            values = np.log1p(obs[column].to_numpy()[keep])
+            outlier[keep] |= median_absolute_deviation_outlier(values, limits.n_mads)
+        # Mitochondrial fraction: only high values are a sign of damaged cells.
+        pct = obs["pct_counts_mt"].to_numpy()[keep]
+        high = median_absolute_deviation_outlier(pct, limits.n_mads) & (pct > np.median(pct))
+        outlier[keep] |= high
+        keep &= ~outlier
+    log.info(
+        "%s: %d cells, %d pass fixed limits, %d after MAD outliers",
+        sample,
+        n_raw,
+        n_fixed,
+        int(keep.sum()),
+    )
+    kept = adata[keep].copy()
+    kept.obs["doublet_score"] = np.nan
+    kept.obs["predicted_doublet"] = False
+    doublet_rate = np.nan
+    if limits.doublets and kept.n_obs >= MIN_CELLS_SCRUBLET:
+        _scrublet(kept, limits)
+        predicted = kept.obs["predicted_doublet"].astype(bool).to_numpy()
+        doublet_rate = float(predicted.mean())
+        log.info(
+            "%s: scrublet calls %d doublets (%.1f%%)", sample, predicted.sum(), 100 * doublet_rate
+        )
+        if limits.remove_doublets:
+            kept = kept[~predicted].copy()
+        kept.uns.pop("scrublet", None)
+    elif limits.doublets:
+        log.warning(
+            "%s: only %d cells after QC; doublet detection skipped (needs %d)",
+            sample,
+            kept.n_obs,
+            MIN_CELLS_SCRUBLET,
+        )
+    status = "ok" if kept.n_obs > 0 else "no cells after QC; excluded from the cohort"
+    if kept.n_obs == 0:
+        log.warning("%s: no cells pass QC; the cohort continues without this sample", sample)
+    row = {
+        "sample": sample,
+        "n_cells_raw": n_raw,
+        "n_cells_kept": kept.n_obs,
+        "median_genes": float(np.median(kept.obs["n_genes_by_counts"])) if kept.n_obs else np.nan,
+        "median_pct_mt": float(np.median(kept.obs["pct_counts_mt"])) if kept.n_obs else np.nan,
+        "doublet_rate": doublet_rate,
+        "status": status,
+    }
+    kept.obs["predicted_doublet"] = kept.obs["predicted_doublet"].astype(bool)
+    kept.var = kept.var[["gene_ids"]] if "gene_ids" in kept.var else kept.var.iloc[:, :0]
+    return kept, row
+
+
+def qc_table(rows: list[dict]) -> pd.DataFrame:
+    """The cohort qc.tsv from per-sample rows, in sheet order."""
+    return pd.DataFrame(rows, columns=QC_COLUMNS)

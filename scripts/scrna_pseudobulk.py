@@ -1,0 +1,26 @@
+"""Snakemake adapter: integrated AnnData -> pseudobulk PyDESeq2 per cell type."""
+
+from pathlib import Path
+
+from organomics.logs import log_to
+from organomics.scrna import io, pseudobulk
+from organomics.tables import write_tsv
+
+with log_to(snakemake.log[0]) as log:
+    settings = snakemake.params.settings
+    adata = io.read_counts_and_obs(snakemake.input.adata)
+    results, summary = pseudobulk.cell_type_de(
+        adata,
+        snakemake.params.reference,
+        snakemake.params.compare,
+        min_cells=settings["min_cells"],
+        min_pairs=settings["min_pairs"],
+        min_total_count=settings["min_total_count"],
+        n_cpus=snakemake.threads,
+    )
+    out = Path(snakemake.output.de)
+    out.mkdir(parents=True, exist_ok=True)
+    for cell_type, table in results.items():
+        write_tsv(table, out / f"{cell_type}.tsv")
+    log.info("%d cell types tested", len(results))
+    write_tsv(summary, snakemake.output.summary)
