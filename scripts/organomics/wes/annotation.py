@@ -225,30 +225,37 @@ class CsqPicker:
         self.n_fields = len(fields)
 
     def pick(self, csq: str, ref: str, alts: list[str], allele_index: int) -> Annotation:
+        """The allele's entry with the smallest (not PICK=1, not CANONICAL=YES, severity rank):
+        PICK first, then canonical, then the most severe; later rules break ties."""
         n = self.n_fields
-        entries = [e.split("|") for e in csq.split(",")]
-        entries = [e if len(e) >= n else e + [""] * (n - len(e)) for e in entries]
+        i_pick, i_canonical, i_csq = self.i_pick, self.i_canonical, self.i_csq
         if self.i_allele_num is not None:
-            want = str(allele_index + 1)
-            mine = [e for e in entries if e[self.i_allele_num] == want]
+            want, i_match = str(allele_index + 1), self.i_allele_num
         elif len(alts) == 1:
-            mine = entries
+            want, i_match = None, 0  # every entry belongs to the only ALT
         else:
-            allele = vep_allele(ref, alts, alts[allele_index])
-            mine = [e for e in entries if e[self.i_allele] == allele]
-        if not mine:
+            want, i_match = vep_allele(ref, alts, alts[allele_index]), self.i_allele
+        best = best_key = None
+        for text in csq.split(","):
+            entry = text.split("|")
+            if len(entry) < n:
+                entry.extend([""] * (n - len(entry)))
+            if want is not None and entry[i_match] != want:
+                continue
+            key = (
+                i_pick is not None and entry[i_pick] != "1",
+                i_canonical is not None and entry[i_canonical] != "YES",
+                term_rank(entry[i_csq]),
+            )
+            if best is None or key < best_key:
+                best, best_key = entry, key
+        if best is None:
             return EMPTY
-        chosen = None
-        if len(mine) > 1:
-            if self.i_pick is not None:
-                chosen = [e for e in mine if e[self.i_pick] == "1"]
-            if not chosen and self.i_canonical is not None:
-                chosen = [e for e in mine if e[self.i_canonical] == "YES"]
-        if not chosen:
-            chosen = mine
-        i_csq = self.i_csq
-        best = chosen[0] if len(chosen) == 1 else min(chosen, key=lambda e: term_rank(e[i_csq]))
-        return (_field(best, self.i_symbol), best[i_csq], _field(best, self.i_hgvsp))
+        return (
+            best[self.i_symbol] if self.i_symbol is not None else "",
+            best[i_csq],
+            best[self.i_hgvsp] if self.i_hgvsp is not None else "",
+        )
 
 
 class AnnPicker:

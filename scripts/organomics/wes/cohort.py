@@ -20,7 +20,12 @@ KEY = ["chrom", "pos", "ref", "alt"]
 def load_variants(paths: list[str]) -> pd.DataFrame:
     """Concatenate per-sample parquet tables."""
     tables = [pd.read_parquet(p) for p in paths]
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    if not tables:
+        return pd.DataFrame(columns=["sample", *KEY, "gene", "nonsynonymous", "variant_class"])
+    table = pd.concat(tables, ignore_index=True)
+    # per-sample files store repeated strings as categories; joined tables use plain strings
+    categorical = [c for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)]
+    return table.astype({c: str for c in categorical})
 
 
 def tmb_table(variants: pd.DataFrame, samples: list[dict], callable_mb: float) -> pd.DataFrame:

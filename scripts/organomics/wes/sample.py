@@ -5,9 +5,11 @@ from __future__ import annotations
 import gzip
 import logging
 from collections import Counter
+from itertools import islice
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from organomics.errors import InputError
 from organomics.wes.annotation import is_nonsynonymous, maf_class
@@ -57,19 +59,65 @@ def file_kind(path: str) -> str:
     raise InputError(path, "neither a VCF (##fileformat=VCF) nor a MAF (Hugo_Symbol ...)")
 
 
-def _vcf_table(
-    path: str, filters: Filters, wes_id: str, counts: Counter, threads: int
-) -> pd.DataFrame:
-    # only passing alleles are kept: memory follows the passing calls, not the file
-    rows = list(read_vcf(path, filters, wes_id=wes_id, counts=counts, threads=threads))
+CHUNK_ROWS = 50_000
+CATEGORICAL = ("chrom", "ref", "alt", "filter", "gene", "consequence", "variant_class", "source")
+
+
+def _tidy(rows: list[tuple], targets: Targets | None, counts: Counter) -> pd.DataFrame:
+    """One chunk of passing VCF rows as a compact frame, off-target rows dropped."""
     table = pd.DataFrame.from_records(rows, columns=list(ROW_FIELDS))
+    table["chrom"] = [norm_chrom(c) for c in table["chrom"]]
+    if targets is not None and len(table):
+        inside = targets.contains(table["chrom"].to_numpy(), table["pos"].to_numpy())
+        counts["off_target"] += int((~inside).sum())
+        table = table[inside]
     table["vaf"] = table["vaf"].astype(float).round(4)
     table["variant_class"] = [
         maf_class(c, r, a) if c else ""
         for c, r, a in zip(table["consequence"], table["ref"], table["alt"], strict=True)
     ]
     table["nonsynonymous"] = [is_nonsynonymous(c) for c in table["consequence"]]
+    return _compact(table)
+
+
+def _compact(table: pd.DataFrame) -> pd.DataFrame:
+    # repeated strings as categories, unique ones in Arrow buffers: no per-row Python objects
+    # survive a chunk, so memory follows the passing calls instead of growing with the file
+    for column in CATEGORICAL:
+        if column in table:
+            table[column] = table[column].astype("category")
+    if "hgvsp" in table:
+        table["hgvsp"] = table["hgvsp"].astype("string[pyarrow]")
     return table
+
+
+def _vcf_table(
+    path: str, filters: Filters, wes_id: str, counts: Counter, threads: int, targets
+) -> pd.DataFrame:
+    records = read_vcf(path, filters, wes_id=wes_id, counts=counts, threads=threads)
+    chunks = []
+    while True:
+        rows = list(islice(records, CHUNK_ROWS))  # passing alleles only, a chunk at a time
+        if not rows and chunks:
+            break
+        chunks.append(_tidy(rows, targets, counts))
+        if len(rows) < CHUNK_ROWS:
+            break
+    return _concat(chunks)
+
+
+def _concat(chunks: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate chunks, merging the categories of categorical columns (no object copies)."""
+    if len(chunks) == 1:
+        return chunks[0]
+    columns = {}
+    for column in chunks[0].columns:
+        parts = [c[column] for c in chunks]
+        if isinstance(parts[0].dtype, pd.CategoricalDtype):
+            columns[column] = union_categoricals(parts)
+        else:
+            columns[column] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(columns)
 
 
 def sample_variants(
@@ -89,18 +137,22 @@ def sample_variants(
     for path in paths:
         kind = file_kind(path)
         if kind == "vcf":
-            part = _vcf_table(path, filters, wes_id, counts, threads)
+            part = _vcf_table(path, filters, wes_id, counts, threads, targets)
         else:
             part = read_maf(path, wes_id or sample, filters, counts)
-        part["source"] = str(path)
-        parts.append(part)
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
-    table["chrom"] = [norm_chrom(str(c)) for c in table["chrom"]]
+            part["chrom"] = [norm_chrom(str(c)) for c in part["chrom"]]
+            if targets is not None and len(part):
+                inside = targets.contains(part["chrom"].to_numpy(), part["pos"].to_numpy())
+                counts["off_target"] += int((~inside).sum())
+                part = part[inside]
+        parts.append(part.assign(source=str(path)))
+    if not parts:
+        table = pd.DataFrame(columns=COLUMNS)
+    elif len(parts) == 1:
+        table = parts[0]
+    else:
+        table = _concat([_compact(p) for p in parts])
     table["pos"] = table["pos"].astype(np.int64)
-    if targets is not None and len(table):
-        inside = targets.contains(table["chrom"].to_numpy(), table["pos"].to_numpy())
-        counts["off_target"] += int((~inside).sum())
-        table = table[inside]
     # the same allele from two files (e.g. overlapping SNV/indel calls) counts once
     before = len(table)
     table = table.drop_duplicates(["chrom", "pos", "ref", "alt"])

@@ -174,7 +174,9 @@ def read_vcf(
     log.info("%s: tumour column %s, annotation %s", path, tumour, key or "none")
 
     pass_only = filters.pass_only
-    min_depth, min_alt, min_vaf = filters.min_tumor_depth, filters.min_tumor_alt, filters.min_vaf
+    min_depth, min_alt = filters.min_tumor_depth, filters.min_tumor_alt
+    # FORMAT AF is float32: 0.05 in the file must pass min_vaf 0.05 whatever its binary rounding
+    min_vaf = filters.min_vaf - 1e-7
     n_records = n_filter_dot = 0
     n_filter = n_depth = n_alt_reads = n_vaf = n_symbolic = n_alleles = 0
     pick = picker.pick if picker is not None else None
@@ -215,15 +217,21 @@ def read_vcf(
                 depth = total
                 if has_dp:
                     dp = v.format("DP")
-                    if dp is not None and dp[ti, 0] >= 0:
-                        depth = int(dp[ti, 0])
+                    if dp is not None:
+                        dp = dp.item(ti)  # shape (samples, 1); a Python int
+                        if dp >= 0:
+                            depth = dp
                 if depth < min_depth:
                     n_depth += n_alt
                     continue
-                alt_counts = ad[1 : n_alt + 1] + [0] * (n_alt + 1 - len(ad))
+                alt_counts = ad[1 : n_alt + 1]
+                if len(alt_counts) < n_alt:
+                    alt_counts += [0] * (n_alt - len(alt_counts))
                 afs = v.format(af_key) if af_key else None
-                if afs is not None and afs[ti, 0] == afs[ti, 0]:  # not NaN
-                    vafs = afs[ti].tolist()
+                if afs is not None:
+                    afs = afs[ti].tolist()
+                if afs is not None and afs[0] == afs[0]:  # not NaN
+                    vafs = afs
                 else:
                     vafs = [a / total if total else 0.0 for a in alt_counts]
             elif strelka_snv and v.is_snp:
