@@ -86,9 +86,8 @@ def _sample_table(
         "YMax": np.ceil(y + radius).astype(int),
     }
     for marker in MARKERS:
-        positive = np.array(
-            [marker == "DAPI" or CELL_TYPES[t].get(marker, 0) == 1 for t in types], dtype=bool
-        )
+        carriers = [name for name, profile in CELL_TYPES.items() if profile.get(marker)]
+        positive = np.isin(types, carriers) | (marker == "DAPI")
         low, high = rng.gamma(2.0, 1.0, n), rng.gamma(9.0, 3.0, n) + CD16_THRESHOLD
         intensity = np.where(positive, high, low)
         table[f"{marker} Positive Classification"] = positive.astype(int)
