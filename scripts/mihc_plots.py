@@ -1,6 +1,7 @@
 """Snakemake adapter: mIHC figures (paired fractions, composition, spatial scatter, distances)."""
 
 import pandas as pd
+
 from organomics.logs import log_to
 from organomics.mihc import plots
 
