@@ -273,3 +273,14 @@ def test_nearest_distances_match_brute_force():
     for i in range(300):
         same = (field == field[i]) & targets
         assert got[i] == pytest.approx(np.min(np.hypot(x[same] - x[i], y[same] - y[i])))
+
+
+def test_check_head_catches_bad_values_early(tmp_path):
+    table = pd.read_csv(DATA / "halo_object_data.csv", dtype=str)
+    table.loc[1, "XMin"] = "n/a?"
+    path = tmp_path / "bad.csv"
+    table.to_csv(path, index=False)
+    layout = readers.resolve_layout(path, HALO)
+    with pytest.raises(InputError, match="row 3, column 'XMin': expected a number"):
+        readers.check_head(layout)
+    readers.check_head(readers.resolve_layout(DATA / "halo_object_data.csv", HALO))

@@ -7,7 +7,7 @@ from organomics.mihc import sample as mihc_sample  # noqa: E402
 def mihc_check_inputs():
     """Before any job: expressions parse, every table has the marker columns, areas are numbers.
 
-    Returns {sample: detected format}. Reads only the header line of each cell table.
+    Returns {sample: detected format}. Reads only the first 100 cells of each cell table.
     """
     if not branch_active("mihc"):
         return {}
@@ -27,7 +27,9 @@ def mihc_check_inputs():
                 column="mihc",
             )
         path = paths[0]
-        formats[sample] = mihc_readers.resolve_layout(path, settings).format
+        layout = mihc_readers.resolve_layout(path, settings)
+        mihc_readers.check_head(layout)
+        formats[sample] = layout.format
         mihc_cohort.sheet_area(
             mihc_area(sample), sample, f"sample sheet (sample {sample})"
         )

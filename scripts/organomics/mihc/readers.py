@@ -310,7 +310,14 @@ def _marker_values(rule: MarkerRule, values: pd.Series, path: str, first_row: in
     return numbers >= rule.threshold
 
 
-def iter_chunks(layout: Layout, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[Chunk]:
+def check_head(layout: Layout, nrows: int = 100) -> None:
+    """Convert the first cells as the job will, so bad values there fail before any job runs."""
+    next(iter_chunks(layout, chunksize=nrows, nrows=nrows), None)
+
+
+def iter_chunks(
+    layout: Layout, chunksize: int = DEFAULT_CHUNKSIZE, nrows: int | None = None
+) -> Iterator[Chunk]:
     """Stream the table's needed columns, chunk by chunk, as canonical cells."""
     text_columns = [c for c in (layout.region, layout.field) if c]
     text_columns += [r.column for r in layout.markers.values() if r.is_text]
@@ -324,6 +331,7 @@ def iter_chunks(layout: Layout, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[
             na_values=NA_VALUES,
             keep_default_na=False,
             chunksize=chunksize,
+            nrows=nrows,
             low_memory=False,
         )
         first_row = 2  # line 1 is the header
