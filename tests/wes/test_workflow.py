@@ -121,3 +121,13 @@ def test_missing_callable_size_is_reported(tmp_path, snakemake_runner):
     result = snakemake_runner(tmp_path, "wes", "-n", "--configfile", "config.yaml", check=False)
     assert result.returncode != 0
     assert "exome_size_mb" in result.stdout + result.stderr
+
+
+def test_bad_vcf_header_stops_before_any_job(tmp_path, snakemake_runner):
+    text = (DATA / "mutect2_vep.vcf").read_text().replace("Allele|Consequence|", "Allele|Effect|")
+    (tmp_path / "bad.vcf").write_text(text)
+    (tmp_path / "samples.tsv").write_text("sample\tpatient\tsite\twes\nA\tP1\tPL\tbad.vcf\n")
+    (tmp_path / "config.yaml").write_text("samples: samples.tsv\nwes: {exome_size_mb: 30}\n")
+    result = snakemake_runner(tmp_path, "wes", "-n", "--configfile", "config.yaml", check=False)
+    assert result.returncode != 0
+    assert "lacks a 'Consequence' field" in result.stdout + result.stderr

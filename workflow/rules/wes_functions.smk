@@ -1,6 +1,10 @@
 # wes branch helpers: parse-time checks of the config, params and input lists.
+from organomics.wes import sample as wes_sample  # noqa: E402
+
+
 def wes_check_inputs():
-    """Before any job: TMB needs a callable size; a configured BED must exist."""
+    """Before any job: TMB needs a callable size, a configured BED must exist, and every
+    VCF/MAF header must be readable (tumour column, CSQ fields, MAF columns)."""
     if not branch_active("wes"):
         return
     block = config["wes"]
@@ -12,6 +16,16 @@ def wes_check_inputs():
         )
     if block.get("targets") and not Path(resolve_path(block["targets"])).exists():
         raise InputError(block["targets"], "capture BED (config wes.targets) not found")
+    checked = set()
+    for sample in samples_with("wes"):
+        sample_id = (
+            str(SAMPLES.at[sample, "wes_id"]) if "wes_id" in SAMPLES.columns else ""
+        )
+        for part in sample_sheet.split_paths(SAMPLES.at[sample, "wes"]):
+            path = resolve_path(part)
+            if (path, sample_id) not in checked:
+                wes_sample.check_inputs([path], sample_id)
+                checked.add((path, sample_id))
 
 
 def wes_targets():

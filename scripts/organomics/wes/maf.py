@@ -91,6 +91,16 @@ def _integers(chunk: pd.DataFrame, column: str, path: str) -> np.ndarray:
     return values.to_numpy(dtype=float)
 
 
+def check_maf(path: str) -> None:
+    """Header-only check: the MAF has every required column."""
+    _, columns = _header(path)
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise InputError(
+            path, f"MAF lacks required column(s) {', '.join(missing)}", column=missing[0]
+        )
+
+
 def read_maf(
     path: str, barcode: str, filters: Filters | None = None, counts: Counter | None = None
 ) -> pd.DataFrame:
@@ -101,12 +111,8 @@ def read_maf(
     """
     counts = Counter() if counts is None else counts
     filters = filters or Filters()
+    check_maf(path)
     _, columns = _header(path)
-    missing = [c for c in REQUIRED if c not in columns]
-    if missing:
-        raise InputError(
-            path, f"MAF lacks required column(s) {', '.join(missing)}", row=None, column=missing[0]
-        )
     usecols = list(REQUIRED) + [c for c in OPTIONAL if c in columns]
     kept = []
     found = False

@@ -13,9 +13,9 @@ from pandas.api.types import union_categoricals
 
 from organomics.errors import InputError
 from organomics.wes.annotation import is_nonsynonymous, maf_class
-from organomics.wes.maf import read_maf
+from organomics.wes.maf import check_maf, read_maf
 from organomics.wes.targets import Targets, norm_chrom
-from organomics.wes.vcf import ROW_FIELDS, Filters, read_vcf
+from organomics.wes.vcf import ROW_FIELDS, Filters, check_vcf, read_vcf
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,16 @@ def _concat(chunks: list[pd.DataFrame]) -> pd.DataFrame:
         else:
             columns[column] = pd.concat(parts, ignore_index=True)
     return pd.DataFrame(columns)
+
+
+def check_inputs(paths: list[str], wes_id: str = "") -> None:
+    """Before any job: each VCF's header (tumour column, CSQ/ANN fields, read counts, complete
+    bgzip) and each MAF's columns; raises InputError naming the file."""
+    for path in paths:
+        if file_kind(path) == "vcf":
+            check_vcf(path, wes_id)
+        else:
+            check_maf(path)
 
 
 def sample_variants(

@@ -134,6 +134,63 @@ def _format_ids(vcf: VCF) -> set[str]:
     return ids
 
 
+@dataclass
+class VcfHeader:
+    """An open VCF and what its header says about how to read it."""
+
+    vcf: VCF
+    tumour: str
+    tumour_index: int
+    key: str | None
+    picker: CsqPicker | AnnPicker | None
+    header_lines: int
+    strelka_snv: bool
+    strelka_indel: bool
+    has_ad: bool
+    has_dp: bool
+    af_key: str | None
+
+
+def open_vcf(path: str, wes_id: str = "", threads: int = 1) -> VcfHeader:
+    """Open a VCF and check its header: complete bgzip, tumour column, annotation, read counts."""
+    check_gzip_complete(path)
+    try:
+        vcf = VCF(path, threads=threads if threads > 1 else None, lazy=True)
+    except Exception as err:  # cyvcf2 raises bare Exception on a bad header
+        raise InputError(path, f"cannot open as VCF: {err}") from None
+    raw = vcf.raw_header
+    samples = list(vcf.samples)
+    try:
+        tumour = choose_tumour(path, samples, raw, wes_id)
+        key, picker = _annotation_picker(path, vcf)
+    except InputError:
+        vcf.close()
+        raise
+    fmt = _format_ids(vcf)
+    header = VcfHeader(
+        vcf=vcf,
+        tumour=tumour,
+        tumour_index=samples.index(tumour),
+        key=key,
+        picker=picker,
+        header_lines=raw.count("\n"),
+        strelka_snv={"AU", "CU", "GU", "TU"} <= fmt,
+        strelka_indel={"TIR", "TAR"} <= fmt,
+        has_ad="AD" in fmt,
+        has_dp="DP" in fmt,
+        af_key="AF" if "AF" in fmt else ("FA" if "FA" in fmt else None),
+    )
+    if not (header.has_ad or header.strelka_snv or header.strelka_indel):
+        vcf.close()
+        raise InputError(path, "no read counts: FORMAT needs AD (Mutect2) or AU..TU/TIR (Strelka2)")
+    return header
+
+
+def check_vcf(path: str, wes_id: str = "") -> None:
+    """Header-only checks, cheap enough to run on every sample before any job starts."""
+    open_vcf(path, wes_id).vcf.close()
+
+
 def read_vcf(
     path: str,
     filters: Filters | None = None,
@@ -151,26 +208,12 @@ def read_vcf(
     """
     counts = Counter() if counts is None else counts
     filters = filters or Filters()
-    check_gzip_complete(path)
-    try:
-        vcf = VCF(path, threads=threads if threads > 1 else None, lazy=True)
-    except (OSError, Exception) as err:  # cyvcf2 raises bare Exception on a bad header
-        raise InputError(path, f"cannot open as VCF: {err}") from None
-    raw = vcf.raw_header
-    header_lines = raw.count("\n")
-    tumour = choose_tumour(path, list(vcf.samples), raw, wes_id)
-    ti = list(vcf.samples).index(tumour)
-    key, picker = _annotation_picker(path, vcf)
+    h = open_vcf(path, wes_id, threads)
+    vcf, ti, key, picker, tumour = h.vcf, h.tumour_index, h.key, h.picker, h.tumour
+    header_lines, has_dp, af_key = h.header_lines, h.has_dp, h.af_key
+    strelka_snv, strelka_indel, has_ad = h.strelka_snv, h.strelka_indel, h.has_ad
     if picker is None:
         log.warning("%s: no CSQ/ANN annotation; genes and consequences will be empty", path)
-    fmt = _format_ids(vcf)
-    strelka_snv = {"AU", "CU", "GU", "TU"} <= fmt
-    strelka_indel = {"TIR", "TAR"} <= fmt
-    has_dp = "DP" in fmt
-    af_key = "AF" if "AF" in fmt else ("FA" if "FA" in fmt else None)
-    has_ad = "AD" in fmt
-    if not (has_ad or strelka_snv or strelka_indel):
-        raise InputError(path, "no read counts: FORMAT needs AD (Mutect2) or AU..TU/TIR (Strelka2)")
     log.info("%s: tumour column %s, annotation %s", path, tumour, key or "none")
 
     pass_only = filters.pass_only
