@@ -67,7 +67,11 @@ rule rnaseq_deseq2:
             caption="../report/rnaseq_deseq2.rst",
             category="Bulk RNA",
         ),
-        excluded="results/rnaseq/deseq2_excluded.tsv",
+        excluded=report(
+            "results/rnaseq/deseq2_excluded.tsv",
+            caption="../report/rnaseq_excluded.rst",
+            category="Bulk RNA",
+        ),
     log:
         "logs/rnaseq/deseq2.log",
     benchmark:

@@ -65,6 +65,11 @@ def rnaseq_counts_input(wildcards):
     matrix = rnaseq_matrix()
     if matrix:
         return {"matrix": matrix}
+    for sample in RNASEQ_SAMPLES:
+        if len(sample_sheet.split_paths(SAMPLES.at[sample, "rna"])) != 1:
+            raise InputError(
+                config["samples"], "one count file per sample", row=sample, column="rna"
+            )
     return {
         "per_sample": [f"results/rnaseq/sample_counts/{s}.tsv" for s in RNASEQ_SAMPLES]
     }

@@ -11,6 +11,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[3]
 GO_GMT = REPO / "resources/genesets/go_bp.gmt.gz"
 SIGNATURES = REPO / "resources/rnaseq/immune_signatures.gmt"
+SYMBOLS = REPO / "resources/rnaseq/ensembl_to_symbol.tsv.gz"
 # GO terms the study found enriched in PL (lower in LM): antigen presentation, NK cytotoxicity, TCR.
 STUDY_TERMS = ("GO:0019882", "GO:0042267", "GO:0050852")
 STUDY_GENES = ("CD8A", "LCK", "ICOS", "GZMB", "PRF1", "CD274", "HLA-A", "B2M")
@@ -70,6 +71,11 @@ def gene_universe(n_genes: int, rng: np.random.Generator) -> tuple[list[str], se
     pool = sorted({g for genes in go.values() for g in genes} - set(required))
     n_extra = max(0, n_genes - len(required))
     extra = list(rng.choice(pool, size=min(n_extra, len(pool)), replace=False))
+    if n_extra > len(pool):
+        # Benchmark sizes (20,000 genes) need symbols beyond the GO-annotated genes.
+        table = pd.read_csv(SYMBOLS, sep="\t", usecols=["symbol"])["symbol"]
+        others = sorted(set(table) - set(required) - set(pool))
+        extra += list(rng.choice(others, size=min(n_extra - len(pool), len(others)), replace=False))
     return required + sorted(extra), immune
 
 

@@ -218,6 +218,8 @@ def figures(inputs, outputs, params) -> None:
     labels = results.set_index("gene")["symbol"]
     labels = labels.where(labels.ne(""), labels.index.to_series())
     by_label = {label: gene for gene, label in labels[::-1].items()}
+    # Genes of interest may also be given as the matrix's own ids (e.g. Ensembl).
+    by_label.update({gene: gene for gene in labels.index if gene not in by_label})
     top = results.dropna(subset=["padj"]).head(int(params["heatmap_genes"]))["gene"].tolist()
     immune = [by_label[g] for g in interest if g in by_label]
     signature_genes = [
