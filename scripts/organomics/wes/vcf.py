@@ -224,98 +224,98 @@ def read_vcf(
     n_filter = n_depth = n_alt_reads = n_vaf = n_symbolic = n_alleles = 0
     pick = picker.pick if picker is not None else None
     mutect = not (strelka_snv or strelka_indel) or has_ad
-    iterator = iter(vcf)
-    while True:
-        try:
-            v = next(iterator)
-        except StopIteration:
-            break
-        except Exception as err:  # htslib parse/decompression failures surface as bare Exception
-            raise InputError(
-                path,
-                f"cannot parse the VCF record ({err}); truncated or malformed file?",
-                row=header_lines + n_records + 1,
-            ) from None
-        n_records += 1
-        alts = v.ALT
-        n_alt = len(alts)
-        n_alleles += n_alt
-        filt = v.FILTER  # None for both PASS and '.'
-        if filt is None:
-            filt = "PASS" if v.FILTERS else "."
-            if filt == ".":
-                n_filter_dot += 1
-        if pass_only and filt != "PASS":
-            n_filter += n_alt
-            continue
-        ref = v.REF
-        try:
-            if mutect:
-                ad = v.format("AD")
-                if ad is None:
-                    n_depth += n_alt
-                    continue
-                ad = [x if x > 0 else 0 for x in ad[ti].tolist()]  # missing = large negative
-                total = sum(ad)
-                depth = total
-                if has_dp:
-                    dp = v.format("DP")
-                    if dp is not None:
-                        dp = dp.item(ti)  # shape (samples, 1); a Python int
-                        if dp >= 0:
-                            depth = dp
-                if depth < min_depth:
-                    n_depth += n_alt
-                    continue
-                alt_counts = ad[1 : n_alt + 1]
-                if len(alt_counts) < n_alt:
-                    alt_counts += [0] * (n_alt - len(alt_counts))
-                afs = v.format(af_key) if af_key else None
-                if afs is not None:
-                    afs = afs[ti].tolist()
-                if afs is not None and afs[0] == afs[0]:  # not NaN
-                    vafs = afs
+    # one try around the loop (not around each next()): htslib parse and decompression
+    # failures surface from cyvcf2 as a bare Exception at the failing record
+    try:
+        for v in vcf:
+            n_records += 1
+            alts = v.ALT
+            n_alt = len(alts)
+            n_alleles += n_alt
+            filt = v.FILTER  # None for both PASS and '.'
+            if filt is None:
+                filt = "PASS" if v.FILTERS else "."
+                if filt == ".":
+                    n_filter_dot += 1
+            if pass_only and filt != "PASS":
+                n_filter += n_alt
+                continue
+            ref = v.REF
+            try:
+                if mutect:
+                    ad = v.format("AD")
+                    if ad is None:
+                        n_depth += n_alt
+                        continue
+                    ad = [x if x > 0 else 0 for x in ad[ti].tolist()]  # missing = large negative
+                    total = sum(ad)
+                    depth = total
+                    if has_dp:
+                        dp = v.format("DP")
+                        if dp is not None:
+                            dp = dp.item(ti)  # shape (samples, 1); a Python int
+                            if dp >= 0:
+                                depth = dp
+                    if depth < min_depth:
+                        n_depth += n_alt
+                        continue
+                    alt_counts = ad[1 : n_alt + 1]
+                    if len(alt_counts) < n_alt:
+                        alt_counts += [0] * (n_alt - len(alt_counts))
+                    afs = v.format(af_key) if af_key else None
+                    if afs is not None:
+                        afs = afs[ti].tolist()
+                    if afs is not None and afs[0] == afs[0]:  # not NaN
+                        vafs = afs
+                    else:
+                        vafs = [a / total if total else 0.0 for a in alt_counts]
+                elif strelka_snv and v.is_snp:
+                    tier1 = {b: int(v.format(f"{b}U")[ti, 0]) for b in "ACGT"}
+                    ref_u = tier1.get(ref, 0)
+                    alt_counts = [tier1.get(a, 0) for a in alts]
+                    depth = int(v.format("DP")[ti, 0]) if has_dp else ref_u + sum(alt_counts)
+                    vafs = [a / (a + ref_u) if a + ref_u > 0 else 0.0 for a in alt_counts]
+                elif strelka_indel:
+                    tir = int(v.format("TIR")[ti, 0])
+                    tar = int(v.format("TAR")[ti, 0])
+                    alt_counts = [tir] * n_alt
+                    depth = int(v.format("DP")[ti, 0]) if has_dp else tir + tar
+                    vafs = [tir / (tir + tar) if tir + tar > 0 else 0.0] * n_alt
                 else:
-                    vafs = [a / total if total else 0.0 for a in alt_counts]
-            elif strelka_snv and v.is_snp:
-                tier1 = {b: int(v.format(f"{b}U")[ti, 0]) for b in "ACGT"}
-                ref_u = tier1.get(ref, 0)
-                alt_counts = [tier1.get(a, 0) for a in alts]
-                depth = int(v.format("DP")[ti, 0]) if has_dp else ref_u + sum(alt_counts)
-                vafs = [a / (a + ref_u) if a + ref_u > 0 else 0.0 for a in alt_counts]
-            elif strelka_indel:
-                tir = int(v.format("TIR")[ti, 0])
-                tar = int(v.format("TAR")[ti, 0])
-                alt_counts = [tir] * n_alt
-                depth = int(v.format("DP")[ti, 0]) if has_dp else tir + tar
-                vafs = [tir / (tir + tar) if tir + tar > 0 else 0.0] * n_alt
-            else:
+                    n_depth += n_alt
+                    continue
+            except (IndexError, TypeError, ValueError) as err:
+                raise InputError(
+                    path, f"bad FORMAT values for {tumour}: {err}", row=header_lines + n_records
+                ) from None
+            if depth < min_depth:
                 n_depth += n_alt
                 continue
-        except (IndexError, TypeError, ValueError) as err:
-            raise InputError(
-                path, f"bad FORMAT values for {tumour}: {err}", row=header_lines + n_records
-            ) from None
-        if depth < min_depth:
-            n_depth += n_alt
-            continue
-        annotation_text = None
-        for i in range(n_alt):
-            alt = alts[i]
-            if alt == "*" or alt == "." or alt[:1] == "<":
-                n_symbolic += 1
-                continue
-            if alt_counts[i] < min_alt:
-                n_alt_reads += 1
-                continue
-            vaf = vafs[i]
-            if not vaf >= min_vaf:  # also catches NaN
-                n_vaf += 1
-                continue
-            if pick is not None and annotation_text is None:
-                annotation_text = v.INFO.get(key) or ""
-            ann = pick(annotation_text, ref, alts, i) if annotation_text else EMPTY
-            yield (v.CHROM, v.POS, ref, alt, filt, depth, alt_counts[i], vaf, *ann)
+            annotation_text = None
+            for i in range(n_alt):
+                alt = alts[i]
+                if alt == "*" or alt == "." or alt[:1] == "<":
+                    n_symbolic += 1
+                    continue
+                if alt_counts[i] < min_alt:
+                    n_alt_reads += 1
+                    continue
+                vaf = vafs[i]
+                if not vaf >= min_vaf:  # also catches NaN
+                    n_vaf += 1
+                    continue
+                if pick is not None and annotation_text is None:
+                    annotation_text = v.INFO.get(key) or ""
+                ann = pick(annotation_text, ref, alts, i) if annotation_text else EMPTY
+                yield (v.CHROM, v.POS, ref, alt, filt, depth, alt_counts[i], vaf, *ann)
+    except Exception as err:
+        if type(err) is not Exception:
+            raise
+        raise InputError(
+            path,
+            f"cannot parse the VCF record ({err}); truncated or malformed file?",
+            row=header_lines + n_records + 1,
+        ) from None
     counts["alleles"] += n_alleles
     counts["filter"] += n_filter
     counts["depth"] += n_depth
