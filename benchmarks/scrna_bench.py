@@ -1,0 +1,163 @@
+"""Benchmark the scRNA cohort job (integrate, annotate, score, write) at a given cell count.
+
+    python benchmarks/scrna_bench.py --cells 100000 300000 [--genes 20000] [--workdir DIR]
+
+For each size, writes 12 QC'd per-sample h5ad files (6 PL/LM pairs, raw counts over `--genes`
+genes, ~1,500 detected genes per cell as in 10x tumour data) and runs the cohort job in a fresh
+process, reporting wall time and that process's peak resident memory (getrusage).
+Cells are drawn from a pool simulated with the demo's cell-type programmes (the demo panel's
+1,800 real genes plus low-expressed filler genes); each drawn cell is thinned (5% of its counts
+dropped) so that no two cells are identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+POOL_PER_SAMPLE = 2000
+MEAN_COUNTS = 4000
+FILL_FRACTION = 0.4  # share of a cell's counts on filler genes
+
+
+def simulate_pool(rng, panel, n_genes: int, n_cells: int, role: str, damping: float):
+    """Pool of cells (CSR counts over n_genes) with the demo's programmes on its panel genes."""
+    import scipy.sparse as sp
+
+    from organomics.demo import scrna as demo
+
+    counts, _ = demo.simulate_counts(panel, rng, n_cells, role, damping)
+    n_fill = n_genes - counts.shape[1]
+    # Filler genes: low, skewed expression, as most of a transcriptome is.
+    fill_rate = rng.lognormal(0.0, 1.5, n_fill)
+    fill_rate *= FILL_FRACTION / fill_rate.sum()
+    library = rng.lognormal(np.log(MEAN_COUNTS), 0.35, n_cells)
+    chunks = []
+    for start in range(0, n_cells, 500):
+        stop = min(start + 500, n_cells)
+        rate = library[start:stop, None] * fill_rate[None, :]
+        chunks.append(sp.csr_matrix(rng.poisson(rate).astype(np.float32)))
+    scale = MEAN_COUNTS / max(counts.sum(axis=1).mean(), 1.0)
+    counts = counts.astype(np.float32) * scale
+    counts.data = np.rint(counts.data)
+    counts.eliminate_zeros()
+    return sp.hstack([counts, sp.vstack(chunks)]).tocsr()
+
+
+def generate(workdir: Path, n_cells: int, n_genes: int, seed: int = 0) -> list[dict]:
+    """Write 12 per-sample h5ad files totalling n_cells; returns the sample records."""
+    import anndata as ad
+    import pandas as pd
+
+    from organomics.demo import scrna as demo
+
+    rng = np.random.default_rng(seed)
+    panel = demo.load_panel(rng)
+    genes = [*panel.symbols, *[f"FILL{i:05d}" for i in range(n_genes - len(panel.symbols))]]
+    records = []
+    per_sample = n_cells // 12
+    workdir.mkdir(parents=True, exist_ok=True)
+    for p in range(6):
+        damping = demo.SIGNATURE_FOLD_COMPARE
+        for role, site in (("reference", "PL"), ("compare", "LM")):
+            sample = f"P{p + 1:02d}_{site}"
+            pool = simulate_pool(rng, panel, n_genes, POOL_PER_SAMPLE, role, damping)
+            pick = rng.integers(0, pool.shape[0], per_sample)
+            x = pool[pick]
+            x.data = rng.binomial(x.data.astype(np.int64), 0.95).astype(np.float32)
+            x.eliminate_zeros()
+            obs = pd.DataFrame(index=[f"{sample}_{i}" for i in range(per_sample)])
+            adata = ad.AnnData(X=x, obs=obs, var=pd.DataFrame(index=genes))
+            adata.uns["sample"] = sample
+            adata.write_h5ad(workdir / f"{sample}.h5ad")
+            records.append({"sample": sample, "patient": f"P{p + 1:02d}", "site": site})
+    (workdir / "records.json").write_text(json.dumps(records))
+    return records
+
+
+def cohort_job(workdir: Path) -> None:
+    """What scripts/scrna_cohort.py does, with the schema's default settings."""
+    import anndata as ad
+    import scanpy as sc
+
+    from organomics.scrna import annotate, cohort, io, scores
+
+    sc.settings.n_jobs = 2
+    records = json.loads((workdir / "records.json").read_text())
+    paths = [workdir / f"{r['sample']}.h5ad" for r in records]
+    markers = annotate.load_markers(REPO / "resources/scrna/markers.yaml")
+    signatures = scores.load_signatures(REPO / "resources/scrna/signatures.yaml")
+    params = cohort.CohortParams()
+    timings = {}
+    start = time.perf_counter()
+    adata = cohort.load_samples(paths, records)
+    nnz = int(adata.X.nnz)
+    timings["load_s"] = time.perf_counter() - start
+    scored, clusters = cohort.run(adata, markers, signatures, params)
+    timings["integrate_annotate_score_s"] = time.perf_counter() - start - timings["load_s"]
+    tables = cohort.tables(
+        adata.obs, markers.labels, signatures, scored, records, "PL", "LM", params.min_cells
+    )
+    out = workdir / "out"
+    out.mkdir(exist_ok=True)
+    for name, table in tables.items():
+        table.to_csv(out / f"{name}.tsv", sep="\t", index=False)
+    t = time.perf_counter()
+    io.write_h5ad(adata, out / "adata.h5ad")
+    timings["write_s"] = time.perf_counter() - t
+    timings["n_cells"] = adata.n_obs
+    timings["nnz"] = nnz
+    timings["n_clusters"] = len(clusters)
+    assert isinstance(ad.AnnData, type)
+    print(json.dumps(timings))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cells", type=int, nargs="+", default=[100_000, 300_000])
+    parser.add_argument("--genes", type=int, default=20_000)
+    parser.add_argument("--workdir", type=Path, default=Path("scrna_bench"))
+    parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        cohort_job(args.run)
+        return
+    rows = []
+    for n in args.cells:
+        folder = args.workdir / f"cells_{n}"
+        t = time.perf_counter()
+        generate(folder, n, args.genes)
+        generated = time.perf_counter() - t
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, __file__, "--run", str(folder)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        wall = time.perf_counter() - t
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        detail = json.loads(result.stdout.strip().splitlines()[-1])
+        if peak_mb <= before / 1024:
+            peak_mb = float("nan")  # a smaller run than an earlier one: not measurable this way
+        rows.append({"cells": n, "wall_s": round(wall, 1), "peak_rss_mb": round(peak_mb),
+                     "generate_s": round(generated, 1), **detail})  # fmt: skip
+        print(json.dumps(rows[-1]), flush=True)
+    print("\n| cells | nnz | wall (s) | peak RSS (MB) |\n|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['cells']:,} | {row['nnz']:,} | {row['wall_s']} | {row['peak_rss_mb']} |")
+
+
+if __name__ == "__main__":
+    main()
