@@ -156,3 +156,13 @@ def test_missing_and_malformed_inputs(tmp_path):
         f.create_group("matrix")
     with pytest.raises(InputError, match="malformed Cell Ranger h5"):
         read_sample(h5, "S")
+
+
+def test_h5ad_with_ensembl_index_uses_the_symbol_column(tmp_path):
+    var = pd.DataFrame(
+        {"feature_name": ["CD3D", "NKG7"]}, index=["ENSG00000167286", "ENSG00000105374"]
+    )
+    path = _h5ad(tmp_path, [[1, 0], [0, 2]], var=var)
+    adata = read_sample(path, "S")
+    assert list(adata.var_names) == ["CD3D", "NKG7"]
+    assert list(adata.var["gene_ids"]) == ["ENSG00000167286", "ENSG00000105374"]

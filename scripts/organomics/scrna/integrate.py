@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from organomics.errors import InputError
+
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +36,7 @@ def concatenate(samples: list[ad.AnnData]) -> ad.AnnData:
     """Join per-sample AnnData (counts in X) on their shared genes; empty samples are skipped."""
     samples = [a for a in samples if a.n_obs > 0]
     if not samples:
-        raise ValueError("no sample has cells after QC")
+        raise InputError(None, "no sample has cells after QC (see results/scrna/qc.tsv)")
     genes = samples[0].var_names
     for a in samples[1:]:
         genes = genes.intersection(a.var_names, sort=False)

@@ -15,6 +15,7 @@ from organomics.errors import InputError
 log = logging.getLogger(__name__)
 
 GENE_EXPRESSION = "Gene Expression"
+SYMBOL_COLUMNS = ("gene_symbols", "gene_symbol", "feature_name", "symbol", "gene_name")
 
 
 def detect_format(path: str | Path) -> str:
@@ -130,7 +131,13 @@ def _read_h5ad(path: Path) -> ad.AnnData:
             f"h5ad has no raw counts: {where} holds non-integer or negative values "
             "(store raw UMI counts in X or in layers['counts'])",
         )
-    out = ad.AnnData(X=x, obs=pd.DataFrame(index=adata.obs_names), var=adata.var.copy())
+    var = adata.var.copy()
+    symbols = next((c for c in SYMBOL_COLUMNS if c in var.columns), None)
+    if symbols is not None:
+        # Ensembl ids as index and symbols in a column (CELLxGENE style): markers use symbols.
+        var["gene_ids"] = var.index.astype(str)
+        var.index = pd.Index(var[symbols].astype(str).to_numpy())
+    out = ad.AnnData(X=x, obs=pd.DataFrame(index=adata.obs_names), var=var)
     if "feature_types" in out.var:
         out = out[:, out.var["feature_types"].astype(str) == GENE_EXPRESSION].copy()
     return out
