@@ -267,6 +267,11 @@ def read_vcf(
                         afs = afs[ti].tolist()
                     if afs is not None and afs[0] == afs[0]:  # not NaN
                         vafs = afs
+                        if n_alt > 1:  # an allele without AF falls back to its AD ratio
+                            vafs = [
+                                f if f == f else (c / total if total else 0.0)
+                                for f, c in zip(afs, alt_counts, strict=False)
+                            ]
                     else:
                         vafs = [a / total if total else 0.0 for a in alt_counts]
                 elif strelka_snv and v.is_snp:
