@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Stop the daemons tests/cluster/start_slurm.sh started, by pid file (never by process name):
+# slurmd, slurmctld, then slurmdbd, mariadb and munged only if that script started them.
+D=${SLURM_CI_DIR:-/tmp/organomics-slurm}
+STARTED="$D/started"
+[ -s "$STARTED" ] || exit 0
+if grep -qxF "$D/slurmctld.pid" "$STARTED"; then
+  jobs=$(squeue -h -o %i 2>/dev/null || true)
+  if [ -n "$jobs" ]; then scancel $jobs; sleep 3; fi
+fi
+stop() {  # $1 = pid file
+  grep -qxF "$1" "$STARTED" && [ -s "$1" ] || return 0
+  local pid; pid=$(cat "$1")
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+# reverse start order: the node, the controller, accounting, then authentication
+stop "$D/slurmd.pid"
+stop "$D/slurmctld.pid"
+stop "$D/slurmdbd.pid"
+stop /run/mysqld/mysqld.pid
+stop /run/munge/munged.pid
+rm -f "$STARTED"
+exit 0
