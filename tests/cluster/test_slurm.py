@@ -172,6 +172,7 @@ def submitted(output: str, work: Path) -> dict[str, tuple[str, Path]]:
 def check_jobs(work: Path, output: str, rules: set[str]) -> dict[str, dict[str, str]]:
     """Every rule ran as a COMPLETED sbatch job of the profile's settings; returns their records."""
     jobs = submitted(output, work)
+    assert "Falling back to 'sacct'" not in output  # the profile's squeue status checks held
     assert {rule for rule, _ in jobs.values()} == rules, output[-4000:]
     records = {}
     for job_id, (rule, log) in jobs.items():
