@@ -30,18 +30,18 @@ if [ -e /etc/slurm/slurm.conf ] && ! grep -qxF "$MARKER" /etc/slurm/slurm.conf; 
 fi
 
 # --- packages (only when missing: repeated runs need no network) --------------
-need="slurmctld slurmd sinfo munged"
-pkgs="slurmctld slurmd slurm-client munge"
+need=(slurmctld slurmd sinfo munged)
+pkgs=(slurmctld slurmd slurm-client munge)
 if [ "$WITH_SLURMDBD" = 1 ]; then
-  need="$need slurmdbd mariadbd"; pkgs="$pkgs slurmdbd mariadb-server"
+  need+=(slurmdbd mariadbd); pkgs+=(slurmdbd mariadb-server)
 fi
 missing=0
-for tool in $need; do
+for tool in "${need[@]}"; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || missing=1
 done
 if [ "$missing" = 1 ]; then
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
 
 mkdir -p "$D"/{state,spool,log}

@@ -5,8 +5,8 @@ D=${SLURM_CI_DIR:-/tmp/organomics-slurm}
 STARTED="$D/started"
 [ -s "$STARTED" ] || exit 0
 if grep -qxF "$D/slurmctld.pid" "$STARTED"; then
-  jobs=$(squeue -h -o %i 2>/dev/null || true)
-  if [ -n "$jobs" ]; then scancel $jobs; sleep 3; fi
+  mapfile -t jobs < <(squeue -h -o %i 2>/dev/null || true)
+  if [ "${#jobs[@]}" -gt 0 ]; then scancel "${jobs[@]}"; sleep 3; fi
 fi
 stop() {  # $1 = pid file
   grep -qxF "$1" "$STARTED" && [ -s "$1" ] || return 0
