@@ -27,7 +27,7 @@ REF = config["sites"]["reference"]
 CMP = config["sites"]["compare"]
 SITES = (REF, CMP)
 BRANCHES = ("clinical", "wes", "rnaseq", "mihc", "scrna")
-OUTPUTS = {name: [] for name in (*BRANCHES, "sheet")}
+OUTPUTS = {name: [] for name in (*BRANCHES, "sheet", "summary")}
 
 
 def resolve_path(path):
@@ -116,9 +116,9 @@ def branch_outputs(branch):
 
 
 def all_outputs(wildcards):
-    """Every active branch's targets plus the pairing overview of the sample sheet."""
+    """Every active branch's targets, the pairing overview and the cross-layer summary."""
     targets = list(OUTPUTS["sheet"])
     for branch in BRANCHES:
         if branch_active(branch):
             targets += OUTPUTS[branch]
-    return targets
+    return targets + OUTPUTS["summary"]

@@ -1,0 +1,1 @@
+"""Across the layers: the headline findings table and cross-layer concordance."""

@@ -1,0 +1,152 @@
+"""One row per headline comparison of every active layer: the study's abstract as a table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["layer", "measure", "value_{ref}", "value_{cmp}", "effect", "effect_measure", "n"]
+COLUMNS += ["p_value", "p_adj", "test", "correction", "direction"]
+
+
+def direction(effect: float, compare: str) -> str:
+    """Sign of the effect (compare - reference) in words."""
+    if pd.isna(effect) or effect == 0:
+        return "no difference"
+    return f"higher in {compare}" if effect > 0 else f"lower in {compare}"
+
+
+def clinical_rows(comparison: pd.DataFrame, reference: str, compare: str) -> list[dict]:
+    """ORR, DCR (paired proportions) and the mixed-response patterns."""
+    rows = []
+    for row in comparison.to_dict("records"):
+        if row["metric"] == "mixed_response":
+            # Which site grows while the other shrinks: patients per pattern.
+            values = (row[f"discordant_{compare}_better"], row[f"discordant_{reference}_better"])
+            measure = "mixed response: patients whose site grows while the other shrinks"
+            effect = row[f"discordant_{reference}_better"] - row[f"discordant_{compare}_better"]
+            effect_measure = f"patients with {compare} up minus patients with {reference} up"
+        else:
+            values = (row[f"value_{reference}"], row[f"value_{compare}"])
+            measure = {"orr": "objective response rate", "dcr": "disease control rate"}[
+                row["metric"]
+            ]
+            measure += " (organ-specific)"
+            effect, effect_measure = row["effect"], row["effect_measure"]
+        rows.append(
+            {
+                "layer": "clinical",
+                "measure": measure,
+                f"value_{reference}": values[0],
+                f"value_{compare}": values[1],
+                "effect": effect,
+                "effect_measure": effect_measure,
+                "n": row["n"],
+                "p_value": row["p_value"],
+                "p_adj": row["p_adj"],
+                "test": row["test"],
+                "correction": row["correction"],
+            }
+        )
+    return rows
+
+
+def paired_rows(
+    layer: str,
+    comparison: pd.DataFrame,
+    label: callable,
+    reference: str,
+    compare: str,
+    effect_measure: str,
+) -> list[dict]:
+    """Rows from a paired_site_comparison table (medians per site, median paired difference)."""
+    return [
+        {
+            "layer": layer,
+            "measure": label(row),
+            f"value_{reference}": row[f"median_{reference}"],
+            f"value_{compare}": row[f"median_{compare}"],
+            "effect": row["median_difference"],
+            "effect_measure": effect_measure,
+            "n": row["n_pairs"],
+            "p_value": row["p_value"],
+            "p_adj": row["p_adj"],
+            "test": row["test"],
+            "correction": row["correction"],
+        }
+        for row in comparison.to_dict("records")
+    ]
+
+
+def expression_rows(
+    results: pd.DataFrame,
+    vst: pd.DataFrame,
+    genes: list[str],
+    pairs: pd.DataFrame,
+    reference: str,
+    compare: str,
+) -> list[dict]:
+    """DESeq2 log2 fold changes of the genes of interest, with median VST per site.
+
+    `pairs` has columns patient, sample_<reference>, sample_<compare> of the paired patients.
+    """
+    by_symbol = results.assign(symbol=results["symbol"].fillna(results["gene"]))
+    by_symbol = by_symbol.drop_duplicates("symbol").set_index("symbol")
+    rows = []
+    for gene in genes:
+        if gene not in by_symbol.index:
+            continue
+        result = by_symbol.loc[gene]
+        expression = vst.loc[result["gene"]] if result["gene"] in vst.index else None
+        medians = [
+            float(np.median(expression[pairs[f"sample_{site}"]]))
+            if expression is not None
+            else np.nan
+            for site in (reference, compare)
+        ]
+        rows.append(
+            {
+                "layer": "rnaseq",
+                "measure": f"{gene} expression",
+                f"value_{reference}": medians[0],
+                f"value_{compare}": medians[1],
+                "effect": result["log2FoldChange"],
+                "effect_measure": f"log2 fold change {compare}/{reference} (values: median VST)",
+                "n": len(pairs),
+                "p_value": result["pvalue"],
+                "p_adj": result["padj"],
+                "test": "DESeq2 Wald test, design ~ patient + site (PyDESeq2)",
+                "correction": "Benjamini-Hochberg across all tested genes",
+            }
+        )
+    return rows
+
+
+def pathway_rows(gsea: pd.DataFrame, top: int, n_pairs: int) -> list[dict]:
+    """The `top` pathways by GSEA FDR (then |NES|)."""
+    ranked = gsea.assign(abs_nes=gsea["nes"].abs()).sort_values(
+        ["fdr", "abs_nes"], ascending=[True, False]
+    )
+    return [
+        {
+            "layer": "rnaseq",
+            "measure": f"pathway: {row['term']}",
+            "effect": row["nes"],
+            "effect_measure": f"GSEA normalised enrichment score ({row['size']} genes)",
+            "n": n_pairs,
+            "p_value": row["pvalue"],
+            "p_adj": row["fdr"],
+            "test": "GSEA preranked on the DESeq2 Wald statistic (gseapy, permutation)",
+            "correction": "GSEA FDR across gene sets",
+        }
+        for row in ranked.head(top).to_dict("records")
+    ]
+
+
+def assemble(rows: list[dict], reference: str, compare: str) -> pd.DataFrame:
+    """The findings table with the documented columns, in layer order."""
+    columns = [column.format(ref=reference, cmp=compare) for column in COLUMNS]
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    table["direction"] = [direction(effect, compare) for effect in table["effect"]]
+    table["significant"] = table["p_adj"] < 0.05
+    return table

@@ -1,0 +1,68 @@
+"""Snakemake adapter: the cross-layer findings table from each active layer's comparisons."""
+
+import pandas as pd
+
+from organomics.logs import log_to
+from organomics.summary import findings
+from organomics.tables import write_tsv
+
+
+def read(name):
+    return pd.read_csv(snakemake.input[name], sep="\t")
+
+
+with log_to(snakemake.log[0]):
+    ref, cmp = snakemake.params.reference, snakemake.params.compare
+    names = snakemake.input.keys()
+    rows = []
+    if "clinical" in names:
+        rows += findings.clinical_rows(read("clinical"), ref, cmp)
+    if "wes" in names:
+        rows += findings.paired_rows(
+            "wes", read("wes"), lambda r: r["metric"], ref, cmp, "median paired difference"
+        )
+    if "rnaseq_results" in names:
+        sheet = pd.DataFrame(snakemake.params.samples)
+        vst = pd.read_csv(snakemake.input.rnaseq_vst, sep="\t", index_col=0)
+        in_rna = sheet[sheet["sample"].isin(vst.columns)]
+        pairs = in_rna.pivot(index="patient", columns="site", values="sample").dropna()
+        pairs = pairs.rename(columns={ref: f"sample_{ref}", cmp: f"sample_{cmp}"}).reset_index()
+        results = read("rnaseq_results")
+        rows += findings.expression_rows(results, vst, snakemake.params.genes, pairs, ref, cmp)
+        rows += findings.pathway_rows(
+            read("rnaseq_gsea"), snakemake.params.top_pathways, len(pairs)
+        )
+        rows += findings.paired_rows(
+            "rnaseq",
+            read("rnaseq_signatures"),
+            lambda r: f"{r['signature']} signature (ssGSEA)",
+            ref,
+            cmp,
+            "median paired difference in ssGSEA score",
+        )
+    if "mihc" in names:
+        rows += findings.paired_rows(
+            "mihc",
+            read("mihc"),
+            lambda r: (
+                f"{r['phenotype']} fraction"
+                + ("" if r["region"] == "all" else f" in {r['region']}")
+            ),
+            ref,
+            cmp,
+            "median paired difference in fraction of cells",
+        )
+    if "scrna" in names:
+        rows += findings.paired_rows(
+            "scrna",
+            read("scrna"),
+            lambda r: (
+                f"{r['cell_type']} fraction"
+                if r["signature"] == "fraction"
+                else f"{r['signature']} score in {r['cell_type']}"
+            ),
+            ref,
+            cmp,
+            "median paired difference (per-patient mean score or fraction)",
+        )
+    write_tsv(findings.assemble(rows, ref, cmp), snakemake.output[0])

@@ -1,0 +1,66 @@
+# Across the layers: one findings table of the headline comparisons, and layer concordance.
+
+
+validate(config["summary"], "../schemas/summary.schema.yaml")
+
+
+include: "summary_functions.smk"
+
+
+OUTPUTS["summary"] = summary_outputs()
+
+
+rule summary_findings:
+    input:
+        unpack(summary_finding_inputs),
+        lib=lib("summary/findings.py"),
+    output:
+        report(
+            "results/summary/findings.tsv",
+            caption="../report/summary_findings.rst",
+            category="Summary",
+        ),
+    log:
+        "logs/summary/findings.log",
+    benchmark:
+        "benchmarks/summary/findings.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        reference=REF,
+        compare=CMP,
+        genes=config["rnaseq"].get("genes_of_interest", []),
+        top_pathways=config["summary"]["top_pathways"],
+        samples=summary_sample_sites(),
+    script:
+        "../../scripts/summary_findings.py"
+
+
+rule summary_concordance:
+    input:
+        unpack(summary_concordance_inputs),
+        lib=lib("summary/concordance.py", "stats.py", "plots.py"),
+    output:
+        table=report(
+            "results/summary/concordance.tsv",
+            caption="../report/summary_concordance.rst",
+            category="Summary",
+        ),
+        png=report(
+            "results/summary/plots/concordance.png",
+            caption="../report/summary_concordance_plot.rst",
+            category="Summary",
+        ),
+        pdf="results/summary/plots/concordance.pdf",
+    log:
+        "logs/summary/concordance.log",
+    benchmark:
+        "benchmarks/summary/concordance.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        pairs=summary_concordance_pairs(),
+        sites=SITES,
+        samples=summary_sample_sites(),
+    script:
+        "../../scripts/summary_concordance.py"
