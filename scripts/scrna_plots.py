@@ -43,4 +43,5 @@ with log_to(snakemake.log[0]) as log:
     )
     save(paired, out.score_paired_png, out.score_paired_pdf)
     cell_types = read_table(snakemake.input.cell_types, dtype=None)
-    save(plots.composition_bars(cell_types, labels), out.composition_png, out.composition_pdf)
+    composition = plots.composition_bars(cell_types, labels, (reference, compare))
+    save(composition, out.composition_png, out.composition_pdf)

@@ -147,12 +147,17 @@ def score_paired(
     return fig
 
 
-def composition_bars(cell_types: pd.DataFrame, labels: list[str]) -> plt.Figure:
-    """Stacked cell-type fractions per sample, samples grouped by patient."""
+def composition_bars(
+    cell_types: pd.DataFrame, labels: list[str], sites: tuple[str, str] = ("PL", "LM")
+) -> plt.Figure:
+    """Stacked cell-type fractions per sample, grouped by patient (reference site first)."""
     table = cell_types.pivot_table(
         index="sample", columns="cell_type", values="fraction", aggfunc="sum", fill_value=0.0
     )
-    order = cell_types.drop_duplicates("sample").sort_values(["patient", "site"])["sample"]
+    samples = cell_types.drop_duplicates("sample").assign(
+        site_order=lambda t: t["site"].map({sites[0]: 0, sites[1]: 1})
+    )
+    order = samples.sort_values(["patient", "site_order"])["sample"]
     table = table.reindex(index=[s for s in order if s in table.index])
     table = table.reindex(columns=[c for c in labels if c in table.columns])
     fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(table) + 3), 4.5))
