@@ -18,6 +18,7 @@ rule sample_pairing:
         "logs/pairing.log",
     benchmark:
         "benchmarks/pairing.tsv"
+    localrule: True
     conda:
         "../../envs/clinical.yaml"
     params:
