@@ -98,3 +98,15 @@ def test_pseudobulk_and_plots(workflow_run):
                  "score_violins", "score_paired", "composition"):  # fmt: skip
         for ext in ("png", "pdf"):
             assert (plots / f"{name}.{ext}").stat().st_size > 1000
+
+
+def test_unknown_matrix_format_fails_before_any_job(tmp_path, snakemake_runner):
+    (tmp_path / "m.loom").write_text("")
+    sheet = "sample\tpatient\tsite\tscrna\nP1_PL\tP1\tPL\tm.loom\n"
+    (tmp_path / "samples.tsv").write_text(sheet)
+    (tmp_path / "config.yaml").write_text("samples: samples.tsv\n")
+    result = snakemake_runner(
+        tmp_path, "scrna", "-n", "--configfile", str(tmp_path / "config.yaml"), check=False
+    )
+    assert result.returncode != 0
+    assert "unknown single-cell matrix format" in result.stdout + result.stderr
