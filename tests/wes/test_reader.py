@@ -221,3 +221,15 @@ def test_parse_format_of_vep_and_snpeff_headers():
     )
     ann = "Functional annotations: 'Allele | Annotation | Annotation_Impact | Gene_Name ' "
     assert parse_format(ann) == ["Allele", "Annotation", "Annotation_Impact", "Gene_Name"]
+
+
+def test_picard_interval_list_is_one_based(tmp_path):
+    path = tmp_path / "targets.interval_list"
+    path.write_text(
+        "@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:248956422\n"
+        "chr1\t101\t200\t+\tt1\nchr1\t150\t300\t+\tt2\nchr1\t400\t400\t+\tt3\n"
+    )
+    targets = read_targets(str(path))
+    assert targets.size_bp == 200 + 1  # 101-300 merged, plus the single base 400
+    inside = targets.contains(["1"] * 6, [100, 101, 300, 301, 400, 401]).tolist()
+    assert inside == [False, True, True, False, True, False]
