@@ -5,9 +5,8 @@
 For each size, writes 12 QC'd per-sample h5ad files (6 PL/LM pairs, raw counts over `--genes`
 genes, ~1,500 detected genes per cell as in 10x tumour data) and runs the cohort job in a fresh
 process, reporting wall time and that process's peak resident memory (getrusage).
-Cells are drawn from a pool simulated with the demo's cell-type programmes (the demo panel's
-1,800 real genes plus low-expressed filler genes); each drawn cell is thinned (5% of its counts
-dropped) so that no two cells are identical.
+Every cell is simulated with the demo's cell-type programmes on the demo panel's 1,800 real
+genes, plus ~2,400 counts spread over low-expressed filler genes.
 """
 
 from __future__ import annotations
@@ -25,33 +24,63 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-POOL_PER_SAMPLE = 2000
-MEAN_COUNTS = 4000
-FILL_FRACTION = 0.4  # share of a cell's counts on filler genes
+FILL_COUNTS = 2400  # mean counts per cell on filler genes (the panel adds ~600)
 
 
-def simulate_pool(rng, panel, n_genes: int, n_cells: int, role: str, damping: float):
-    """Pool of cells (CSR counts over n_genes) with the demo's programmes on its panel genes."""
+def panel_counts(rng, panel, n_cells: int, role: str, damping: float):
+    """demo.simulate_counts, vectorised over cells (same model, not the same random stream)."""
     import scipy.sparse as sp
 
     from organomics.demo import scrna as demo
 
-    counts, _ = demo.simulate_counts(panel, rng, n_cells, role, damping)
-    n_fill = n_genes - counts.shape[1]
-    # Filler genes: low, skewed expression, as most of a transcriptome is.
-    fill_rate = rng.lognormal(0.0, 1.5, n_fill)
-    fill_rate *= FILL_FRACTION / fill_rate.sum()
-    library = rng.lognormal(np.log(MEAN_COUNTS), 0.35, n_cells)
+    names = list(demo.COMPOSITION[role])
+    fractions = rng.dirichlet(np.array(list(demo.COMPOSITION[role].values())) * 300 + 1e-3)
+    types = rng.choice(names, size=n_cells, p=fractions)
+    states = types.astype(object).copy()
+    for compartment, mix in demo.STATES.items():
+        chosen = types == compartment
+        states[chosen] = rng.choice(list(mix[role]), chosen.sum(), p=list(mix[role].values()))
+    mito = np.array([g.startswith("MT-") for g in panel.symbols])
     chunks = []
-    for start in range(0, n_cells, 500):
-        stop = min(start + 500, n_cells)
-        rate = library[start:stop, None] * fill_rate[None, :]
+    for start in range(0, n_cells, 5000):
+        t, st = types[start : start + 5000], states[start : start + 5000]
+        w = np.stack([np.maximum(panel.baseline, panel.programmes[x]) for x in t])
+        for i, state in enumerate(st):
+            if state in panel.programmes:
+                w[i] = np.maximum(w[i], panel.programmes[state])
+        w *= np.stack([panel.noise[x] for x in t])
+        if role == "compare":
+            for compartment, genes in panel.signature_genes.items():
+                w[np.ix_(t == compartment, genes)] *= damping
+        p = w / w.sum(axis=1, keepdims=True)
+        pct_mt = rng.uniform(0.01, 0.08, len(t))
+        p *= (1 - pct_mt)[:, None]
+        p[:, mito] = (pct_mt / mito.sum())[:, None]
+        library = rng.lognormal(np.log(demo.MEAN_COUNTS), 0.35, len(t))
+        rate = library[:, None] * p * rng.gamma(2.0, 0.5, p.shape)
         chunks.append(sp.csr_matrix(rng.poisson(rate).astype(np.float32)))
-    scale = MEAN_COUNTS / max(counts.sum(axis=1).mean(), 1.0)
-    counts = counts.astype(np.float32) * scale
-    counts.data = np.rint(counts.data)
-    counts.eliminate_zeros()
-    return sp.hstack([counts, sp.vstack(chunks)]).tocsr()
+    return sp.vstack(chunks).tocsr()
+
+
+def simulate_sample(rng, panel, n_genes: int, n_cells: int, role: str, damping: float):
+    """CSR counts: the demo's programmes on its panel genes plus low-expressed filler genes."""
+    import scipy.sparse as sp
+
+    counts = panel_counts(rng, panel, n_cells, role, damping)
+    n_fill = n_genes - counts.shape[1]
+    # Filler genes: skewed expression, as most of a transcriptome is; counts drawn as gene
+    # indices (multinomial by inverse CDF), summed per cell by the COO -> CSR conversion.
+    weights = rng.lognormal(0.0, 1.5, n_fill)
+    cdf = np.cumsum(weights / weights.sum())
+    chunks = []
+    for start in range(0, n_cells, 5000):
+        size = min(5000, n_cells - start)
+        per_cell = rng.poisson(rng.lognormal(np.log(FILL_COUNTS), 0.35, size))
+        genes = np.minimum(np.searchsorted(cdf, rng.random(per_cell.sum())), n_fill - 1)
+        cells = np.repeat(np.arange(size), per_cell)
+        ones = np.ones(len(genes), dtype=np.float32)
+        chunks.append(sp.coo_matrix((ones, (cells, genes)), shape=(size, n_fill)).tocsr())
+    return sp.hstack([counts.astype(np.float32), sp.vstack(chunks)]).tocsr()
 
 
 def generate(workdir: Path, n_cells: int, n_genes: int, seed: int = 0) -> list[dict]:
@@ -68,14 +97,9 @@ def generate(workdir: Path, n_cells: int, n_genes: int, seed: int = 0) -> list[d
     per_sample = n_cells // 12
     workdir.mkdir(parents=True, exist_ok=True)
     for p in range(6):
-        damping = demo.SIGNATURE_FOLD_COMPARE
         for role, site in (("reference", "PL"), ("compare", "LM")):
             sample = f"P{p + 1:02d}_{site}"
-            pool = simulate_pool(rng, panel, n_genes, POOL_PER_SAMPLE, role, damping)
-            pick = rng.integers(0, pool.shape[0], per_sample)
-            x = pool[pick]
-            x.data = rng.binomial(x.data.astype(np.int64), 0.95).astype(np.float32)
-            x.eliminate_zeros()
+            x = simulate_sample(rng, panel, n_genes, per_sample, role, demo.SIGNATURE_FOLD_COMPARE)
             obs = pd.DataFrame(index=[f"{sample}_{i}" for i in range(per_sample)])
             adata = ad.AnnData(X=x, obs=obs, var=pd.DataFrame(index=genes))
             adata.uns["sample"] = sample
@@ -87,10 +111,15 @@ def generate(workdir: Path, n_cells: int, n_genes: int, seed: int = 0) -> list[d
 
 def cohort_job(workdir: Path) -> None:
     """What scripts/scrna_cohort.py does, with the schema's default settings."""
+    import logging
+
     import scanpy as sc
 
     from organomics.scrna import annotate, cohort, io, scores
 
+    logging.basicConfig(
+        filename=workdir / "job.log", level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
+    )
     sc.settings.n_jobs = 2
     records = json.loads((workdir / "records.json").read_text())
     paths = [workdir / f"{r['sample']}.h5ad" for r in records]

@@ -80,10 +80,12 @@ def integrate(adata: ad.AnnData, params: IntegrationParams) -> ad.AnnData:
             if span == LOESS_SPANS[-1]:
                 raise
             log.warning("seurat_v3 loess fit failed with span %.1f (%s); retrying", span, error)
+    log.info("HVGs selected")
     adata.layers["counts"] = adata.X
     adata.X = adata.X.copy()
     sc.pp.normalize_total(adata, target_sum=1e4)
     sc.pp.log1p(adata)
+    log.info("normalised (total 1e4, log1p)")
     n_pcs = max(2, min(params.n_pcs, n_top - 1, adata.n_obs - 1))
     sc.pp.pca(
         adata,
@@ -92,11 +94,16 @@ def integrate(adata: ad.AnnData, params: IntegrationParams) -> ad.AnnData:
         svd_solver="arpack",
         random_state=params.seed,
     )
+    log.info("PCA: %d components", n_pcs)
     harmony(adata, params.harmony_key, params.seed)
+    log.info("Harmony over %s done", params.harmony_key)
     neighbors(adata, params.n_neighbors, "X_pca_harmony", params.seed)
+    log.info("neighbour graph built")
     if params.umap:
         sc.tl.umap(adata, random_state=params.seed)
+        log.info("UMAP done")
     leiden(adata, params.resolution, params.seed, key_added="leiden")
+    log.info("Leiden: %d clusters", adata.obs["leiden"].nunique())
     return adata
 
 
