@@ -66,3 +66,13 @@ def test_inactive_branch_target_says_how_to_switch_it_on(snakemake_runner, tmp_p
     result = snakemake_runner(tmp_path, "clinical", "--configfile", "config.yaml", check=False)
     assert result.returncode != 0
     assert "The clinical branch has no inputs configured" in result.stderr
+
+
+def test_html_report_renders_figures_and_captions(flat_run, snakemake_runner):
+    snakemake_runner(flat_run, "--configfile", "config.yaml")  # rule all adds the summary
+    findings = pd.read_csv(flat_run / "results/summary/findings.tsv", sep="\t")
+    assert findings["layer"].tolist() == ["clinical"] * 3
+    snakemake_runner(flat_run, "--configfile", "config.yaml", "--report", "report.html")
+    html = (flat_run / "report.html").read_text(errors="replace")
+    assert "Clinical" in html and "waterfall.png" in html
+    assert "Clopper-Pearson" in html  # a caption from workflow/report/
