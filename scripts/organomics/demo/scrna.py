@@ -99,13 +99,13 @@ def load_panel(rng: np.random.Generator) -> Panel:
     }
     for states in markers["states"].values():
         for state, state_genes in states.items():
-            programmes[state] = levels(state_genes, 8.0)
+            programmes[state] = levels(state_genes, 25.0)
     # Signature genes carried by effector T and NK programmes (IFNG, CCL5, CST7, GZMK, ...).
     effector = signatures["effector_CD8"]["genes"]
     cytotoxic = signatures["NK_cytotoxicity"]["genes"]
-    programmes["CD8_effector"] = np.maximum(programmes["CD8_effector"], levels(effector, 6.0))
-    programmes["CD8_memory"] = np.maximum(programmes["CD8_memory"], levels(["GZMK", "CCL5"], 5.0))
-    programmes["NK_CD56dim"] = np.maximum(programmes["NK_CD56dim"], levels(cytotoxic, 8.0))
+    programmes["CD8_effector"] = np.maximum(programmes["CD8_effector"], levels(effector, 20.0))
+    programmes["CD8_memory"] = np.maximum(programmes["CD8_memory"], levels(["GZMK", "CCL5"], 15.0))
+    programmes["NK_CD56dim"] = np.maximum(programmes["NK_CD56dim"], levels(cytotoxic, 25.0))
     # Cell types also differ a little over every gene, as real ones do.
     noise = {name: rng.lognormal(0, 0.3, n) for name in markers["compartments"]}
     damped = {

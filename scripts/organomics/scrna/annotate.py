@@ -190,15 +190,21 @@ def annotate_states(
     markers: Markers,
     resolution: float = 1.0,
     seed: int = 0,
-    use_rep: str = "X_pca_harmony",
     n_neighbors: int = 15,
+    n_top_genes: int = 1000,
+    n_pcs: int = 20,
+    harmony_key: str = "patient",
 ) -> None:
     """Re-cluster the compartments with states (T/NK) and set obs["cell_state"].
 
-    The subclusters also re-assign cells among those compartments (a broad cluster can mix CD4
-    and CD8 T cells). Only the embedding is copied, never the expression matrix.
+    T/NK states differ in few genes that the cohort's HVGs and PCs barely see, so the T/NK
+    cells get their own HVGs (on the log-normalised X), PCA and Harmony before neighbours and
+    Leiden. The subclusters also re-assign cells among those compartments (a broad cluster can
+    mix CD4 and CD8 T cells). Only the T/NK rows of X are copied (sparse), never the counts.
     """
-    from organomics.scrna.integrate import leiden, neighbors
+    import scanpy as sc
+
+    from organomics.scrna.integrate import harmony, leiden, neighbors
 
     state_types = list(markers.states)
     cell_type = adata.obs["cell_type"].astype(str)
@@ -208,10 +214,24 @@ def annotate_states(
     if not state_types or n < 3:
         adata.obs["cell_state"] = pd.Categorical(state)
         return
-    sub = ad.AnnData(obs=pd.DataFrame(index=adata.obs_names[mask]))
-    sub.obsm[use_rep] = adata.obsm[use_rep][mask]
-    neighbors(sub, n_neighbors, use_rep, seed)
+    sub = ad.AnnData(
+        X=adata.X[mask],
+        obs=adata.obs.loc[mask, [harmony_key]].copy(),
+        var=pd.DataFrame(index=adata.var_names),
+    )
+    n_top = min(n_top_genes, sub.n_vars)
+    sc.pp.highly_variable_genes(sub, flavor="seurat", n_top_genes=n_top)
+    sc.pp.pca(
+        sub,
+        n_comps=max(2, min(n_pcs, n_top - 1, n - 1)),
+        mask_var="highly_variable",
+        svd_solver="arpack",
+        random_state=seed,
+    )
+    harmony(sub, harmony_key, seed)
+    neighbors(sub, n_neighbors, "X_pca_harmony", seed)
     leiden(sub, resolution, seed, key_added="subcluster")
+    del sub.X
     subclusters = sub.obs["subcluster"].astype(str)
     view = adata[mask]
     sub_markers = {t: markers.compartments[t] for t in state_types}
@@ -220,11 +240,18 @@ def annotate_states(
     detection, _ = group_stats(view, subclusters, genes)
     broad = _reassign(detection, sub_markers, markers.min_score)
     _, mean = group_stats(view, subclusters, state_genes)
-    z = _zscore_rows(mean)
+    z_all = _zscore_rows(mean)
+    # States are relative within a compartment (NK cells would swamp the CD8 effector genes),
+    # so genes are z-scored across that compartment's subclusters when it has several.
+    z_within = {}
+    for compartment in set(broad):
+        members = broad.index[broad == compartment]
+        z_within[compartment] = _zscore_rows(mean[members]) if len(members) > 1 else z_all[members]
     sub_state = {}
     for cluster in broad.index:
         compartment = broad[cluster]
         candidates = markers.states[compartment]
+        z = z_within[compartment]
         scored = {
             name: float(z.loc[[g for g in gs if g in z.index], cluster].mean())
             if any(g in z.index for g in gs)

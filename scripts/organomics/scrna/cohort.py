@@ -67,6 +67,7 @@ def run(
         resolution=params.state_resolution,
         seed=params.seed,
         n_neighbors=params.integration.n_neighbors,
+        harmony_key=params.integration.harmony_key,
     )
     scored = scores.score_signatures(adata, signatures, seed=params.seed)
     for column in ("sample", "patient", "site"):
