@@ -154,6 +154,7 @@ def main() -> None:
     parser.add_argument("--cells", type=int, nargs="+", default=[100_000, 300_000])
     parser.add_argument("--genes", type=int, default=20_000)
     parser.add_argument("--workdir", type=Path, default=Path("scrna_bench"))
+    parser.add_argument("--reuse", action="store_true", help="keep already generated samples")
     parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -163,7 +164,8 @@ def main() -> None:
     for n in args.cells:
         folder = args.workdir / f"cells_{n}"
         t = time.perf_counter()
-        generate(folder, n, args.genes)
+        if not (args.reuse and (folder / "records.json").exists()):
+            generate(folder, n, args.genes)
         generated = time.perf_counter() - t
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime

@@ -10,6 +10,7 @@ from pathlib import Path
 import anndata as ad
 import pandas as pd
 
+from organomics.errors import InputError
 from organomics.scrna import annotate, integrate, scores
 
 log = logging.getLogger(__name__)
@@ -31,21 +32,82 @@ def sample_table(records: Sequence[dict]) -> pd.DataFrame:
 
 
 def load_samples(paths: Sequence[str | Path], records: Sequence[dict]) -> ad.AnnData:
-    """Read per-sample h5ad files, attach patient/site, drop (and report) samples without cells."""
+    """Read per-sample h5ad files into one AnnData; samples without cells are reported, skipped.
+
+    Memory: the cohort's counts are assembled in preallocated CSR arrays one sample at a time,
+    so the peak is one cohort matrix plus one sample (ad.concat would hold two or three).
+    """
+    import h5py
+    import numpy as np
+    import scipy.sparse as sp
+    from anndata.io import read_elem
+
     info = sample_table(records).set_index("sample")
-    parts = []
+    headers = []
     for path in paths:
-        part = ad.read_h5ad(path)
-        sample = str(part.uns.get("sample", Path(path).stem))
-        if part.n_obs == 0:
+        with h5py.File(path, "r") as f:
+            var = read_elem(f["var"])
+            shape = tuple(f["X"].attrs["shape"]) if "shape" in f["X"].attrs else f["X"].shape
+            sample = str(read_elem(f["uns"]).get("sample", Path(path).stem)) if "uns" in f else ""
+            nnz = f["X"]["data"].shape[0] if isinstance(f["X"], h5py.Group) else None
+        sample = sample or Path(path).stem
+        if shape[0] == 0:
             log.warning("%s: no cells after QC; the cohort continues without it", sample)
             continue
-        part.obs["sample"] = sample
-        part.obs["patient"] = info.loc[sample, "patient"]
-        part.obs["site"] = info.loc[sample, "site"]
-        part.uns = {}
-        parts.append(part)
-    return integrate.concatenate(parts)
+        headers.append((path, sample, var, shape[0], nnz))
+    if not headers:
+        raise InputError(None, "no sample has cells after QC (see results/scrna/qc.tsv)")
+    genes = headers[0][2].index
+    for _, _, var, _, _ in headers[1:]:
+        genes = genes.intersection(var.index, sort=False)
+    if len(genes) < max(len(h[2]) for h in headers):
+        log.warning("genes not measured in every sample are dropped; %d genes kept", len(genes))
+    n_obs = sum(h[3] for h in headers)
+    total_nnz = sum(h[4] for h in headers if h[4] is not None)
+    exact = all(h[4] is not None for h in headers) and all(
+        h[2].index.equals(genes) for h in headers
+    )
+    data = np.empty(total_nnz if exact else 0, dtype=np.float32)
+    indices = np.empty(total_nnz if exact else 0, dtype=np.int32)
+    indptr = np.zeros(n_obs + 1, dtype=np.int64)
+    pieces, obs_parts = [], []
+    row = pos = 0
+    for path, sample, var, n, _ in headers:
+        part = ad.read_h5ad(path)
+        x = part.X if sp.issparse(part.X) else sp.csr_matrix(part.X)
+        x = sp.csr_matrix(x, dtype=np.float32)
+        if not var.index.equals(genes):
+            x = x[:, var.index.get_indexer(genes)]
+        x.sum_duplicates()
+        if exact:
+            data[pos : pos + x.nnz] = x.data
+            indices[pos : pos + x.nnz] = x.indices
+        else:
+            pieces.append(x)
+        indptr[row + 1 : row + n + 1] = x.indptr[1:] + pos
+        row, pos = row + n, pos + x.nnz
+        obs = part.obs.copy()
+        obs["sample"] = sample
+        obs["patient"] = info.loc[sample, "patient"]
+        obs["site"] = info.loc[sample, "site"]
+        obs_parts.append(obs)
+        var_ids = part.var.reindex(genes).get("gene_ids")
+        del part, x
+    if not exact:
+        stacked = sp.vstack(pieces).tocsr()
+        data, indices = stacked.data.astype(np.float32), stacked.indices.astype(np.int32)
+    matrix = sp.csr_matrix((data, indices, indptr), shape=(n_obs, len(genes)))
+    obs = pd.concat(obs_parts)
+    for column in ("sample", "patient", "site"):
+        obs[column] = obs[column].astype(str).astype("category")
+    var = pd.DataFrame(index=pd.Index(genes))
+    if var_ids is not None:
+        var["gene_ids"] = var_ids.to_numpy()
+    adata = ad.AnnData(X=matrix, obs=obs, var=var)
+    if not adata.obs_names.is_unique:
+        adata.obs_names_make_unique()
+    log.info("%d cells x %d genes from %d samples", *adata.shape, len(headers))
+    return adata
 
 
 def run(

@@ -81,10 +81,18 @@ def integrate(adata: ad.AnnData, params: IntegrationParams) -> ad.AnnData:
                 raise
             log.warning("seurat_v3 loess fit failed with span %.1f (%s); retrying", span, error)
     log.info("HVGs selected")
-    adata.layers["counts"] = adata.X
-    adata.X = adata.X.copy()
+    counts = adata.X
+    counts.sum_duplicates()  # also sorts indices: nothing below reorders the shared index arrays
+    counts.eliminate_zeros()
+    adata.layers["counts"] = counts
+    # X shares the index arrays of the counts and owns only its values: one matrix less.
+    adata.X = sp.csr_matrix(
+        (counts.data.copy(), counts.indices, counts.indptr), shape=counts.shape, copy=False
+    )
     sc.pp.normalize_total(adata, target_sum=1e4)
     sc.pp.log1p(adata)
+    if not np.shares_memory(adata.X.indices, adata.layers["counts"].indices):
+        log.info("normalisation copied the index arrays (no memory saved)")
     log.info("normalised (total 1e4, log1p)")
     n_pcs = max(2, min(params.n_pcs, n_top - 1, adata.n_obs - 1))
     sc.pp.pca(
