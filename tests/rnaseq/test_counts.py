@@ -73,6 +73,9 @@ def test_featurecounts(tmp_path):
     series = rc.read_featurecounts(write(tmp_path / "s.featureCounts.txt", text))
     assert series.to_dict() == {"ENSG00000153563.16": 120, "ENSG00000111640.15": 3}
     assert rc.guess_format(tmp_path / "s.featureCounts.txt") == "featurecounts"
+    bad = text.replace("\t3\n", "\t-3\n")
+    with pytest.raises(InputError, match=r"row 4, column 'sample.bam'.*'-3'"):
+        rc.read_featurecounts(write(tmp_path / "bad.featureCounts.txt", bad))
 
 
 def test_star_strandedness(tmp_path):

@@ -18,22 +18,24 @@ STAR_COLUMNS = ("none", "yes", "reverse")
 TX2GENE_HEADERS = {"transcript", "transcript_id", "tx", "tx_id", "txname", "target_id", "name"}
 
 
-def check_counts(counts: pd.DataFrame, path: str | Path | None = None) -> pd.DataFrame:
+def check_counts(
+    counts: pd.DataFrame, path: str | Path | None = None, skipped: int = 0
+) -> pd.DataFrame:
     """Genes x samples counts as int64; duplicated ids and non-integer/negative cells raise.
 
-    Rows in the error are 1-based data lines plus the header (as a user sees them in an editor).
+    Rows in the error are file line numbers (header and `skipped` leading lines counted).
     """
+    first = 2 + skipped
     ids = pd.Series(counts.index.astype(str))
     if ids.eq("").any() or counts.index.isna().any():
         position = int((ids.eq("") | pd.Series(counts.index.isna())).to_numpy().nonzero()[0][0])
-        raise InputError(path, "empty gene id", row=position + 2, column=counts.index.name)
+        raise InputError(path, "empty gene id", row=position + first, column=counts.index.name)
     duplicated = ids[ids.duplicated(keep=False)]
     if len(duplicated):
-        first = duplicated.iloc[0]
-        rows = [str(i + 2) for i in duplicated.index[duplicated == first]]
+        rows = [str(i + first) for i in duplicated.index[duplicated == duplicated.iloc[0]]]
         raise InputError(
             path,
-            f"duplicated gene id {first!r} (rows {', '.join(rows)}); "
+            f"duplicated gene id {duplicated.iloc[0]!r} (rows {', '.join(rows)}); "
             f"{duplicated.nunique()} id(s) occur more than once — sum or rename them",
             column=counts.index.name,
         )
@@ -52,7 +54,7 @@ def check_counts(counts: pd.DataFrame, path: str | Path | None = None) -> pd.Dat
                 path,
                 f"gene {counts.index[position]!r}: counts must be non-negative integers, "
                 f"got {raw.iloc[position]!r}",
-                row=position + 2,
+                row=position + first,
                 column=str(column),
             )
     values = values.astype(np.int64)
@@ -86,7 +88,8 @@ def read_matrix(path: str | Path, samples: Iterable[str] | None = None) -> pd.Da
 
 def read_featurecounts(path: str | Path) -> pd.Series:
     """featureCounts output: `# Program` comment, Geneid..Length, then one counts column."""
-    table = read_table(path, comment=None, skiprows=_comment_lines(path))
+    skipped = _comment_lines(path)
+    table = read_table(path, comment=None, skiprows=skipped)
     fixed = ["Geneid", "Chr", "Start", "End", "Strand", "Length"]
     missing = [column for column in fixed if column not in table.columns]
     if missing:
@@ -96,7 +99,7 @@ def read_featurecounts(path: str | Path) -> pd.Series:
         raise InputError(
             path, f"expected one counts column after Length (one sample per file), got {extra}"
         )
-    counts = check_counts(table.set_index("Geneid")[extra], path)
+    counts = check_counts(table.set_index("Geneid")[extra], path, skipped)
     return counts.iloc[:, 0]
 
 

@@ -48,18 +48,24 @@ def volcano(results, genes_of_interest, alpha, lfc, reference, compare) -> plt.F
     for x in (-lfc, lfc) if lfc > 0 else ():
         ax.axvline(x, color="0.4", lw=0.6, ls="--")
     labels = _label(table)
-    for gene in genes_of_interest:
-        hit = table[labels == gene]
-        if len(hit):
-            row = hit.iloc[0]
-            ax.scatter([row["log2FoldChange"]], [row["y"]], s=18, facecolor="none", edgecolor="k")
-            ax.annotate(
-                gene,
-                (row["log2FoldChange"], row["y"]),
-                fontsize=7,
-                xytext=(3, 3),
-                textcoords="offset points",
-            )
+    # Labels stacked in two columns (left: lower in compare, right: higher), joined by leader lines,
+    # so genes with similar statistics stay readable.
+    hits = table[labels.isin(genes_of_interest)].assign(_label=labels).sort_values("y")
+    stacked = {True: 0, False: 0}
+    for _, row in hits.iterrows():
+        left = row["log2FoldChange"] < 0
+        slot = stacked[left]
+        stacked[left] += 1
+        ax.scatter([row["log2FoldChange"]], [row["y"]], s=18, facecolor="none", edgecolor="k")
+        ax.annotate(
+            row["_label"],
+            (row["log2FoldChange"], row["y"]),
+            xytext=(0.3 if left else 0.7, 0.25 + 0.06 * slot),
+            textcoords="axes fraction",
+            fontsize=7,
+            ha="right" if left else "left",
+            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.3"},
+        )
     ax.set_xlabel(f"log2 fold change ({compare} vs {reference})")
     ax.set_ylabel("-log10 adjusted p")
     ax.set_title(f"Paired DESeq2: {compare} vs {reference}")
