@@ -27,8 +27,15 @@ def read_tsv(path: str | Path, **kwargs) -> pd.DataFrame:
 
 def read_counts(path: str | Path) -> pd.DataFrame:
     """The workflow's own genes x samples counts table (results/rnaseq/counts.tsv.gz)."""
-    table = pd.read_csv(path, sep="\t", index_col=0, dtype={0: str})
+    table = read_gene_table(path)
     return table.astype(np.int64)
+
+
+def read_gene_table(path: str | Path) -> pd.DataFrame:
+    """A gene x sample table written by this workflow; gene ids stay text (e.g. Entrez "0012")."""
+    table = pd.read_csv(path, sep="\t", dtype={"gene": str}).set_index("gene")
+    table.columns = table.columns.astype(str)
+    return table
 
 
 def design_frame(records: Sequence[Mapping[str, str]]) -> pd.DataFrame:
@@ -185,7 +192,7 @@ def signatures(
     out_comparison: str,
 ) -> None:
     """ssGSEA immune signature scores per sample and the paired LM vs PL test per signature."""
-    values = pd.read_csv(vst_path, sep="\t", index_col=0, dtype={0: str})
+    values = read_gene_table(vst_path)
     symbols = genesets.to_symbols(values.index, genesets.read_symbol_table(symbols_path))
     expression = enrichment.collapse_to_symbols(values, symbols)
     scores = enrichment.ssgsea_scores(expression, genesets.read_gmt(signatures_path))
@@ -209,7 +216,7 @@ def figures(inputs, outputs, params) -> None:
 
     library = read_tsv(inputs["library"], dtype={"sample": str})
     save(plots.library_sizes(library, ref, cmp), *outputs["library_sizes"])
-    values = pd.read_csv(inputs["vst"], sep="\t", index_col=0, dtype={0: str})
+    values = read_gene_table(inputs["vst"])
     scores, explained = qc.pca(values, int(params["pca_genes"]))
     save(plots.pca_plot(scores, explained, design, ref, cmp), *outputs["pca"])
     distances = qc.sample_distances(values)
