@@ -130,3 +130,11 @@ def test_signature_site_comparison_against_scipy():
     row = paired_site_comparison(long, "score", ["signature"], "PL", "LM").iloc[0]
     expected = stats.wilcoxon(lm, pl, method="exact").pvalue
     assert row["n_pairs"] == 10 and row["p_value"] == pytest.approx(expected)
+
+
+def test_top_terms_alternate_directions():
+    table = pd.DataFrame(
+        {"term": list("abcde"), "nes": [-2, -1.9, -1.8, 1.5, 1.2], "pvalue": [0, 0, 0, 0.01, 0.02]}
+    )
+    assert enrichment.top_terms(table, 4) == ["a", "d", "b", "e"]
+    assert enrichment.top_terms(table, 10) == ["a", "d", "b", "e", "c"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
@@ -202,9 +201,13 @@ def collapse_to_symbols(expression: pd.DataFrame, symbols: pd.Series) -> pd.Data
 
 
 def top_terms(table: pd.DataFrame, n: int) -> list[str]:
-    """The n terms with the smallest p-values (ties by |NES|), as ordered in the table."""
-    return table.dropna(subset=["pvalue"]).head(n)["term"].tolist()
-
-
-def as_float(values) -> np.ndarray:
-    return np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+    """Up to n terms, the most significant of each direction in turn (table order = p, |NES|)."""
+    ok = table.dropna(subset=["pvalue", "nes"])
+    down = ok.loc[ok["nes"] < 0, "term"].tolist()
+    up = ok.loc[ok["nes"] > 0, "term"].tolist()
+    chosen = []
+    while len(chosen) < n and (down or up):
+        for side in (down, up):
+            if side and len(chosen) < n:
+                chosen.append(side.pop(0))
+    return chosen
