@@ -191,16 +191,15 @@ def annotate_states(
     resolution: float = 1.0,
     seed: int = 0,
     n_neighbors: int = 15,
-    n_top_genes: int = 1000,
     n_pcs: int = 20,
     harmony_key: str = "patient",
 ) -> None:
     """Re-cluster the compartments with states (T/NK) and set obs["cell_state"].
 
-    T/NK states differ in few genes that the cohort's HVGs and PCs barely see, so the T/NK
-    cells get their own HVGs (on the log-normalised X), PCA and Harmony before neighbours and
-    Leiden. The subclusters also re-assign cells among those compartments (a broad cluster can
-    mix CD4 and CD8 T cells). Only the T/NK rows of X are copied (sparse), never the counts.
+    T/NK states differ in few genes that the cohort's PCs barely see, so the T/NK cells get
+    their own PCA (cohort HVGs + marker genes) and Harmony before neighbours and Leiden. The
+    subclusters also re-assign cells among those compartments (a broad cluster can mix CD4 and
+    CD8 T cells). Only the T/NK rows of X are copied (sparse), never the counts.
     """
     import scanpy as sc
 
@@ -219,12 +218,17 @@ def annotate_states(
         obs=adata.obs.loc[mask, [harmony_key]].copy(),
         var=pd.DataFrame(index=adata.var_names),
     )
-    n_top = min(n_top_genes, sub.n_vars)
-    sc.pp.highly_variable_genes(sub, flavor="seurat", n_top_genes=n_top)
+    # Genes: the cohort's seurat_v3 HVGs plus the T/NK marker and state genes (HVGs re-picked
+    # on the subset by dispersion let low-count noise genes in at 10^5 cells).
+    panel = {g for spec in markers.compartments.values() for g in spec["positive"]}
+    panel |= {g for states in markers.states.values() for gs in states.values() for g in gs}
+    use = sub.var_names.isin(list(panel))
+    if "highly_variable" in adata.var:
+        use |= adata.var["highly_variable"].to_numpy(dtype=bool)
     sc.pp.pca(
         sub,
-        n_comps=max(2, min(n_pcs, n_top - 1, n - 1)),
-        mask_var="highly_variable",
+        n_comps=max(2, min(n_pcs, int(use.sum()) - 1, n - 1)),
+        mask_var=use,
         svd_solver="arpack",
         random_state=seed,
     )
