@@ -32,7 +32,7 @@ class Markers:
         return [*self.compartments, OTHER]
 
 
-def _gene_list(value, path, where) -> list[str]:
+def gene_list(value, path, where) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(g, str) and g for g in value):
         raise InputError(path, f"{where}: expected a list of gene symbols, got {value!r}")
     return list(value)
@@ -40,7 +40,7 @@ def _gene_list(value, path, where) -> list[str]:
 
 def load_markers(path: str | Path) -> Markers:
     """Read and check a marker YAML (format: resources/scrna/markers.yaml)."""
-    data = _load_yaml(path)
+    data = load_yaml(path)
     compartments = data.get("compartments")
     if not isinstance(compartments, dict) or not compartments:
         raise InputError(path, "needs a non-empty 'compartments' mapping")
@@ -54,8 +54,8 @@ def load_markers(path: str | Path) -> Markers:
         if unknown:
             raise InputError(path, f"compartments.{name}: unknown keys {sorted(unknown)}")
         parsed[str(name)] = {
-            "positive": _gene_list(spec["positive"], path, f"compartments.{name}.positive"),
-            "negative": _gene_list(spec.get("negative", []) or [], path, f"{name}.negative")
+            "positive": gene_list(spec["positive"], path, f"compartments.{name}.positive"),
+            "negative": gene_list(spec.get("negative", []) or [], path, f"{name}.negative")
             if spec.get("negative")
             else [],
         }
@@ -69,7 +69,7 @@ def load_markers(path: str | Path) -> Markers:
         if not isinstance(spec, dict) or not spec:
             raise InputError(path, f"states.{compartment}: expected {{state: [genes]}}")
         parsed_states[compartment] = {
-            str(s): _gene_list(g, path, f"states.{compartment}.{s}") for s, g in spec.items()
+            str(s): gene_list(g, path, f"states.{compartment}.{s}") for s, g in spec.items()
         }
     min_score = data.get("min_score", 0.25)
     if not isinstance(min_score, int | float):
@@ -77,7 +77,7 @@ def load_markers(path: str | Path) -> Markers:
     return Markers(parsed, parsed_states, float(min_score))
 
 
-def _load_yaml(path: str | Path) -> dict:
+def load_yaml(path: str | Path) -> dict:
     try:
         with open(path) as handle:
             data = yaml.safe_load(handle)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
-from organomics.scrna.annotate import _gene_list, _load_yaml
+from organomics.scrna.annotate import gene_list, load_yaml
 from organomics.stats import paired_site_comparison
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class Signature:
 
 def load_signatures(path: str | Path) -> list[Signature]:
     """Read and check a signature YAML (format: resources/scrna/signatures.yaml)."""
-    data = _load_yaml(path)
+    data = load_yaml(path)
     signatures = []
     for name, spec in data.items():
         if name == FRACTION:
@@ -51,10 +51,10 @@ def load_signatures(path: str | Path) -> list[Signature]:
         signatures.append(
             Signature(
                 name=str(name),
-                genes=_gene_list(spec["genes"], path, f"{name}.genes"),
+                genes=gene_list(spec["genes"], path, f"{name}.genes"),
                 cell_types=None
                 if cell_types is None
-                else _gene_list(cell_types, path, f"{name}.cell_types"),
+                else gene_list(cell_types, path, f"{name}.cell_types"),
                 description=str(spec.get("description", "")),
             )
         )
