@@ -75,3 +75,21 @@ def test_scrublet_on_real_cellranger_cells(data_dir):
         QCLimits(min_genes=5, remove_doublets=False, seed=0),
     )
     assert row2 == row  # seeded
+
+
+def test_scrublet_runs_on_samples_above_scanpys_approximate_neighbour_limit():
+    # From 8,192 cells scanpy 1.11.5 uses pynndescent, whose graph crashed under scipy 1.17.
+    import anndata as ad
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    counts = sp.random(
+        9000, 800, density=0.06, format="csr", random_state=0,
+        data_rvs=lambda n: rng.poisson(3, n) + 1,
+    ).astype(np.float32)  # fmt: skip
+    adata = ad.AnnData(counts)
+    adata.obs_names = [f"c{i}" for i in range(adata.n_obs)]
+    adata.var_names = [f"G{i}" for i in range(adata.n_vars)]
+    kept, row = run_qc(adata, "S", QCLimits(min_genes=1))
+    assert row["n_cells_raw"] == 9000
+    assert 0 <= row["doublet_rate"] < 0.2 and kept.n_obs == 9000 - round(9000 * row["doublet_rate"])

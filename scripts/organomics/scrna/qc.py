@@ -66,8 +66,13 @@ def _scrublet(adata: ad.AnnData, limits: QCLimits) -> None:
     """scanpy's scrublet; its automatic threshold needs a bimodal score histogram (and skimage)."""
     import scanpy as sc
 
+    # Exact neighbours: from 8,192 cells scanpy 1.11.5 switches to pynndescent, whose csr_array
+    # graph lacks `.getnnz` under scipy 1.17 and crashes; exact kNN on 30 PCs stays cheap.
     kwargs = dict(
-        expected_doublet_rate=limits.expected_doublet_rate, random_state=limits.seed, verbose=False
+        expected_doublet_rate=limits.expected_doublet_rate,
+        random_state=limits.seed,
+        verbose=False,
+        use_approx_neighbors=False,
     )
     try:
         sc.pp.scrublet(adata, threshold=limits.doublet_threshold, **kwargs)
