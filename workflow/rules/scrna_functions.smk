@@ -1,4 +1,6 @@
 # scrna branch helpers: parse-time checks of marker/signature files and matrix paths, params.
+import os
+
 from organomics.scrna import annotate as scrna_annotate  # noqa: E402
 from organomics.scrna import io as scrna_io  # noqa: E402
 from organomics.scrna import scores as scrna_scores  # noqa: E402
@@ -75,6 +77,8 @@ def scrna_mem_mb(wildcards, input, attempt):
 
     nnz = 0
     for path in input.h5ad:
+        if not os.path.exists(path):  # a dry run plans before the samples exist
+            continue
         with h5py.File(path, "r") as handle:
             matrix = handle["X"]
             nnz += (
