@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
+from organomics.mihc.sample import SPATIAL_COLUMNS as sample_spatial_columns
 from organomics.stats import paired_site_comparison
 
 FRACTION_COLUMNS = [
@@ -31,18 +32,8 @@ COMPOSITION_COLUMNS = [
     "n_total",
     "fraction",
 ]
-SPATIAL_COLUMNS = [
-    "sample",
-    "patient",
-    "site",
-    "region",
-    "phenotype",
-    "n_cells",
-    "n_tumour",
-    "median_distance_um",
-    "fraction_within",
-    "radius_um",
-]
+# The per-sample spatial table with the sheet's ids in front.
+SPATIAL_COLUMNS = ["sample", "patient", "site", *sample_spatial_columns]
 SPATIAL_MEASURES = ("median_distance_um", "fraction_within")
 
 
