@@ -26,7 +26,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sc-pairs", type=int, default=6, help="pairs with single-cell RNA")
     parser.add_argument("--genes", type=int, default=3000, help="genes in the RNA matrix")
     parser.add_argument("--cells", type=int, default=800, help="cells per scRNA sample")
-    parser.add_argument("--variants", type=int, default=400, help="records per VCF")
+    parser.add_argument(
+        "--variants",
+        type=int,
+        default=400,
+        help="records per VCF (past a full 45 Mb exome's calls, the rest are filtered calls)",
+    )
     parser.add_argument("--mihc-cells", type=int, default=2500, help="cells per mIHC table")
     return parser.parse_args(argv)
 

@@ -47,6 +47,7 @@ HEADER = """##fileformat=VCFv4.2
 #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{normal}\t{tumour}
 """  # noqa: E501
 AMINO = "ACDEFGHIKLMNPQRSTVWY"
+MAX_CAPTURE_MB = 45.0  # a full exome capture; larger --variants pads with filtered calls
 BASES = "ACGT"
 
 
@@ -253,16 +254,101 @@ def format_record(r: Record, rng: np.random.Generator) -> str:
     )
 
 
-def write_vcf(path: Path, tumour: str, normal: str, records: list[Record], rng) -> None:
-    """Sorted, bgzipped (and tabix-indexed) Mutect2-style VCF."""
+def write_vcf(
+    path: Path,
+    tumour: str,
+    normal: str,
+    records: list[Record],
+    rng,
+    padding: int = 0,
+    padding_rng: np.random.Generator | None = None,
+    capture: Capture | None = None,
+) -> None:
+    """Sorted, bgzipped Mutect2-style VCF; `padding` filtered calls are interleaved in order."""
     order = sorted(records, key=lambda r: (int(r.mutation.chrom), r.mutation.pos))
+    lines = [format_record(record, rng) for record in order]
     plain = path.with_suffix("")  # strip .gz
     with open(plain, "w") as handle:
         handle.write(vcf_header(tumour, normal))
-        for record in order:
-            handle.write(format_record(record, rng))
+        if padding:
+            keys = np.array([_sort_key(r.mutation.chrom, r.mutation.pos) for r in order])
+            _write_with_padding(handle, lines, keys, padding, padding_rng, capture)
+        else:
+            handle.writelines(lines)
     pysam.tabix_compress(str(plain), str(path), force=True)
     plain.unlink()
+
+
+def _sort_key(chrom, pos):
+    """One sortable integer per (chromosome number, position); works on arrays too."""
+    return np.asarray(chrom, dtype=np.int64) * 10**10 + np.asarray(pos, dtype=np.int64)
+
+
+FILTERED = (  # FilterMutectCalls' commonest reasons on an exome, by rough frequency
+    ("weak_evidence", 0.55), ("germline", 0.15), ("normal_artifact", 0.1),
+    ("strand_bias", 0.1), ("weak_evidence;strand_bias", 0.1),
+)  # fmt: skip
+PADDING_CHUNK = 100_000
+
+
+def _write_with_padding(handle, lines, keys, n, rng, capture) -> None:
+    """Write `lines` (sorted by `keys`) merged with `n` generated non-PASS calls.
+
+    An unfiltered exome call set is mostly calls that FilterMutectCalls rejects, on and off
+    target; they make the VCF real-sized without changing any result, because readers drop
+    them. Positions never coincide with a real record's.
+    """
+    lengths = np.array([CHROM_LENGTHS[c] for c in CHROMS], dtype=float)
+    chrom = rng.choice(len(CHROMS), n + n // 100 + 10, p=lengths / lengths.sum())
+    pos = (rng.random(len(chrom)) * lengths[chrom]).astype(np.int64) + 1
+    pad_keys = np.unique(_sort_key(chrom + 1, pos))  # sorted, no duplicates
+    pad_keys = pad_keys[~np.isin(pad_keys, keys)]
+    pad_keys = np.sort(rng.choice(pad_keys, n, replace=False)) if len(pad_keys) > n else pad_keys
+    # where each real record falls among the padding, so both streams stay sorted
+    cut = np.searchsorted(pad_keys, keys)
+    done = 0
+    for line, stop in zip(lines, cut.tolist(), strict=True):
+        for start in range(done, stop, PADDING_CHUNK):
+            handle.writelines(_padding_lines(pad_keys[start : min(stop, start + PADDING_CHUNK)],
+                                             rng, capture))  # fmt: skip
+        done = stop
+        handle.write(line)
+    for start in range(done, len(pad_keys), PADDING_CHUNK):
+        handle.writelines(_padding_lines(pad_keys[start : start + PADDING_CHUNK], rng, capture))
+
+
+def _padding_lines(keys: np.ndarray, rng: np.random.Generator, capture: Capture) -> list[str]:
+    """Mutect2 + VEP lines for filtered SNVs at `keys` (intronic CSQ in a capture gene)."""
+    n = len(keys)
+    chrom, pos = keys // 10**10, keys % 10**10
+    ref_idx = rng.integers(0, 4, n)
+    alt_idx = (ref_idx + rng.integers(1, 4, n)) % 4
+    depth = rng.integers(10, 150, n)
+    alt_reads = np.maximum(1, (depth * rng.beta(1.5, 12, n)).astype(int))
+    normal = rng.integers(20, 90, n)
+    flt = rng.choice([f for f, _ in FILTERED], n, p=[w for _, w in FILTERED])
+    gene = rng.choice(capture.genes, n)
+    tx = rng.integers(10**10, size=n)
+    gene_ids = {g: f"ENSG{zlib.crc32(g.encode()) % 10**11:011d}" for g in set(gene.tolist())}
+    return [
+        f"chr{c}\t{p}\t.\t{BASES[r]}\t{BASES[a]}\t.\t{f}\tDP={d + nd};TLOD={1 + k * 0.5:.2f};"
+        f"CSQ={BASES[a]}|intron_variant|MODIFIER|{g}|{gene_ids[g]}|Transcript|ENST{t:011d}|"
+        f"protein_coding||||YES\tGT:AD:AF:DP\t0/0:{nd},0:0.010:{nd}\t"
+        f"0/1:{d - k},{k}:{k / d:.3f}:{d}\n"
+        for c, p, r, a, d, k, nd, f, g, t in zip(
+            chrom.tolist(),
+            pos.tolist(),
+            ref_idx.tolist(),
+            alt_idx.tolist(),
+            depth.tolist(),
+            alt_reads.tolist(),
+            normal.tolist(),
+            flt.tolist(),
+            gene.tolist(),
+            tx.tolist(),
+            strict=True,
+        )
+    ]
 
 
 def sample_records(
@@ -369,7 +455,7 @@ def write(outdir: Path, prefix: str, cohort) -> tuple[dict[str, dict[str, str]],
     n_variants = int(getattr(cohort, "n_variants", 200) or 200)
     # records per VCF ~ n_variants: true mutations plus a third as many traps; the capture
     # size then puts the median TMB near 7 non-synonymous mutations/Mb (72% non-synonymous)
-    size_mb = float(np.clip(n_variants / 1.33 * 0.72 / 7.0, 0.5, 45.0))
+    size_mb = float(np.clip(n_variants / 1.33 * 0.72 / 7.0, 0.5, MAX_CAPTURE_MB))
     capture = make_capture(rng, size_mb)
     write_bed(folder / "capture_targets.bed.gz", capture)
     sheet: dict[str, dict[str, str]] = {}
@@ -394,7 +480,13 @@ def write(outdir: Path, prefix: str, cohort) -> tuple[dict[str, dict[str, str]],
             mutations = trunk + private
             records = sample_records(rng, capture, mutations, 1.0 if site == sites[0] else 0.9)
             vcf = folder / f"{sample}.vcf.gz"
-            write_vcf(vcf, f"{sample}_T", f"{patient}_N", records, rng)
+            # beyond what a full exome holds, --variants is met with filtered calls, drawn from
+            # their own stream so that every passing call is the same with or without them
+            padding = max(0, n_variants - len(records)) if size_mb >= MAX_CAPTURE_MB else 0
+            write_vcf(
+                vcf, f"{sample}_T", f"{patient}_N", records, rng, padding,
+                cohort.rng(f"wes-padding-{sample}"), capture,
+            )  # fmt: skip
             write_pvacseq(folder / f"{sample}.all_epitopes.tsv.gz", mutations, hla, rng)
             sheet[sample] = {
                 "wes": f"{prefix}/wes/{vcf.name}",
