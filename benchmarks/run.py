@@ -3,6 +3,10 @@
     python benchmarks/run.py --scale demo    # the bundled demo's size
     python benchmarks/run.py --scale paper   # 27 pairs, 20k genes, 100k cells, 1M-record VCFs
     python benchmarks/run.py --scale 10x     # ten times the paper
+    python benchmarks/run.py --scale 10x --layers clinical rnaseq -- --variants 100000
+
+Options after `--` go to `python -m organomics.demo` and override the scale's sizes; --layers
+generates (and so runs) only some layers.
 
 Writes WORKDIR/benchmark_<scale>.tsv (one row per rule: jobs, wall_s, cpu_s, max_rss_mb) and
 prints it as a Markdown table, with the whole run's wall time and peak memory.
@@ -22,13 +26,14 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 
 # Size flags of `python -m organomics.demo` per scale. Paper scale: 27 pairs; 100k cells over
-# 2 x 6 single-cell samples; 20k genes; 1M records per VCF.
+# 2 x 6 single-cell samples; 20k genes; 1M records per VCF. 10x: ten times the patients, pairs
+# and cells (1M); genes and records per file stay, as a bigger cohort has more files, not bigger.
 SCALES = {
     "demo": [],
     "paper": ["--pairs", "27", "--genes", "20000", "--cells", "8334", "--variants", "1000000"],
     "10x": [
         "--patients", "520", "--pairs", "270", "--sc-pairs", "60", "--genes", "20000",
-        "--cells", "8334", "--variants", "1000000", "--mihc-cells", "25000",
+        "--cells", "8334", "--variants", "1000000",
     ],
 }  # fmt: skip
 
@@ -76,12 +81,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--layers", nargs="+", default=None, help="default: every layer")
+    parser.add_argument("demo_args", nargs="*", help="after --: extra organomics.demo flags")
     args = parser.parse_args(argv)
     work = (args.workdir or Path(f"/tmp/organomics-{args.scale}")).resolve()
     work.mkdir(parents=True, exist_ok=True)
     data = work / "data"
     generate = [sys.executable, "-m", "organomics.demo", str(data), "--seed", str(args.seed)]
-    generation_s = run(generate + SCALES[args.scale], cwd=work)
+    generate += SCALES[args.scale] + args.demo_args  # the later flag wins in argparse
+    if args.layers:
+        generate += ["--layers", *args.layers]
+    generation_s = run(generate, cwd=work)
     snakemake = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
     snakemake += ["--directory", str(work), "--cores", str(args.cores)]
     snakemake += ["--configfile", str(data / "config.yaml")]

@@ -33,6 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="records per VCF (past a full 45 Mb exome's calls, the rest are filtered calls)",
     )
     parser.add_argument("--mihc-cells", type=int, default=2500, help="cells per mIHC table")
+    parser.add_argument(
+        "--layers", nargs="+", choices=LAYERS, default=list(LAYERS), help="layers to write"
+    )
     return parser.parse_args(argv)
 
 
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         n_variants=args.variants,
         n_mihc_cells=args.mihc_cells,
     )
-    write_demo(args.outdir, cohort)
+    write_demo(args.outdir, cohort, tuple(args.layers))
 
 
 if __name__ == "__main__":
