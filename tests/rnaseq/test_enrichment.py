@@ -91,7 +91,32 @@ def test_prerank_recovers_planted_set_and_is_seeded():
     top = first.iloc[0]
     assert top["term"] == "planted" and top["nes"] < -2 and top["pvalue"] < 0.01
     assert top["size"] == 30 and first.columns.tolist() == enrichment.GSEA_COLUMNS
-    assert len(raw["planted"]["RES"]) == 1000
+    assert len(raw["planted"].run_es) == 1000
+
+
+def test_prerank_matches_gseapy_prerank():
+    """Same NES, p, FDR and leading edges as gseapy.prerank's own wrapper (reference tool)."""
+    import gseapy
+
+    rng = np.random.default_rng(7)
+    genes = [f"G{i}" for i in range(800)]
+    ranks = pd.Series(rng.normal(size=800), index=genes)  # continuous: no ties to order
+    ranks[genes[:25]] += 1.5
+    ranks[genes[25:50]] -= 1.0
+    sets = {"up": genes[:25], "down": genes[25:50]}
+    sets.update({f"random{j}": list(rng.choice(genes, 20 + j, replace=False)) for j in range(12)})
+    ours, _ = enrichment.prerank(ranks, sets, permutations=300, seed=11, threads=1)
+    reference = gseapy.prerank(
+        rnk=ranks.sort_values(ascending=False), gene_sets=sets, permutation_num=300,
+        min_size=15, max_size=500, seed=11, threads=1, outdir=None, no_plot=True,
+        verbose=False,
+    ).res2d.set_index("Term")  # fmt: skip
+    reference = reference.loc[ours["term"]]
+    np.testing.assert_allclose(ours["nes"], reference["NES"].astype(float))
+    np.testing.assert_allclose(ours["pvalue"], reference["NOM p-val"].astype(float))
+    np.testing.assert_allclose(ours["fdr"], reference["FDR q-val"].astype(float))
+    assert ours["leading_edge"].tolist() == reference["Lead_genes"].astype(str).tolist()
+    assert {"up", "down"} <= set(ours["term"][:2])
 
 
 def test_prerank_without_usable_sets():

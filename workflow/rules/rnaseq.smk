@@ -128,8 +128,9 @@ rule rnaseq_gsea:
     conda:
         "../../envs/rnaseq.yaml"
     threads: 4
+    # memory grows with genes x gene sets: 3.4 GB for 20k genes x 5.2k GO BP sets
     resources:
-        mem_mb=mem_mb_scaled(4000),
+        mem_mb=mem_mb_scaled(5000),
     params:
         settings=config["rnaseq"]["gsea"],
     script:

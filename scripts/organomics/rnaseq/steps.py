@@ -137,9 +137,9 @@ def gsea(
     write_tsv(table, out_table)
     rows = []
     for term in enrichment.top_terms(table, int(settings.get("top_terms", 6))):
-        running = np.asarray(raw[term]["RES"], dtype=float)
+        running = np.asarray(raw[term].run_es, dtype=float)
         hits = np.zeros(len(running), dtype=int)
-        hits[np.asarray(raw[term]["hits"], dtype=int)] = 1
+        hits[np.asarray(raw[term].hits, dtype=int)] = 1
         rows.append(
             pd.DataFrame(
                 {
