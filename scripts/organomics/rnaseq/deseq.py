@@ -62,11 +62,12 @@ def paired_samples(
 def model_matrix(design: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Treatment-coded ~ patient + site matrix (intercept, patients after the first, site)."""
     patients = sorted(design["patient"].unique())
-    matrix = pd.DataFrame({"intercept": 1.0}, index=design["sample"].to_numpy())
+    columns = {"intercept": np.ones(len(design))}
     for patient in patients[1:]:
-        matrix[f"patient_{patient}"] = (design["patient"] == patient).to_numpy(float)
-    matrix["site"] = (design["site"] != reference).to_numpy(float)
-    return matrix
+        columns[f"patient_{patient}"] = (design["patient"] == patient).to_numpy(float)
+    columns["site"] = (design["site"] != reference).to_numpy(float)
+    # built in one go: a column at a time fragments the frame at hundreds of patients
+    return pd.DataFrame(columns, index=design["sample"].to_numpy())
 
 
 def check_full_rank(design: pd.DataFrame, reference: str) -> None:
