@@ -79,3 +79,15 @@ def test_size_factors_by_hand():
     counts = pd.DataFrame({"a": [10, 20, 0], "b": [20, 40, 5], "c": [40, 80, 1]})
     # Geometric means of the two zero-free genes: 20 and 40 -> ratios a .5, b 1, c 2.
     np.testing.assert_allclose(size_factors(counts), [0.5, 1.0, 2.0])
+
+
+def test_fitting_stages_go_to_the_log_not_stderr(caplog, capfd):
+    counts = pd.read_csv(DATA / "deseq2_counts.tsv", sep="\t", index_col=0)
+    design = pd.read_csv(DATA / "deseq2_design.tsv", sep="\t")
+    with caplog.at_level("INFO", logger="organomics.rnaseq.deseq"):
+        paired_deseq(counts, design, "PL", "LM", n_cpus=1)
+    messages = caplog.text
+    for stage in ("Fitting size factors...", "Fitting dispersions...", "Fitting LFCs..."):
+        assert f"PyDESeq2: {stage}" in messages, stage
+    assert "PyDESeq2: ... done in" in messages
+    assert "Fitting" not in capfd.readouterr().err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import warnings
 
@@ -98,6 +100,16 @@ def _inference(n_cpus: int):
     return DefaultInference(n_cpus=max(1, int(n_cpus)))
 
 
+class _LogStream(io.TextIOBase):
+    """A text stream whose non-empty lines become INFO log records."""
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                log.info("PyDESeq2: %s", line.strip())
+        return len(text)
+
+
 def paired_deseq(
     counts: pd.DataFrame,
     design: pd.DataFrame,
@@ -154,9 +166,12 @@ def paired_deseq(
             design="~ patient + site",
             refit_cooks=True,
             inference=inference,
-            quiet=True,
+            quiet=False,
         )
-        dds.deseq2()
+        # PyDESeq2 prints each fitting stage and its time to stderr: keep them in the log,
+        # the only sign of progress when hundreds of patients make the fit take an hour
+        with contextlib.redirect_stderr(_LogStream()):
+            dds.deseq2()
         stats = DeseqStats(
             dds, contrast=["site", compare, reference], alpha=alpha, inference=inference, quiet=True
         )
