@@ -60,7 +60,12 @@ rule rnaseq_deseq2:
     input:
         counts="results/rnaseq/counts.tsv.gz",
         symbols=rnaseq_resource("symbols"),
-        lib=lib("rnaseq/deseq.py", "rnaseq/genesets.py", "rnaseq/steps.py"),
+        lib=lib(
+            "rnaseq/deseq.py",
+            "rnaseq/lean_inference.py",
+            "rnaseq/genesets.py",
+            "rnaseq/steps.py",
+        ),
     output:
         results=report(
             "results/rnaseq/deseq2_results.tsv",
@@ -93,7 +98,7 @@ rule rnaseq_deseq2:
 rule rnaseq_vst:
     input:
         counts="results/rnaseq/counts.tsv.gz",
-        lib=lib("rnaseq/deseq.py", "rnaseq/steps.py"),
+        lib=lib("rnaseq/deseq.py", "rnaseq/lean_inference.py", "rnaseq/steps.py"),
     output:
         vst="results/rnaseq/vst.tsv.gz",
     log:

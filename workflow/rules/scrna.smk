@@ -102,7 +102,7 @@ rule scrna_cohort:
 rule scrna_pseudobulk:
     input:
         adata="results/scrna/adata.h5ad",
-        lib=lib("scrna/pseudobulk.py", "rnaseq/deseq.py"),
+        lib=lib("scrna/pseudobulk.py", "rnaseq/deseq.py", "rnaseq/lean_inference.py"),
     output:
         de=directory("results/scrna/pseudobulk_de"),
         summary=report(

@@ -95,9 +95,9 @@ def check_full_rank(design: pd.DataFrame, reference: str) -> None:
 
 
 def _inference(n_cpus: int):
-    from pydeseq2.default_inference import DefaultInference
+    from organomics.rnaseq.lean_inference import LeanInference
 
-    return DefaultInference(n_cpus=max(1, int(n_cpus)))
+    return LeanInference(n_cpus=max(1, int(n_cpus)))
 
 
 class _LogStream(io.TextIOBase):
