@@ -306,15 +306,18 @@ def _write_with_padding(handle, lines, keys, n, rng, capture) -> None:
     pad_keys = np.sort(rng.choice(pad_keys, n, replace=False)) if len(pad_keys) > n else pad_keys
     # where each real record falls among the padding, so both streams stay sorted
     cut = np.searchsorted(pad_keys, keys)
+
+    def write_padding(start: int, stop: int) -> None:  # in chunks: lines are built in memory
+        for first in range(start, stop, PADDING_CHUNK):
+            last = min(stop, first + PADDING_CHUNK)
+            handle.writelines(_padding_lines(pad_keys[first:last], rng, capture))
+
     done = 0
     for line, stop in zip(lines, cut.tolist(), strict=True):
-        for start in range(done, stop, PADDING_CHUNK):
-            handle.writelines(_padding_lines(pad_keys[start : min(stop, start + PADDING_CHUNK)],
-                                             rng, capture))  # fmt: skip
-        done = stop
+        write_padding(done, stop)
         handle.write(line)
-    for start in range(done, len(pad_keys), PADDING_CHUNK):
-        handle.writelines(_padding_lines(pad_keys[start : start + PADDING_CHUNK], rng, capture))
+        done = stop
+    write_padding(done, len(pad_keys))
 
 
 def _padding_lines(keys: np.ndarray, rng: np.random.Generator, capture: Capture) -> list[str]:
