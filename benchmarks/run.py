@@ -9,7 +9,7 @@ Options after `--` go to `python -m organomics.demo` and override the scale's si
 generates (and so runs) only some layers.
 
 Writes WORKDIR/benchmark_<scale>.tsv (one row per rule: jobs, wall_s, cpu_s, max_rss_mb) and
-prints it as a Markdown table, with the whole run's wall time and peak memory.
+prints it as a Markdown table, with the whole run's wall time and its largest job's peak memory.
 """
 
 from __future__ import annotations
