@@ -113,9 +113,10 @@ def cohort_job(workdir: Path) -> None:
     """What scripts/scrna_cohort.py does, with the schema's default settings."""
     import logging
 
+    import h5py
     import scanpy as sc
 
-    from organomics.scrna import annotate, cohort, io, scores
+    from organomics.scrna import annotate, cohort, scores, store
 
     logging.basicConfig(
         filename=workdir / "job.log", level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
@@ -128,10 +129,10 @@ def cohort_job(workdir: Path) -> None:
     params = cohort.CohortParams()
     timings = {}
     start = time.perf_counter()
-    adata = cohort.load_samples(paths, records)
-    nnz = int(adata.X.nnz)
+    loaded = cohort.load(paths, records, markers, signatures, params)
+    adata = loaded.adata
     timings["load_s"] = time.perf_counter() - start
-    scored, clusters = cohort.run(adata, markers, signatures, params)
+    scored, clusters = cohort.run(adata, markers, signatures, params, loaded.gene_means)
     timings["integrate_annotate_score_s"] = time.perf_counter() - start - timings["load_s"]
     tables = cohort.tables(
         adata.obs, markers.labels, signatures, scored, records, "PL", "LM", params.min_cells
@@ -141,10 +142,16 @@ def cohort_job(workdir: Path) -> None:
     for name, table in tables.items():
         table.to_csv(out / f"{name}.tsv", sep="\t", index=False)
     t = time.perf_counter()
-    io.write_h5ad(adata, out / "adata.h5ad")
+    store.write_cohort(out / "adata.h5ad", adata, loaded.var, loaded.blocks())
     timings["write_s"] = time.perf_counter() - t
     timings["n_cells"] = adata.n_obs
+    nnz = 0
+    for path in paths:
+        with h5py.File(path, "r") as f:
+            nnz += f["X"]["data"].shape[0]
     timings["nnz"] = nnz
+    timings["analysed_genes"] = adata.n_vars
+    timings["analysed_nnz"] = int(adata.X.nnz)
     timings["n_clusters"] = len(clusters)
     print(json.dumps(timings))
 
@@ -187,11 +194,12 @@ def main() -> None:
                      "peak_rss_mb": round(peak_mb),
                      "generate_s": round(generated, 1), **detail})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
-    print("\n| cells | nnz | wall (s) | CPU (s) | peak RSS (MB) |\n|---|---|---|---|---|")
+    print("\n| cells | non-zeros (analysed) | wall (s) | CPU (s) | peak RSS (MB) |")
+    print("|---|---|---|---|---|")
     for row in rows:
         print(
-            f"| {row['cells']:,} | {row['nnz']:,} | {row['wall_s']} | {row['cpu_s']} "
-            f"| {row['peak_rss_mb']} |"
+            f"| {row['cells']:,} | {row['nnz']:,} ({row['analysed_nnz']:,}) | {row['wall_s']} "
+            f"| {row['cpu_s']} | {row['peak_rss_mb']} |"
         )
 
 

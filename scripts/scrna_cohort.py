@@ -3,7 +3,7 @@
 import scanpy as sc
 
 from organomics.logs import log_to
-from organomics.scrna import annotate, cohort, integrate, io, scores
+from organomics.scrna import annotate, cohort, integrate, scores, store
 from organomics.tables import write_tsv
 
 with log_to(snakemake.log[0]) as log:
@@ -19,8 +19,11 @@ with log_to(snakemake.log[0]) as log:
         min_cells=settings["comparison"]["min_cells"],
         seed=settings["seed"],
     )
-    adata = cohort.load_samples(snakemake.input.h5ad, snakemake.params.samples)
-    scored, clusters = cohort.run(adata, markers, signatures, params)
+    loaded = cohort.load(
+        snakemake.input.h5ad, snakemake.params.samples, markers, signatures, params
+    )
+    adata = loaded.adata
+    scored, clusters = cohort.run(adata, markers, signatures, params, loaded.gene_means)
     tables = cohort.tables(
         adata.obs,
         markers.labels,
@@ -37,4 +40,4 @@ with log_to(snakemake.log[0]) as log:
     write_tsv(tables["cell_states"], snakemake.output.cell_states)
     write_tsv(tables["signature_scores"], snakemake.output.scores)
     write_tsv(tables["site_comparison"], snakemake.output.comparison)
-    io.write_h5ad(adata, snakemake.output.adata)
+    store.write_cohort(snakemake.output.adata, adata, loaded.var, loaded.blocks())

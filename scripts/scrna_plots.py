@@ -1,10 +1,8 @@
 """Snakemake adapter: integrated AnnData and cohort tables -> scRNA figures (PNG + PDF)."""
 
-import anndata as ad
-
 from organomics.logs import log_to
 from organomics.plots import save
-from organomics.scrna import annotate, plots, scores
+from organomics.scrna import annotate, plots, scores, store
 from organomics.tables import read_table
 
 with log_to(snakemake.log[0]) as log:
@@ -12,11 +10,11 @@ with log_to(snakemake.log[0]) as log:
     reference, compare = snakemake.params.reference, snakemake.params.compare
     markers = annotate.load_markers(snakemake.input.markers)
     signatures = scores.load_signatures(snakemake.input.signatures)
-    adata = ad.read_h5ad(snakemake.input.adata, backed="r")
-    obs = adata.obs.copy()
+    obs, var, coords, uns = store.read_elements(
+        snakemake.input.adata, "obs", "var", "obsm/X_umap", "uns"
+    )
     labels = markers.labels
-    if "X_umap" in adata.obsm:
-        coords = adata.obsm["X_umap"][:]
+    if coords is not None:
         save(plots.umap(obs, coords, "cell_type", "cell type", labels),
              out.umap_cell_type_png, out.umap_cell_type_pdf)  # fmt: skip
         save(plots.umap(obs, coords, "site", "site", [reference, compare]),
@@ -29,10 +27,10 @@ with log_to(snakemake.log[0]) as log:
             fig = plots.plt.figure()
             save(fig, getattr(out, f"umap_{name}_png"), getattr(out, f"umap_{name}_pdf"))
     genes = [g for spec in markers.compartments.values() for g in spec["positive"]]
-    genes = [g for g in dict.fromkeys(genes) if g in adata.var_names]
-    subset = adata[:, genes].to_memory()
+    genes = [g for g in dict.fromkeys(genes) if g in var.index]
+    subset = store.read_genes(snakemake.input.adata, genes)  # a block of cells at a time
     save(plots.marker_dotplot(subset, markers), out.marker_dotplot_png, out.marker_dotplot_pdf)
-    scored = list(adata.uns.get("signatures", []))
+    scored = list(uns.get("signatures", []))
     present = [c for c in labels if c in set(obs["cell_type"].astype(str))]
     save(plots.score_violins(obs, scored, present, reference, compare),
          out.score_violins_png, out.score_violins_pdf)  # fmt: skip

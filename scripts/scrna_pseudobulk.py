@@ -3,14 +3,16 @@
 from pathlib import Path
 
 from organomics.logs import log_to
-from organomics.scrna import io, pseudobulk
+from organomics.scrna import pseudobulk, store
 from organomics.tables import write_tsv
 
 with log_to(snakemake.log[0]) as log:
     settings = snakemake.params.settings
-    adata = io.read_counts_and_obs(snakemake.input.adata)
+    obs, var = store.read_obs(snakemake.input.adata)
     results, summary = pseudobulk.cell_type_de(
-        adata,
+        obs,
+        var.index,
+        store.iter_rows(snakemake.input.adata, "layers/counts"),
         snakemake.params.reference,
         snakemake.params.compare,
         min_cells=settings["min_cells"],

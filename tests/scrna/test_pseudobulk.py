@@ -15,12 +15,14 @@ def test_aggregate_by_hand(make_adata):
         "cell_type": ["T", "T", "NK", "T"],
     }
     adata = make_adata([[1, 2], [3, 0], [5, 5], [7, 1]], ["G1", "G2"], obs=obs)
-    adata.layers["counts"] = adata.X
-    counts, groups = pseudobulk.aggregate(adata)
-    table = pd.concat([groups, counts], axis=1).set_index(["sample", "cell_type"])
-    assert table.loc[("A", "T"), ["G1", "G2", "n_cells"]].tolist() == [4, 2, 2]
-    assert table.loc[("A", "NK"), ["G1", "G2", "n_cells"]].tolist() == [5, 5, 1]
-    assert table.loc[("B", "T"), ["G1", "G2", "n_cells"]].tolist() == [7, 1, 1]
+    whole = [(0, adata.X)]
+    in_blocks = [(0, adata.X[:3]), (3, adata.X[3:])]  # as the workflow streams a big cohort
+    for blocks in (whole, in_blocks):
+        counts, groups = pseudobulk.aggregate(adata.obs, adata.var_names, blocks)
+        table = pd.concat([groups, counts], axis=1).set_index(["sample", "cell_type"])
+        assert table.loc[("A", "T"), ["G1", "G2", "n_cells"]].tolist() == [4, 2, 2]
+        assert table.loc[("A", "NK"), ["G1", "G2", "n_cells"]].tolist() == [5, 5, 1]
+        assert table.loc[("B", "T"), ["G1", "G2", "n_cells"]].tolist() == [7, 1, 1]
 
 
 def test_cell_type_de_finds_a_planted_site_effect(make_adata):
@@ -38,8 +40,9 @@ def test_cell_type_de_finds_a_planted_site_effect(make_adata):
                 obs["site"] += [site] * n
                 obs["cell_type"] += [cell_type] * n
     adata = make_adata(np.vstack(rows), genes, obs=obs)
-    adata.layers["counts"] = adata.X
-    results, summary = pseudobulk.cell_type_de(adata, "PL", "LM", min_cells=10, min_pairs=3)
+    results, summary = pseudobulk.cell_type_de(
+        adata.obs, adata.var_names, [(0, adata.X)], "PL", "LM", min_cells=10, min_pairs=3
+    )
     assert list(results) == ["T_CD8"]
     result = results["T_CD8"].set_index("gene")
     assert list(results["T_CD8"].columns) == RESULT_COLUMNS

@@ -57,9 +57,11 @@ rule scrna_cohort:
         signatures=scrna_resource("signatures"),
         lib=lib(
             "scrna/cohort.py",
+            "scrna/hvg.py",
             "scrna/integrate.py",
             "scrna/annotate.py",
             "scrna/scores.py",
+            "scrna/store.py",
             "stats.py",
         ),
     output:
@@ -102,7 +104,12 @@ rule scrna_cohort:
 rule scrna_pseudobulk:
     input:
         adata="results/scrna/adata.h5ad",
-        lib=lib("scrna/pseudobulk.py", "rnaseq/deseq.py", "rnaseq/lean_inference.py"),
+        lib=lib(
+            "scrna/pseudobulk.py",
+            "scrna/store.py",
+            "rnaseq/deseq.py",
+            "rnaseq/lean_inference.py",
+        ),
     output:
         de=directory("results/scrna/pseudobulk_de"),
         summary=report(
@@ -135,7 +142,7 @@ rule scrna_plots:
         comparison="results/scrna/site_comparison.tsv",
         markers=scrna_resource("markers"),
         signatures=scrna_resource("signatures"),
-        lib=lib("scrna/plots.py", "plots.py"),
+        lib=lib("scrna/plots.py", "scrna/store.py", "plots.py"),
     output:
         umap_cell_type_png=report(
             "results/scrna/plots/umap_cell_type.png",

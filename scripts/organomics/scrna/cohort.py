@@ -1,17 +1,24 @@
-"""The cohort job: QC'd samples in, integrated + annotated + scored AnnData and tables out."""
+"""The cohort job: QC'd samples in, integrated + annotated + scored AnnData and tables out.
+
+Memory: the job never holds the whole cells x genes matrix. Pass 1 reads one sample at a time
+for the per-gene statistics (seurat_v3 variances, means); pass 2 keeps only the analysed genes
+(HVGs, markers, signature and control genes); the output file is written a sample at a time.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import anndata as ad
+import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from organomics.errors import InputError
-from organomics.scrna import annotate, integrate, scores
+from organomics.scrna import annotate, hvg, integrate, scores
 
 log = logging.getLogger(__name__)
 
@@ -31,83 +38,195 @@ def sample_table(records: Sequence[dict]) -> pd.DataFrame:
     return pd.DataFrame(list(records), columns=scores.SAMPLE_COLUMNS).astype(str)
 
 
-def load_samples(paths: Sequence[str | Path], records: Sequence[dict]) -> ad.AnnData:
-    """Read per-sample h5ad files into one AnnData; samples without cells are reported, skipped.
+@dataclass(frozen=True)
+class SampleFile:
+    """One QC'd per-sample h5ad: where it is, whose it is, how many cells and which genes."""
 
-    Memory: the cohort's counts are assembled in preallocated CSR arrays one sample at a time,
-    so the peak is one cohort matrix plus one sample (ad.concat would hold two or three).
+    path: Path
+    sample: str
+    patient: str
+    site: str
+    n_cells: int
+    genes: pd.Index
+
+
+def scan_samples(
+    paths: Sequence[str | Path], records: Sequence[dict]
+) -> tuple[list[SampleFile], pd.Index]:
+    """Headers of the per-sample files (no matrix read) and the genes every sample measures.
+
+    Samples without cells after QC are reported and skipped.
     """
     import h5py
-    import numpy as np
-    import scipy.sparse as sp
     from anndata.io import read_elem
 
     info = sample_table(records).set_index("sample")
-    headers = []
+    samples = []
     for path in paths:
         with h5py.File(path, "r") as f:
-            var = read_elem(f["var"])
-            shape = tuple(f["X"].attrs["shape"]) if "shape" in f["X"].attrs else f["X"].shape
-            sample = str(read_elem(f["uns"]).get("sample", Path(path).stem)) if "uns" in f else ""
-            nnz = f["X"]["data"].shape[0] if isinstance(f["X"], h5py.Group) else None
+            genes = read_elem(f["var"]).index
+            x = f["X"]
+            shape = tuple(x.attrs["shape"]) if "shape" in x.attrs else x.shape
+            sample = str(read_elem(f["uns"]).get("sample", "")) if "uns" in f else ""
         sample = sample or Path(path).stem
         if shape[0] == 0:
             log.warning("%s: no cells after QC; the cohort continues without it", sample)
             continue
-        headers.append((path, sample, var, shape[0], nnz))
-    if not headers:
+        row = info.loc[sample]
+        samples.append(SampleFile(Path(path), sample, row["patient"], row["site"], shape[0], genes))
+    if not samples:
         raise InputError(None, "no sample has cells after QC (see results/scrna/qc.tsv)")
-    genes = headers[0][2].index
-    for _, _, var, _, _ in headers[1:]:
-        genes = genes.intersection(var.index, sort=False)
-    if len(genes) < max(len(h[2]) for h in headers):
-        log.warning("genes not measured in every sample are dropped; %d genes kept", len(genes))
-    n_obs = sum(h[3] for h in headers)
-    total_nnz = sum(h[4] for h in headers if h[4] is not None)
-    exact = all(h[4] is not None for h in headers) and all(
-        h[2].index.equals(genes) for h in headers
-    )
-    data = np.empty(total_nnz if exact else 0, dtype=np.float32)
-    indices = np.empty(total_nnz if exact else 0, dtype=np.int32)
-    indptr = np.zeros(n_obs + 1, dtype=np.int64)
+    shared = samples[0].genes
+    for s in samples[1:]:
+        shared = shared.intersection(s.genes, sort=False)
+    if len(shared) < max(len(s.genes) for s in samples):
+        log.warning("genes not measured in every sample are dropped; %d genes kept", len(shared))
+    return samples, shared
+
+
+def read_counts(sample: SampleFile, genes: pd.Index) -> ad.AnnData:
+    """One sample's counts on the cohort's genes (float32 CSR, sorted indices) with its obs."""
+    part = ad.read_h5ad(sample.path)
+    x = sp.csr_matrix(part.X, dtype=np.float32)
+    if not part.var_names.equals(genes):
+        x = x[:, part.var_names.get_indexer(genes)]
+    x.sum_duplicates()
+    obs = part.obs.copy()
+    obs["sample"], obs["patient"], obs["site"] = sample.sample, sample.patient, sample.site
+    var = pd.DataFrame(index=genes)
+    if "gene_ids" in part.var:
+        var["gene_ids"] = part.var["gene_ids"].reindex(genes).to_numpy()
+    return ad.AnnData(X=x, obs=obs, var=var)
+
+
+@dataclass
+class GeneStatistics:
+    """Per-gene statistics of the cohort gathered one sample at a time (pass 1 of the job)."""
+
+    genes: pd.Index
+    norm_variances: list[np.ndarray] = field(default_factory=list)  # seurat_v3, one per sample
+    count_sums: np.ndarray = field(init=False)  # float64 sums: exact integer counts
+    count_squares: np.ndarray = field(init=False)
+    lognorm_sums: np.ndarray = field(init=False)
+    n_obs: int = 0
+    gene_ids: pd.Series | None = None
+
+    def __post_init__(self) -> None:
+        self.count_sums, self.count_squares, self.lognorm_sums = np.zeros((3, len(self.genes)))
+
+    def add(self, counts: ad.AnnData, name: str) -> None:
+        """One sample's counts (normalised in place afterwards)."""
+        self.norm_variances.append(hvg.batch_variances(counts, name))
+        self.count_sums += column_sums(counts.X)
+        self.count_squares += column_sums(counts.X.multiply(counts.X))
+        integrate.normalise(counts)
+        self.lognorm_sums += column_sums(counts.X)
+        self.n_obs += counts.n_obs
+        if self.gene_ids is None and "gene_ids" in counts.var:
+            self.gene_ids = counts.var["gene_ids"]
+
+    def hvg_table(self, n_top_genes: int) -> pd.DataFrame:
+        n_top = min(n_top_genes, len(self.genes))
+        return hvg.combine(np.vstack(self.norm_variances), self.genes, n_top,
+                           self.count_sums, self.count_squares, self.n_obs)  # fmt: skip
+
+    def lognorm_means(self) -> pd.Series:
+        """Mean log-normalised expression of every gene over all cells (score_genes' pool)."""
+        return pd.Series(self.lognorm_sums / self.n_obs, index=self.genes)
+
+
+def column_sums(x) -> np.ndarray:
+    return np.asarray(x.sum(axis=0, dtype=np.float64)).ravel()
+
+
+def gene_statistics(samples: Sequence[SampleFile], genes: pd.Index) -> GeneStatistics:
+    """Pass 1: seurat_v3 variances per sample, count moments and log-normalised sums per gene."""
+    stats = GeneStatistics(genes)
+    for sample in samples:
+        part = read_counts(sample, genes)
+        stats.add(part, sample.sample)
+        log.info("pass 1: %s, %d cells", sample.sample, part.n_obs)
+    return stats
+
+
+def analysed_genes(
+    hvgs: pd.DataFrame, markers: annotate.Markers, controls: dict[str, tuple]
+) -> pd.Index:
+    """The genes the analysis reads: HVGs, marker and state genes, signature and control genes."""
+    wanted = set(hvgs.index[hvgs["highly_variable"].to_numpy(dtype=bool)])
+    wanted |= {g for spec in markers.compartments.values() for side in spec.values() for g in side}
+    wanted |= {g for states in markers.states.values() for gs in states.values() for g in gs}
+    for genes, control in controls.values():
+        wanted |= set(genes) | set(control)
+    return hvgs.index[hvgs.index.isin(list(wanted))]
+
+
+def load_normalised(samples: Sequence[SampleFile], genes: pd.Index, keep: pd.Index) -> ad.AnnData:
+    """Pass 2: the cohort's log-normalised values on the analysed genes only, with obs.
+
+    Each sample is normalised on all its genes (per-cell totals), then cut to `keep`: memory
+    grows with the analysed genes' non-zeros, not with the whole matrix.
+    """
+    columns = genes.get_indexer(keep)
     pieces, obs_parts = [], []
-    row = pos = 0
-    for path, sample, var, n, _ in headers:
-        part = ad.read_h5ad(path)
-        x = part.X if sp.issparse(part.X) else sp.csr_matrix(part.X)
-        x = sp.csr_matrix(x, dtype=np.float32)
-        if not var.index.equals(genes):
-            x = x[:, var.index.get_indexer(genes)]
-        x.sum_duplicates()
-        if exact:
-            data[pos : pos + x.nnz] = x.data
-            indices[pos : pos + x.nnz] = x.indices
-        else:
-            pieces.append(x)
-        indptr[row + 1 : row + n + 1] = x.indptr[1:] + pos
-        row, pos = row + n, pos + x.nnz
-        obs = part.obs.copy()
-        obs["sample"] = sample
-        obs["patient"] = info.loc[sample, "patient"]
-        obs["site"] = info.loc[sample, "site"]
-        obs_parts.append(obs)
-        var_ids = part.var.reindex(genes).get("gene_ids")
-        del part, x
-    if not exact:
-        stacked = sp.vstack(pieces).tocsr()
-        data, indices = stacked.data.astype(np.float32), stacked.indices.astype(np.int32)
-    matrix = sp.csr_matrix((data, indices, indptr), shape=(n_obs, len(genes)))
+    for sample in samples:
+        part = read_counts(sample, genes)
+        integrate.normalise(part)
+        pieces.append(sp.csr_matrix(part.X[:, columns], dtype=np.float32))
+        obs_parts.append(part.obs)
+        del part
+    x = sp.vstack(pieces, format="csr")
+    del pieces
     obs = pd.concat(obs_parts)
     for column in ("sample", "patient", "site"):
         obs[column] = obs[column].astype(str).astype("category")
-    var = pd.DataFrame(index=pd.Index(genes))
-    if var_ids is not None:
-        var["gene_ids"] = var_ids.to_numpy()
-    adata = ad.AnnData(X=matrix, obs=obs, var=var)
+    adata = ad.AnnData(X=x, obs=obs, var=pd.DataFrame(index=keep))
     if not adata.obs_names.is_unique:
         adata.obs_names_make_unique()
-    log.info("%d cells x %d genes from %d samples", *adata.shape, len(headers))
+    log.info("%d cells x %d analysed genes from %d samples", *adata.shape, len(samples))
     return adata
+
+
+@dataclass
+class LoadedCohort:
+    """The cohort in memory on its analysed genes, and what is needed to write every gene."""
+
+    adata: ad.AnnData  # log-normalised X on the analysed genes, HVG columns in var
+    var: pd.DataFrame  # every gene: gene_ids and the HVG columns
+    gene_means: pd.Series  # every gene's mean log-normalised expression (signature controls)
+    samples: list[SampleFile]
+
+    def blocks(self) -> Iterator[tuple]:
+        """(counts, log-normalised values) on every gene, one sample at a time, in obs order."""
+        for sample in self.samples:
+            part = read_counts(sample, self.var.index)
+            counts = part.X.copy()
+            integrate.normalise(part)
+            yield counts, part.X
+
+
+def load(
+    paths: Sequence[str | Path],
+    records: Sequence[dict],
+    markers: annotate.Markers,
+    signatures: list[scores.Signature],
+    params: CohortParams,
+) -> LoadedCohort:
+    """Passes 1 and 2: HVGs and gene means from every gene, then the analysed genes in memory."""
+    samples, genes = scan_samples(paths, records)
+    stats = gene_statistics(samples, genes)
+    hvgs = stats.hvg_table(params.integration.n_top_genes)
+    gene_means = stats.lognorm_means()
+    controls = scores.score_controls(signatures, gene_means, params.seed)
+    keep = analysed_genes(hvgs, markers, controls)
+    log.info("%d HVGs; %d of %d genes analysed", hvgs["highly_variable"].sum(), len(keep),
+             len(genes))  # fmt: skip
+    adata = load_normalised(samples, genes, keep)
+    for column in hvgs:
+        adata.var[column] = hvgs.loc[keep, column].to_numpy()
+    adata.uns["log1p"] = {"base": None}  # X is natural-log log1p, as scanpy records it
+    var = hvgs if stats.gene_ids is None else pd.concat([stats.gene_ids, hvgs], axis=1)
+    return LoadedCohort(adata, var, gene_means, samples)
 
 
 def run(
@@ -115,13 +234,16 @@ def run(
     markers: annotate.Markers,
     signatures: list[scores.Signature],
     params: CohortParams,
+    gene_means: pd.Series | None = None,
 ) -> tuple[list[str], pd.DataFrame]:
-    """Integrate, annotate and score in place.
+    """Embed, annotate and score log-normalised X (HVGs in var) in place.
+
+    gene_means: every gene's mean over all cells, when X holds only the analysed genes.
 
     Returns the signature names scored and the cluster table (cluster, n_cells, cell_type and
     each compartment's marker score) that shows why each cluster got its label.
     """
-    integrate.integrate(adata, params.integration)
+    integrate.embed(adata, params.integration)
     cluster_scores = annotate.annotate_compartments(adata, markers)
     annotate.annotate_states(
         adata,
@@ -131,7 +253,7 @@ def run(
         n_neighbors=params.integration.n_neighbors,
         harmony_key=params.integration.harmony_key,
     )
-    scored = scores.score_signatures(adata, signatures, seed=params.seed)
+    scored = scores.score_signatures(adata, signatures, params.seed, gene_means)
     for column in ("sample", "patient", "site"):
         adata.obs[column] = adata.obs[column].astype("category")
     adata.uns["signatures"] = scored

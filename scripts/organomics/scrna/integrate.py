@@ -1,4 +1,4 @@
-"""Cohort integration: concatenate, normalise, HVGs, PCA, Harmony, neighbours, UMAP, Leiden."""
+"""Cohort integration: HVGs, normalisation, PCA, Harmony, neighbours, UMAP, Leiden."""
 
 from __future__ import annotations
 
@@ -10,12 +10,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from organomics.errors import InputError
+from organomics.scrna import hvg
 
 log = logging.getLogger(__name__)
-
-
-LOESS_SPANS = (0.3, 0.5, 0.8)  # scanpy's default span first
 
 
 @dataclass(frozen=True)
@@ -32,56 +29,19 @@ class IntegrationParams:
     seed: int = 0
 
 
-def concatenate(samples: list[ad.AnnData]) -> ad.AnnData:
-    """Join per-sample AnnData (counts in X) on their shared genes; empty samples are skipped."""
-    samples = [a for a in samples if a.n_obs > 0]
-    if not samples:
-        raise InputError(None, "no sample has cells after QC (see results/scrna/qc.tsv)")
-    genes = samples[0].var_names
-    for a in samples[1:]:
-        genes = genes.intersection(a.var_names, sort=False)
-    dropped = max(a.n_vars for a in samples) - len(genes)
-    if dropped:
-        log.warning("%d genes are not measured in every sample and are dropped", dropped)
-    adata = ad.concat([a[:, genes] for a in samples], join="inner", merge="first")
-    adata.X = sp.csr_matrix(adata.X, dtype=np.float32)
-    for column in ("sample", "patient", "site"):
-        if column in adata.obs:
-            adata.obs[column] = adata.obs[column].astype(str).astype("category")
-    return adata
-
-
 def integrate(adata: ad.AnnData, params: IntegrationParams) -> ad.AnnData:
-    """Run the integration on counts in X, in place; counts move to layers["counts"].
+    """The whole integration on counts in X, in place, for a cohort held in memory.
 
-    X becomes log1p(normalised to 10,000 counts per cell), still sparse. No step densifies the
-    cells x genes matrix: PCA runs on the sparse HVG subset with implicit centring.
+    HVGs (seurat_v3 over batches), then X becomes log1p(normalised to 10,000 counts per cell)
+    and counts move to layers["counts"], then embed(). The cohort job does the same steps one
+    sample at a time (organomics.scrna.cohort).
     """
-    import scanpy as sc
-
-    n_batches = adata.obs[params.batch_key].nunique()
-    n_top = min(params.n_top_genes, adata.n_vars)
-    log.info(
-        "%d cells x %d genes; %d HVGs (seurat_v3, batch=%s)", *adata.shape, n_top, params.batch_key
-    )
-    for span in LOESS_SPANS:
-        # Small batches can make the loess mean-variance fit singular; a wider span fixes it.
-        try:
-            sc.pp.highly_variable_genes(
-                adata,
-                flavor="seurat_v3",
-                n_top_genes=n_top,
-                batch_key=params.batch_key if n_batches > 1 else None,
-                check_values=False,
-                span=span,
-            )
-            break
-        except ValueError as error:
-            if span == LOESS_SPANS[-1]:
-                raise
-            log.warning("seurat_v3 loess fit failed with span %.1f (%s); retrying", span, error)
-    log.info("HVGs selected")
-    counts = adata.X
+    batches = adata.obs[params.batch_key].astype(str).to_numpy()
+    variances = np.vstack([hvg.batch_variances(adata[batches == b], b) for b in np.unique(batches)])
+    table = hvg.combine(variances, adata.var_names, min(params.n_top_genes, adata.n_vars))
+    for column in table:
+        adata.var[column] = table[column].to_numpy()
+    counts = sp.csr_matrix(adata.X, dtype=np.float32)
     counts.sum_duplicates()  # also sorts indices: nothing below reorders the shared index arrays
     counts.eliminate_zeros()
     adata.layers["counts"] = counts
@@ -89,11 +49,27 @@ def integrate(adata: ad.AnnData, params: IntegrationParams) -> ad.AnnData:
     adata.X = sp.csr_matrix(
         (counts.data.copy(), counts.indices, counts.indptr), shape=counts.shape, copy=False
     )
+    normalise(adata)
+    return embed(adata, params)
+
+
+def normalise(adata: ad.AnnData) -> None:
+    """X (counts) -> log1p(counts / cell total x 10,000), in place; per cell, so per sample too."""
+    import scanpy as sc
+
     sc.pp.normalize_total(adata, target_sum=1e4)
     sc.pp.log1p(adata)
-    if not np.shares_memory(adata.X.indices, adata.layers["counts"].indices):
-        log.info("normalisation copied the index arrays (no memory saved)")
-    log.info("normalised (total 1e4, log1p)")
+
+
+def embed(adata: ad.AnnData, params: IntegrationParams) -> ad.AnnData:
+    """PCA on the HVGs of log-normalised X, Harmony, neighbours, UMAP and Leiden, in place.
+
+    X stays sparse: PCA runs on the HVG columns with implicit centring.
+    """
+    import scanpy as sc
+
+    n_top = int(adata.var["highly_variable"].sum())
+    log.info("%d cells x %d genes; %d HVGs", *adata.shape, n_top)
     n_pcs = max(2, min(params.n_pcs, n_top - 1, adata.n_obs - 1))
     sc.pp.pca(
         adata,

@@ -179,17 +179,3 @@ def write_h5ad(adata: ad.AnnData, path: str | Path, compression: str | None = No
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def read_counts_and_obs(path: str | Path) -> ad.AnnData:
-    """obs, var and layers["counts"] of an integrated h5ad, leaving the rest on disk."""
-    import h5py
-    from anndata.io import read_elem
-
-    with h5py.File(path, "r") as f:
-        if "layers" not in f or "counts" not in f["layers"]:
-            raise InputError(path, "no layers['counts'] (raw counts) in this h5ad")
-        obs = read_elem(f["obs"])
-        var = read_elem(f["var"])
-        counts = read_elem(f["layers"]["counts"])
-    return ad.AnnData(obs=obs, var=var, layers={"counts": counts})

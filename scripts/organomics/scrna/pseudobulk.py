@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -17,24 +17,35 @@ SUMMARY_COLUMNS = ["cell_type", "n_pairs", "n_samples", "n_genes", "n_padj_05", 
 
 
 def aggregate(
-    adata: ad.AnnData, layer: str = "counts", keys: tuple[str, str] = ("sample", "cell_type")
+    obs: pd.DataFrame,
+    genes: pd.Index,
+    blocks: Iterable[tuple[int, sp.spmatrix]],
+    keys: tuple[str, str] = ("sample", "cell_type"),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Summed counts per (sample, cell type): (groups x genes counts, group table with n_cells)."""
-    group = adata.obs[keys[0]].astype(str) + "\t" + adata.obs[keys[1]].astype(str)
+    """Summed counts per (sample, cell type): (groups x genes counts, group table with n_cells).
+
+    blocks: (first row, counts of the following rows) covering obs, so that a cohort too big for
+    memory is summed a block of cells at a time (organomics.scrna.store.iter_rows).
+    """
+    group = obs[keys[0]].astype(str) + "\t" + obs[keys[1]].astype(str)
     g, labels = indicator(group)
-    x = adata.layers[layer] if layer else adata.X
-    x = x if sp.issparse(x) else sp.csr_matrix(x)
+    g = g.tocsc().astype(np.float64)
     # float64 accumulation: float32 sums lose integer precision beyond 2**24.
-    summed = (g.astype(np.float64) @ x.astype(np.float64)).toarray()
+    summed = np.zeros((len(labels), len(genes)), dtype=np.float64)
+    for start, x in blocks:
+        x = x if sp.issparse(x) else sp.csr_matrix(x)
+        summed += (g[:, start : start + x.shape[0]] @ x.astype(np.float64)).toarray()
     parts = pd.Series(labels).str.split("\t", expand=True)
     groups = pd.DataFrame({keys[0]: parts[0], keys[1]: parts[1]})
     groups["n_cells"] = np.asarray(g.sum(axis=1)).ravel().astype(int)
-    counts = pd.DataFrame(np.rint(summed).astype(np.int64), columns=adata.var_names)
+    counts = pd.DataFrame(np.rint(summed).astype(np.int64), columns=genes)
     return counts, groups
 
 
 def cell_type_de(
-    adata: ad.AnnData,
+    obs: pd.DataFrame,
+    genes: pd.Index,
+    blocks: Iterable[tuple[int, sp.spmatrix]],
     reference: str,
     compare: str,
     min_cells: int = 10,
@@ -46,13 +57,14 @@ def cell_type_de(
 
     A (sample, cell type) enters with at least min_cells cells; a cell type is tested when at
     least min_pairs patients have it at both sites. Genes with fewer than min_total_count counts
-    over the tested samples are dropped first. Returns ({cell_type: result}, summary table).
+    over the tested samples are dropped first. obs, genes and blocks as for aggregate().
+    Returns ({cell_type: result}, summary table).
     """
     from organomics.rnaseq.deseq import paired_deseq
 
-    counts, groups = aggregate(adata)
+    counts, groups = aggregate(obs, genes, blocks)
     sample_info = (
-        adata.obs[["sample", "patient", "site"]].astype(str).drop_duplicates().set_index("sample")
+        obs[["sample", "patient", "site"]].astype(str).drop_duplicates().set_index("sample")
     )
     groups = groups.join(sample_info, on="sample")
     results: dict[str, pd.DataFrame] = {}

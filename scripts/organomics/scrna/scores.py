@@ -63,32 +63,82 @@ def load_signatures(path: str | Path) -> list[Signature]:
     return signatures
 
 
-def score_signatures(adata: ad.AnnData, signatures: list[Signature], seed: int = 0) -> list[str]:
-    """scanpy score_genes on log-normalised X for each signature; obs column per signature.
+def control_genes(
+    gene_means: pd.Series, genes: list[str], ctrl_size: int, seed: int, n_bins: int = 25
+) -> pd.Index:
+    """Seurat's expression-matched control genes, drawn exactly as scanpy's score_genes draws them.
 
-    Returns the names scored; a signature with none of its genes measured is skipped (warned).
+    gene_means: mean log-normalised expression of every gene over all cells (the gene pool).
+    Genes are cut into n_bins expression bins; from each bin holding a signature gene, ctrl_size
+    genes are sampled (numpy's global generator seeded with seed, as scanpy 1.11 does), and the
+    signature genes themselves are removed. Taking the means as input lets the cohort job compute
+    them one sample at a time instead of holding every gene of every cell.
     """
-    import scanpy as sc
+    gene_list = pd.Index(genes)
+    np.random.seed(seed)
+    pool = gene_means[np.isfinite(gene_means)]
+    n_items = int(np.round(len(pool) / (n_bins - 1)))
+    cuts = pool.rank(method="min") // n_items
+    chosen = pd.Index([], dtype="string")
+    for cut in np.unique(cuts.loc[gene_list]):
+        candidates = cuts[cuts == cut].index
+        if ctrl_size < len(candidates):
+            candidates = candidates.to_series().sample(ctrl_size).index
+        chosen = chosen.union(candidates.difference(gene_list))
+    return chosen
 
-    scored = []
+
+def signature_genes(signatures: list[Signature], measured: pd.Index) -> dict[str, list[str]]:
+    """Measured genes per signature (warned when some or all are missing; empty ones dropped)."""
+    present = {}
     for signature in signatures:
-        present = [g for g in signature.genes if g in adata.var_names]
-        missing = sorted(set(signature.genes) - set(present))
+        genes = [g for g in signature.genes if g in measured]
+        missing = sorted(set(signature.genes) - set(genes))
         if missing:
             log.warning("signature %s: genes not measured: %s", signature.name, ", ".join(missing))
-        if not present:
+        if not genes:
             log.warning("signature %s: no gene measured; not scored", signature.name)
             continue
-        sc.tl.score_genes(
-            adata,
-            present,
-            score_name=signature.name,
-            random_state=seed,
-            use_raw=False,
-            ctrl_size=min(50, max(1, adata.n_vars - len(present))),
-        )
-        scored.append(signature.name)
+        present[signature.name] = genes
+    return present
+
+
+def score_controls(
+    signatures: list[Signature], gene_means: pd.Series, seed: int = 0
+) -> dict[str, tuple[list[str], pd.Index]]:
+    """{signature: (its measured genes, its control genes)} over the gene pool of gene_means."""
+    controls = {}
+    for name, genes in signature_genes(signatures, gene_means.index).items():
+        ctrl_size = min(50, max(1, len(gene_means) - len(genes)))
+        controls[name] = (genes, control_genes(gene_means, genes, ctrl_size, seed))
+    return controls
+
+
+def score_signatures(
+    adata: ad.AnnData,
+    signatures: list[Signature],
+    seed: int = 0,
+    gene_means: pd.Series | None = None,
+) -> list[str]:
+    """Seurat/scanpy score_genes on log-normalised X for each signature; obs column per signature.
+
+    score = mean of the signature's genes - mean of its control genes, per cell. gene_means (all
+    genes' means over all cells) defaults to X's; pass it when X holds only a subset of the genes
+    (the signature and control genes must be among them). Returns the names scored.
+    """
+    if gene_means is None:
+        gene_means = pd.Series(mean64(adata.X, axis=0), index=adata.var_names)
+    scored = []
+    for name, (genes, controls) in score_controls(signatures, gene_means, seed).items():
+        columns = [adata.var_names.get_indexer(g) for g in (genes, controls)]
+        adata.obs[name] = mean64(adata.X[:, columns[0]], 1) - mean64(adata.X[:, columns[1]], 1)
+        scored.append(name)
     return scored
+
+
+def mean64(x, axis: int) -> np.ndarray:
+    """Means along an axis, summed in float64 as scanpy's score_genes does (X is float32)."""
+    return np.asarray(x.sum(axis=axis, dtype=np.float64)).ravel() / x.shape[axis]
 
 
 def _samples(obs: pd.DataFrame, samples: pd.DataFrame | None) -> pd.DataFrame:

@@ -1,0 +1,149 @@
+"""The cohort h5ad on disk: written one sample at a time, read back in blocks of rows."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from organomics.errors import InputError
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1 << 18  # HDF5 chunk of the CSR arrays, in elements
+ROWS = 50_000  # cells per block when reading back
+
+
+class CsrWriter:
+    """An AnnData CSR element (data float32, indices int32, indptr int64) appended row-wise."""
+
+    def __init__(self, group, n_vars: int, compression: str | None = "gzip") -> None:
+        self.group, self.n_vars, self.n_obs, self.nnz = group, n_vars, 0, 0
+        self.group.attrs.update(
+            {"encoding-type": "csr_matrix", "encoding-version": "0.1.0", "shape": (0, n_vars)}
+        )
+        options = {"chunks": (CHUNK,), "maxshape": (None,)}
+        if compression:
+            options.update(compression=compression, compression_opts=1)  # fast; readable in R
+        self.data = group.create_dataset("data", (0,), np.float32, **options)
+        self.indices = group.create_dataset("indices", (0,), np.int32, **options)
+        self.indptr = group.create_dataset(
+            "indptr", (1,), np.int64, chunks=(CHUNK,), maxshape=(None,)
+        )
+        self.indptr[0] = 0
+
+    def append(self, x: sp.csr_matrix) -> None:
+        if x.shape[1] != self.n_vars:
+            raise ValueError(f"{x.shape[1]} columns, expected {self.n_vars}")
+        for dataset, values in ((self.data, x.data), (self.indices, x.indices)):
+            dataset.resize((self.nnz + x.nnz,))
+            dataset[self.nnz :] = values
+        self.indptr.resize((self.n_obs + x.shape[0] + 1,))
+        self.indptr[self.n_obs + 1 :] = x.indptr[1:].astype(np.int64) + self.nnz
+        self.n_obs += x.shape[0]
+        self.nnz += x.nnz
+        self.group.attrs["shape"] = (self.n_obs, self.n_vars)
+
+
+def write_cohort(
+    path: str | Path,
+    analysed: ad.AnnData,
+    var: pd.DataFrame,
+    blocks: Iterator[tuple[sp.csr_matrix, sp.csr_matrix]],
+) -> None:
+    """Write the cohort h5ad: X (log-normalised) and layers["counts"] on every gene, streamed.
+
+    analysed: the in-memory cohort on the analysed genes; its obs, obsm, obsp and uns are written
+    as they are, varm["PCs"] is spread onto every gene (zero elsewhere, as scanpy does).
+    var: every gene. blocks: (counts, log-normalised) per sample, rows in analysed.obs order.
+    Written to a temporary file first, so a failed job leaves no partial output.
+    """
+    import h5py
+    from anndata.io import write_elem
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs.update({"encoding-type": "anndata", "encoding-version": "0.1.0"})
+            x = CsrWriter(f.create_group("X"), len(var))
+            layers = f.create_group("layers")
+            layers.attrs.update({"encoding-type": "dict", "encoding-version": "0.1.0"})
+            counts = CsrWriter(layers.create_group("counts"), len(var))
+            for block_counts, block_x in blocks:
+                counts.append(block_counts)
+                x.append(block_x)
+            if x.n_obs != analysed.n_obs:
+                raise AssertionError(f"wrote {x.n_obs} cells, the cohort has {analysed.n_obs}")
+            write_elem(f, "obs", analysed.obs)
+            write_elem(f, "var", var)
+            write_elem(f, "obsm", dict(analysed.obsm))
+            write_elem(f, "obsp", dict(analysed.obsp))
+            write_elem(f, "varm", spread_loadings(analysed, var.index))
+            write_elem(f, "uns", dict(analysed.uns))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def spread_loadings(analysed: ad.AnnData, genes: pd.Index) -> dict[str, np.ndarray]:
+    """varm of the analysed genes on every gene (rows of genes not analysed are zero)."""
+    out = {}
+    rows = genes.get_indexer(analysed.var_names)
+    for key, values in analysed.varm.items():
+        full = np.zeros((len(genes), values.shape[1]), dtype=values.dtype)
+        full[rows] = values
+        out[key] = full
+    return out
+
+
+def read_obs(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """obs and var of an h5ad, leaving the matrices on disk."""
+    obs, var = read_elements(path, "obs", "var")
+    return obs, var
+
+
+def read_elements(path: str | Path, *keys: str) -> list:
+    """Some elements of an h5ad (e.g. "obs", "obsm/X_umap", "uns"); None for those absent.
+
+    anndata's backed mode would load every layer into memory; this reads only what is asked.
+    """
+    import h5py
+    from anndata.io import read_elem
+
+    with h5py.File(path, "r") as f:
+        return [read_elem(f[key]) if key in f else None for key in keys]
+
+
+def iter_rows(
+    path: str | Path, element: str = "layers/counts", rows: int = ROWS
+) -> Iterator[tuple[int, sp.csr_matrix]]:
+    """(first row, CSR block) over an h5ad's sparse matrix, `rows` cells at a time."""
+    import h5py
+    from anndata.io import sparse_dataset
+
+    with h5py.File(path, "r") as f:
+        if element not in f:
+            raise InputError(path, f"no {element} in this h5ad")
+        matrix = sparse_dataset(f[element])
+        for start in range(0, matrix.shape[0], rows):
+            yield start, sp.csr_matrix(matrix[start : start + rows])
+
+
+def read_genes(path: str | Path, genes: Sequence[str], element: str = "X") -> ad.AnnData:
+    """A few genes of every cell (obs included), read block by block."""
+    obs, var = read_obs(path)
+    columns = var.index.get_indexer(list(genes))
+    if (columns < 0).any():
+        raise InputError(path, f"genes not in the h5ad: {list(np.asarray(genes)[columns < 0])}")
+    blocks = [block[:, columns] for _, block in iter_rows(path, element)]
+    x = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, len(columns)))
+    return ad.AnnData(X=x, obs=obs, var=var.iloc[columns])
