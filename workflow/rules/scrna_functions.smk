@@ -71,8 +71,9 @@ def scrna_targets():
 
 
 def scrna_mem_mb(wildcards, input, attempt):
-    """Cohort memory from the stored non-zeros: counts + log-normalised values + PCA/temporaries
-    (~2.6 x 8 bytes per non-zero, measured at 300,000 cells) + 2 GB; grows on retry."""
+    """Cohort memory from the stored non-zeros: ~5.4 bytes per non-zero + 0.7 GB, measured at
+    100,000 and 300,000 cells (1.8 and 4.1 GB; only the analysed genes are held), rounded up to
+    6 bytes + 1 GB; grows on retry."""
     import h5py
 
     nnz = 0
@@ -86,4 +87,4 @@ def scrna_mem_mb(wildcards, input, attempt):
                 if isinstance(matrix, h5py.Group)
                 else matrix.size
             )
-    return int((2000 + nnz * 8 * 2.6 / 1e6) * attempt)
+    return int((1000 + nnz * 6 / 1e6) * attempt)

@@ -23,14 +23,14 @@ ROWS = 50_000  # cells per block when reading back
 class CsrWriter:
     """An AnnData CSR element (data float32, indices int32, indptr int64) appended row-wise."""
 
-    def __init__(self, group, n_vars: int, compression: str | None = "gzip") -> None:
+    def __init__(self, group, n_vars: int, compression: str | None = None) -> None:
         self.group, self.n_vars, self.n_obs, self.nnz = group, n_vars, 0, 0
         self.group.attrs.update(
             {"encoding-type": "csr_matrix", "encoding-version": "0.1.0", "shape": (0, n_vars)}
         )
         options = {"chunks": (CHUNK,), "maxshape": (None,)}
         if compression:
-            options.update(compression=compression, compression_opts=1)  # fast; readable in R
+            options.update(compression=compression)
         self.data = group.create_dataset("data", (0,), np.float32, **options)
         self.indices = group.create_dataset("indices", (0,), np.int32, **options)
         self.indptr = group.create_dataset(
@@ -62,7 +62,9 @@ def write_cohort(
     analysed: the in-memory cohort on the analysed genes; its obs, obsm, obsp and uns are written
     as they are, varm["PCs"] is spread onto every gene (zero elsewhere, as scanpy does).
     var: every gene. blocks: (counts, log-normalised) per sample, rows in analysed.obs order.
-    Written to a temporary file first, so a failed job leaves no partial output.
+    Written to a temporary file first, so a failed job leaves no partial output. Uncompressed:
+    gzip (level 1) makes the matrices ~3.7x smaller but their writing ~25x slower (measured on a
+    100k-cell sample: 3.3 s vs 0.12 s per 143 MB), the larger share of the job at 10^5 cells.
     """
     import h5py
     from anndata.io import write_elem
