@@ -72,7 +72,7 @@ def scrna_targets():
 
 def scrna_mem_mb(wildcards, input, attempt):
     """Cohort memory: 1 GB + 12 kB per cell (neighbour graph, Harmony, UMAP) + 2 bytes per stored
-    non-zero (the analysed genes' values). Measured peaks: 1.8 / 4.1 GB at 100k / 300k cells of
+    non-zero (the analysed genes' values). Measured peaks: 1.8 / 4.0 GB at 100k / 300k cells of
     20,000 genes, 11.3 GB at 959k cells of 1,800 genes. Grows on retry."""
     import h5py
 
