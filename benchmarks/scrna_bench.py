@@ -132,7 +132,7 @@ def cohort_job(workdir: Path) -> None:
     loaded = cohort.load(paths, records, markers, signatures, params)
     adata = loaded.adata
     timings["load_s"] = time.perf_counter() - start
-    scored, clusters = cohort.run(adata, markers, signatures, params, loaded.gene_means)
+    scored, clusters = cohort.run(adata, markers, signatures, params, loaded.controls)
     timings["integrate_annotate_score_s"] = time.perf_counter() - start - timings["load_s"]
     tables = cohort.tables(
         adata.obs, markers.labels, signatures, scored, records, "PL", "LM", params.min_cells

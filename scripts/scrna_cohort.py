@@ -23,7 +23,7 @@ with log_to(snakemake.log[0]) as log:
         snakemake.input.h5ad, snakemake.params.samples, markers, signatures, params
     )
     adata = loaded.adata
-    scored, clusters = cohort.run(adata, markers, signatures, params, loaded.gene_means)
+    scored, clusters = cohort.run(adata, markers, signatures, params, loaded.controls)
     tables = cohort.tables(
         adata.obs,
         markers.labels,

@@ -100,7 +100,7 @@ def test_streamed_load_scores_and_output_equal_the_in_memory_cohort(simulated, t
     assert lean.var["highly_variable"].sum() == 40
     assert np.allclose(lean.X.toarray(), full[:, lean.var_names].X.toarray(), rtol=1e-6)
     assert np.allclose(loaded.gene_means, np.asarray(full.X.mean(axis=0)).ravel(), rtol=1e-6)
-    scores.score_signatures(lean, signatures, 0, loaded.gene_means)
+    scores.score_signatures(lean, signatures, 0, loaded.controls)
     assert np.allclose(lean.obs["sig"], full.obs["sig"], atol=1e-6)
     lean.obsm["X_test"] = np.arange(lean.n_obs * 2, dtype=np.float32).reshape(-1, 2)
     out = tmp_path / "adata.h5ad"

@@ -194,6 +194,7 @@ class LoadedCohort:
     adata: ad.AnnData  # log-normalised X on the analysed genes, HVG columns in var
     var: pd.DataFrame  # every gene: gene_ids and the HVG columns
     gene_means: pd.Series  # every gene's mean log-normalised expression (signature controls)
+    controls: dict[str, tuple]  # per signature: (its measured genes, its control genes)
     samples: list[SampleFile]
 
     def blocks(self) -> Iterator[tuple]:
@@ -226,7 +227,7 @@ def load(
         adata.var[column] = hvgs.loc[keep, column].to_numpy()
     adata.uns["log1p"] = {"base": None}  # X is natural-log log1p, as scanpy records it
     var = hvgs if stats.gene_ids is None else pd.concat([stats.gene_ids, hvgs], axis=1)
-    return LoadedCohort(adata, var, gene_means, samples)
+    return LoadedCohort(adata, var, gene_means, controls, samples)
 
 
 def run(
@@ -234,11 +235,12 @@ def run(
     markers: annotate.Markers,
     signatures: list[scores.Signature],
     params: CohortParams,
-    gene_means: pd.Series | None = None,
+    controls: dict[str, tuple] | None = None,
 ) -> tuple[list[str], pd.DataFrame]:
     """Embed, annotate and score log-normalised X (HVGs in var) in place.
 
-    gene_means: every gene's mean over all cells, when X holds only the analysed genes.
+    controls: the signatures' control genes (LoadedCohort.controls), drawn from every gene's
+    mean when X holds only the analysed genes.
 
     Returns the signature names scored and the cluster table (cluster, n_cells, cell_type and
     each compartment's marker score) that shows why each cluster got its label.
@@ -253,7 +255,7 @@ def run(
         n_neighbors=params.integration.n_neighbors,
         harmony_key=params.integration.harmony_key,
     )
-    scored = scores.score_signatures(adata, signatures, params.seed, gene_means)
+    scored = scores.score_signatures(adata, signatures, params.seed, controls)
     for column in ("sample", "patient", "site"):
         adata.obs[column] = adata.obs[column].astype("category")
     adata.uns["signatures"] = scored

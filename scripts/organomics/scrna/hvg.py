@@ -32,24 +32,26 @@ def batch_variances(counts: ad.AnnData, name: str = "") -> np.ndarray:
 
     if counts.n_obs < 2:
         return np.zeros(counts.n_vars)  # scanpy's loess needs two cells; a 1-cell batch ranks last
-    for span in LOESS_SPANS:
-        # Small batches can make the loess mean-variance fit singular; a wider span fixes it.
+
+    def variances(span: float) -> np.ndarray:
+        table = sc.pp.highly_variable_genes(
+            counts,
+            flavor="seurat_v3",
+            n_top_genes=min(2, counts.n_vars),
+            check_values=False,
+            span=span,
+            inplace=False,
+        )
+        return table["variances_norm"].to_numpy(dtype=np.float64)
+
+    # Small batches can make the loess mean-variance fit singular; a wider span fixes it.
+    for span in LOESS_SPANS[:-1]:
         try:
-            table = sc.pp.highly_variable_genes(
-                counts,
-                flavor="seurat_v3",
-                n_top_genes=min(2, counts.n_vars),
-                check_values=False,
-                span=span,
-                inplace=False,
-            )
-            return table["variances_norm"].to_numpy(dtype=np.float64)
+            return variances(span)
         except ValueError as error:
-            if span == LOESS_SPANS[-1]:
-                raise
             log.warning("%s: seurat_v3 loess fit failed with span %.1f (%s); retrying",
                         name, span, error)  # fmt: skip
-    raise AssertionError("unreachable")
+    return variances(LOESS_SPANS[-1])
 
 
 def combine(

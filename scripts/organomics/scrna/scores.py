@@ -118,19 +118,21 @@ def score_signatures(
     adata: ad.AnnData,
     signatures: list[Signature],
     seed: int = 0,
-    gene_means: pd.Series | None = None,
+    controls: dict[str, tuple[list[str], pd.Index]] | None = None,
 ) -> list[str]:
     """Seurat/scanpy score_genes on log-normalised X for each signature; obs column per signature.
 
-    score = mean of the signature's genes - mean of its control genes, per cell. gene_means (all
-    genes' means over all cells) defaults to X's; pass it when X holds only a subset of the genes
-    (the signature and control genes must be among them). Returns the names scored.
+    score = mean of the signature's genes - mean of its control genes, per cell. controls
+    (score_controls' output) default to those drawn from X's gene means; pass them when X holds
+    only a subset of the genes (the signature and control genes must be among them).
+    Returns the names scored.
     """
-    if gene_means is None:
+    if controls is None:
         gene_means = pd.Series(mean64(adata.X, axis=0), index=adata.var_names)
+        controls = score_controls(signatures, gene_means, seed)
     scored = []
-    for name, (genes, controls) in score_controls(signatures, gene_means, seed).items():
-        columns = [adata.var_names.get_indexer(g) for g in (genes, controls)]
+    for name, (genes, control) in controls.items():
+        columns = [adata.var_names.get_indexer(g) for g in (genes, control)]
         adata.obs[name] = mean64(adata.X[:, columns[0]], 1) - mean64(adata.X[:, columns[1]], 1)
         scored.append(name)
     return scored

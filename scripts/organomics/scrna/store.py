@@ -23,14 +23,12 @@ ROWS = 50_000  # cells per block when reading back
 class CsrWriter:
     """An AnnData CSR element (data float32, indices int32, indptr int64) appended row-wise."""
 
-    def __init__(self, group, n_vars: int, compression: str | None = None) -> None:
+    def __init__(self, group, n_vars: int) -> None:
         self.group, self.n_vars, self.n_obs, self.nnz = group, n_vars, 0, 0
         self.group.attrs.update(
             {"encoding-type": "csr_matrix", "encoding-version": "0.1.0", "shape": (0, n_vars)}
         )
-        options = {"chunks": (CHUNK,), "maxshape": (None,)}
-        if compression:
-            options.update(compression=compression)
+        options = {"chunks": (CHUNK,), "maxshape": (None,)}  # uncompressed: see write_cohort
         self.data = group.create_dataset("data", (0,), np.float32, **options)
         self.indices = group.create_dataset("indices", (0,), np.int32, **options)
         self.indptr = group.create_dataset(
