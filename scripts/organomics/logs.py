@@ -10,6 +10,8 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from organomics.errors import InputError
+
 
 @contextlib.contextmanager
 def log_to(path: str | Path) -> Iterator[logging.Logger]:
@@ -26,6 +28,12 @@ def log_to(path: str | Path) -> Iterator[logging.Logger]:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             yield logging.getLogger("organomics")
+    except InputError as error:
+        # Bad input, not a bug: the message names file, row and column; a stack would only
+        # bury it. SystemExit makes the job fail without Python printing a traceback.
+        root.error("InputError: %s", error)
+        print(f"InputError: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
     except Exception as error:
         # The short message goes first so that `tail` of the log shows what the user must fix.
         root.error("%s: %s\n%s", type(error).__name__, error, traceback.format_exc())

@@ -8,7 +8,7 @@ include: "clinical_functions.smk"
 
 
 if branch_active("clinical"):
-    check_clinical_inputs()
+    parse_check(check_clinical_inputs)
     OUTPUTS["clinical"] = clinical_outputs()
 
 

@@ -11,7 +11,11 @@
 #   branch_active(branch)    True when the branch's inputs are configured
 #   lib(*paths)              library files under scripts/organomics/, as rule inputs (edits rerun)
 #   OUTPUTS[branch] = [...]  each branch registers its final targets (empty when inactive)
+#   exclusions(branch, step) a step's table of what it left out (and why); registers it for
+#                            results/BRANCH/excluded.tsv, which the branch adds to its OUTPUTS
 #   mem_mb_scaled(base)      resources function: base MB times the attempt number
+#   parse_check(fn, *args)   run a parse-time input check: bad input stops the run before any
+#                            job with its message (file, row, column) and no Python stack
 import sys
 from pathlib import Path
 
@@ -28,6 +32,16 @@ CMP = config["sites"]["compare"]
 SITES = (REF, CMP)
 BRANCHES = ("clinical", "wes", "rnaseq", "mihc", "scrna")
 OUTPUTS = {name: [] for name in (*BRANCHES, "sheet", "summary")}
+EXCLUDED = {name: [] for name in BRANCHES}
+
+
+def parse_check(check, *args):
+    """Call check(*args); an InputError stops snakemake with its message alone."""
+    try:
+        return check(*args)
+    except InputError as error:
+        print(f"InputError: {error}", file=sys.stderr)
+        sys.exit(1)
 
 
 def resolve_path(path):
@@ -50,7 +64,7 @@ def load_samples():
     return sample_sheet.check_sample_sheet(raw, path, SITES, resolve_path)
 
 
-SAMPLES = load_samples()
+SAMPLES = parse_check(load_samples)
 
 
 def samples_with(layer):
@@ -122,3 +136,16 @@ def all_outputs(wildcards):
         if branch_active(branch):
             targets += OUTPUTS[branch]
     return targets + OUTPUTS["summary"]
+
+
+def exclusions(branch, step):
+    """Path of one step's exclusion table; results/BRANCH/excluded.tsv gathers the branch's."""
+    path = f"results/{branch}/excluded/{step}.tsv"
+    if path not in EXCLUDED[branch]:
+        EXCLUDED[branch].append(path)
+    return path
+
+
+def excluded_steps(wildcards):
+    """Input function of excluded_table: every step table registered by the branch."""
+    return EXCLUDED[wildcards.branch]

@@ -9,7 +9,7 @@ include: "mihc_functions.smk"
 
 
 # Parse-time checks: expressions, marker columns in every header, sheet areas.
-MIHC_FORMATS = mihc_check_inputs()
+MIHC_FORMATS = parse_check(mihc_check_inputs)
 OUTPUTS["mihc"] = mihc_targets()
 
 

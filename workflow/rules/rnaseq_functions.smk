@@ -51,7 +51,7 @@ def rnaseq_sample_ids():
     return found
 
 
-RNASEQ_SAMPLES = rnaseq_sample_ids()
+RNASEQ_SAMPLES = parse_check(rnaseq_sample_ids)
 
 
 def rnaseq_records():

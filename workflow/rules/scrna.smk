@@ -8,7 +8,7 @@ validate(config.setdefault("scrna", {}), "../schemas/scrna.schema.yaml")
 include: "scrna_functions.smk"
 
 
-scrna_check_inputs()
+parse_check(scrna_check_inputs)
 OUTPUTS["scrna"] = scrna_targets()
 
 

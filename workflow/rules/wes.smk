@@ -8,7 +8,7 @@ validate(config.setdefault("wes", {}), "../schemas/wes.schema.yaml")
 include: "wes_functions.smk"
 
 
-wes_check_inputs()
+parse_check(wes_check_inputs)
 OUTPUTS["wes"] = wes_targets_outputs()
 
 

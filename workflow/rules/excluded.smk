@@ -1,0 +1,18 @@
+# Each branch's excluded.tsv: what its steps left out (patient, sample, lesion, row) and why.
+
+
+rule excluded_table:
+    input:
+        steps=excluded_steps,
+        lib=lib("excluded.py", "tables.py"),
+    output:
+        "results/{branch}/excluded.tsv",
+    wildcard_constraints:
+        branch="|".join(BRANCHES),
+    log:
+        "logs/{branch}/excluded.log",
+    localrule: True
+    conda:
+        "../../envs/clinical.yaml"
+    script:
+        "../../scripts/excluded_table.py"
