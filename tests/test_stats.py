@@ -7,10 +7,12 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from organomics.stats import bh, paired_site_comparison, wilcoxon_signed_rank_exact
+from organomics.stats import bh, paired_site_comparison, spearman, wilcoxon_signed_rank_exact
 
 
 def brute_force_p(differences):
@@ -85,3 +87,72 @@ def test_paired_site_comparison_table():
     assert row["p_value"] == pytest.approx(0.25)  # all three positive: 2/8
     assert row["p_adj"] == pytest.approx(0.25)
     assert row["correction"] == "Benjamini-Hochberg across 1 tests"
+
+
+# Real-world correctness: ties and zeros made by floating point (TMB = count / Mb).
+ISSUE_PAIRS = [(10, 4), (20, 14), (1, 7), (30, 27), (9, 12), (50, 47)]
+
+
+def test_ties_made_by_division_are_ties():
+    reference = np.array([pair[0] for pair in ISSUE_PAIRS], dtype=float)
+    compare = np.array([pair[1] for pair in ISSUE_PAIRS], dtype=float)
+    # Differences -6, -6, 6, -3, 3, -3: two tie groups; full enumeration of the 64 sign
+    # patterns of their midranks gives 0.625 (the issue's figure).
+    assert brute_force_p(compare - reference) == pytest.approx(0.625)
+    assert wilcoxon_signed_rank_exact(reference, compare)[1] == pytest.approx(0.625)
+    # Divided by 35.8 Mb, 10/35.8 - 4/35.8 and 20/35.8 - 14/35.8 differ in the last bit.
+    scaled = wilcoxon_signed_rank_exact(reference / 35.8, compare / 35.8)
+    assert scaled[1] == pytest.approx(0.625) and scaled[0] == 7.0
+
+
+def test_zero_difference_made_by_rounding_is_dropped():
+    # 0.1 + 0.2 != 0.3 in floating point, but the pair did not change.
+    with_noise = wilcoxon_signed_rank_exact([0.1 + 0.2, 1.0, 2.0, 3.0], [0.3, 2.0, 4.0, 6.0])
+    assert with_noise[1] == pytest.approx(0.25)  # three positive differences: 2/8
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pairs=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=30),
+    divisor=st.floats(0.01, 1000, allow_nan=False, allow_infinity=False),
+)
+def test_p_is_invariant_under_positive_scaling(pairs, divisor):
+    counts = np.array(pairs, dtype=float)
+    p_counts = wilcoxon_signed_rank_exact(counts[:, 0], counts[:, 1])[1]
+    p_scaled = wilcoxon_signed_rank_exact(counts[:, 0] / divisor, counts[:, 1] / divisor)[1]
+    p_multiplied = wilcoxon_signed_rank_exact(counts[:, 0] * divisor, counts[:, 1] * divisor)[1]
+    assert p_scaled == pytest.approx(p_counts, rel=1e-9)
+    assert p_multiplied == pytest.approx(p_counts, rel=1e-9)
+
+
+@settings(max_examples=50, deadline=None)
+@given(pairs=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), min_size=1, max_size=9))
+def test_exact_p_with_integer_ties_matches_enumeration(pairs):
+    counts = np.array(pairs, dtype=float)
+    expected = (
+        brute_force_p(counts[:, 1] - counts[:, 0]) if (counts[:, 1] != counts[:, 0]).any() else 1.0
+    )
+    assert wilcoxon_signed_rank_exact(counts[:, 0], counts[:, 1])[1] == pytest.approx(expected)
+
+
+def test_normal_approximation_with_ties_matches_scipy():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 20, size=300).astype(float)
+    y = rng.integers(0, 22, size=300).astype(float)
+    _, p_value, test = wilcoxon_signed_rank_exact(x / 3.7, y / 3.7)
+    # integer data: scipy's exact-equality ties are the true ties here
+    reference = stats.wilcoxon(y - x, method="approx", correction=False).pvalue
+    assert "normal approximation" in test and p_value == pytest.approx(reference, rel=1e-9)
+
+
+def test_spearman_matches_scipy_and_ties_survive_division():
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=30), rng.normal(size=30)
+    rho, p_value = spearman(x, y)
+    reference = stats.spearmanr(x, y)
+    assert rho == pytest.approx(reference.statistic) and p_value == pytest.approx(reference.pvalue)
+    counts = np.array([3, 6, 6, 9, 12, 1, 6], dtype=float)
+    other = np.array([1, 2, 3, 4, 5, 6, 7], dtype=float)
+    # 6/7 computed as 3 * (2/7) and as 6/7 differ in the last bit, yet are one value
+    scaled = np.array([3 / 7, 2 / 7 * 3, 6 / 7, 9 / 7, 12 / 7, 1 / 7, 6 / 7])
+    assert spearman(scaled, other) == pytest.approx(stats.spearmanr(counts, other))

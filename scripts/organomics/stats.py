@@ -13,6 +13,9 @@ from scipy import stats
 EXACT_MAX_PAIRS = 200
 EXACT_TEST = "Wilcoxon signed-rank, exact, two-sided"
 APPROX_TEST = "Wilcoxon signed-rank, normal approximation, two-sided"
+# Two measurements closer than this fraction of the data's magnitude are equal (ties, zero
+# differences): far above float rounding (1e-16 per operation), far below any real difference.
+TIE_RTOL = 1e-9
 
 
 def bh(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -49,28 +52,113 @@ def _exact_signed_rank_p(ranks: np.ndarray, t_plus: float) -> float:
     return float(min(1.0, 2.0 * min(lower, upper)))
 
 
+def tie_tolerance(*values: np.ndarray) -> float:
+    """Absolute tolerance below which two measurements count as equal: TIE_RTOL times the
+    largest magnitude among `values`, so that it scales with the data (a unit change or a
+    constant divisor moves no tie) and covers the rounding of a subtraction or a division."""
+    magnitudes = [np.abs(np.asarray(v, dtype=float)) for v in values]
+    finite = np.concatenate([m[np.isfinite(m)] for m in magnitudes]) if magnitudes else []
+    return TIE_RTOL * float(np.max(finite)) if len(finite) else 0.0
+
+
+def tolerant_ranks(values: Sequence[float] | np.ndarray, tolerance: float) -> np.ndarray:
+    """Midranks where values within `tolerance` of their neighbour in sorted order are tied.
+
+    scipy's rankdata ties only bit-identical floats, so 10/35.8 - 4/35.8 and 20/35.8 - 14/35.8
+    would rank apart although both are 6/35.8.
+    """
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    # a new group starts where the gap to the previous sorted value exceeds the tolerance
+    starts = np.r_[True, np.diff(ordered) > tolerance]
+    group = np.cumsum(starts) - 1
+    positions = np.arange(1, len(values) + 1, dtype=float)
+    midranks = np.bincount(group, weights=positions) / np.bincount(group)
+    ranks = np.empty(len(values))
+    ranks[order] = midranks[group]
+    return ranks
+
+
 def wilcoxon_signed_rank_exact(
     reference: Sequence[float], compare: Sequence[float]
 ) -> tuple[float, float, str]:
     """Two-sided Wilcoxon signed-rank test of compare - reference.
 
-    Zero differences are dropped (Wilcoxon's method). Up to 200 non-zero pairs the p-value is
-    exact, also with tied ranks (scipy's exact mode assumes no ties); above that, the normal
-    approximation with tie correction. Returns (statistic = min(T+, T-), p_value, test name).
+    Parameters
+    ----------
+    reference, compare
+        Paired measurements (NaN pairs are dropped).
+
+    Returns
+    -------
+    statistic, p_value, test
+        min(T+, T-), the two-sided p-value and the test's name.
+
+    Notes
+    -----
+    Zero differences are dropped (Wilcoxon's method). Zeros and ties are detected at a relative
+    tolerance (`tie_tolerance`), so p is invariant under positive scaling of the data (TMB =
+    count / Mb gives the p of the counts). Up to 200 non-zero pairs the p-value is exact, also
+    with tied ranks (scipy's exact mode assumes no ties); above that, the normal approximation
+    with tie correction and no continuity correction.
     """
-    differences = np.asarray(compare, dtype=float) - np.asarray(reference, dtype=float)
-    differences = differences[~np.isnan(differences)]
-    differences = differences[differences != 0]
+    reference = np.asarray(reference, dtype=float)
+    compare = np.asarray(compare, dtype=float)
+    keep = ~(np.isnan(reference) | np.isnan(compare))
+    reference, compare = reference[keep], compare[keep]
+    tolerance = tie_tolerance(reference, compare)
+    differences = compare - reference
+    differences = differences[np.abs(differences) > tolerance]
     n = len(differences)
     if n == 0:
         return 0.0, 1.0, EXACT_TEST
-    ranks = stats.rankdata(np.abs(differences))
+    ranks = tolerant_ranks(np.abs(differences), tolerance)
     t_plus = float(ranks[differences > 0].sum())
     statistic = min(t_plus, float(ranks.sum()) - t_plus)
     if n <= EXACT_MAX_PAIRS:
         return statistic, _exact_signed_rank_p(ranks, t_plus), EXACT_TEST
-    result = stats.wilcoxon(differences, method="approx", correction=False)
-    return statistic, float(result.pvalue), APPROX_TEST
+    return statistic, _normal_signed_rank_p(ranks, t_plus), APPROX_TEST
+
+
+def _normal_signed_rank_p(ranks: np.ndarray, t_plus: float) -> float:
+    """Two-sided normal-approximation p of T+ with the tie correction of the variance."""
+    n = len(ranks)
+    _, counts = np.unique(ranks, return_counts=True)
+    variance = n * (n + 1) * (2 * n + 1) / 24 - float((counts**3 - counts).sum()) / 48
+    z = (t_plus - n * (n + 1) / 4) / np.sqrt(variance)
+    return float(min(1.0, 2 * stats.norm.sf(abs(z))))
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
+    """Spearman rho and its two-sided p (t distribution, as scipy), ties at a relative tolerance.
+
+    Parameters
+    ----------
+    x, y
+        Paired measurements without NaN.
+
+    Returns
+    -------
+    rho, p_value
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    rank_x = tolerant_ranks(x, tie_tolerance(x))
+    rank_y = tolerant_ranks(y, tie_tolerance(y))
+    result = stats.pearsonr(rank_x, rank_y)
+    n = len(x)
+    rho = float(result.statistic)
+    if n < 3:
+        return rho, np.nan
+    if abs(rho) >= 1:
+        return rho, 0.0  # a perfect rank correlation: t is infinite (scipy gives 0 too)
+    t = rho * np.sqrt((n - 2) / (1 - rho**2))
+    return rho, float(2 * stats.t.sf(abs(t), n - 2))
+
+
+def is_zero(value: float, scale: float) -> bool:
+    """True when `value` is zero at the relative tolerance of measurements of size `scale`."""
+    return abs(value) <= TIE_RTOL * abs(scale)
 
 
 def paired_site_comparison(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from organomics.plots import SITE_COLOURS
-from organomics.stats import bh
+from organomics.stats import bh, spearman
 
 TEST = "Spearman rank correlation, two-sided"
 
@@ -93,7 +92,7 @@ def concordance(
         both = pd.concat([x.rename("x"), y.rename("y")], axis=1, join="inner").dropna()
         both["site"] = sites.reindex(both.index)
         enough = len(both) >= 3 and both["x"].nunique() > 1 and both["y"].nunique() > 1
-        rho, p_value = spearmanr(both["x"], both["y"]) if enough else (np.nan, np.nan)
+        rho, p_value = spearman(both["x"], both["y"]) if enough else (np.nan, np.nan)
         rows.append(
             {
                 "measure_x": describe(pair["x"]),

@@ -5,13 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from organomics.stats import is_zero
+
 COLUMNS = ["layer", "measure", "value_{ref}", "value_{cmp}", "effect", "effect_measure", "n"]
 COLUMNS += ["p_value", "p_adj", "test", "correction", "direction"]
 
 
-def direction(effect: float, compare: str) -> str:
-    """Sign of the effect (compare - reference) in words."""
-    if pd.isna(effect) or effect == 0:
+def direction(effect: float, compare: str, scale: float = 0.0) -> str:
+    """Sign of the effect (compare - reference) in words.
+
+    An effect within the tie tolerance of `scale` (the size of the values compared) is zero:
+    a difference of two equal medians computed by different float operations is no direction.
+    """
+    if pd.isna(effect) or is_zero(effect, scale):
         return "no difference"
     return f"higher in {compare}" if effect > 0 else f"lower in {compare}"
 
@@ -147,6 +153,11 @@ def assemble(rows: list[dict], reference: str, compare: str) -> pd.DataFrame:
     """The findings table with the documented columns, in layer order."""
     columns = [column.format(ref=reference, cmp=compare) for column in COLUMNS]
     table = pd.DataFrame(rows).reindex(columns=columns)
-    table["direction"] = [direction(effect, compare) for effect in table["effect"]]
+    values = table[[f"value_{reference}", f"value_{compare}", "effect"]]
+    scales = values.apply(pd.to_numeric, errors="coerce").abs().max(axis=1).fillna(0.0)
+    table["direction"] = [
+        direction(effect, compare, scale)
+        for effect, scale in zip(table["effect"], scales, strict=True)
+    ]
     table["significant"] = table["p_adj"] < 0.05
     return table
