@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import os
+import re
 import tempfile
+import warnings
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from organomics.errors import InputError
+
+UNNAMED = re.compile(r"^Unnamed: \d+$")  # pandas' name for an empty header field
+DEDUPED = re.compile(r"^.+\.\d+$")  # pandas' rename of a repeated header field
 
 
 def separator_for(path: str | Path) -> str:
@@ -26,29 +33,70 @@ def read_table(
     comment: str | None = None,
     **kwargs,
 ) -> pd.DataFrame:
-    """Read a TSV/CSV (optionally gzipped); missing required columns raise InputError.
+    """Read a user's TSV/CSV (optionally gzipped) as exported by spreadsheets and tools.
 
-    Values are read as strings by default so that each caller converts and checks its own
-    columns and can name the bad cell.
+    Parameters
+    ----------
+    path
+        The file; `.csv` (and `.csv.gz`) is comma-separated, anything else tab-separated.
+    required
+        Columns that must be present (InputError naming the ones missing).
+    dtype, comment, **kwargs
+        Passed to `pandas.read_csv`. Values are read as strings by default so that each caller
+        converts and checks its own columns and can name the bad cell.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per named header field, whitespace stripped from the names.
+
+    Notes
+    -----
+    A UTF-8 byte-order mark, CRLF line ends, quoted cells (with the delimiter inside) and
+    trailing delimiters (an empty last field on every row or on the header, as spreadsheets
+    export them) are read as the user meant them. A row with more non-empty fields than the
+    header, a named value under an empty header, or a header named twice is an InputError
+    naming the row or column: never a silent shift or loss of data.
     """
+    sep = kwargs.pop("sep", separator_for(path))
+    header = kwargs.get("header", "infer")
+    # index_col=False: rows with one more (empty) field than the header must not turn the
+    # first column into the index, which would shift every column by one.
+    kwargs.setdefault("index_col", False)
     try:
-        table = pd.read_csv(
-            path,
-            sep=separator_for(path),
-            dtype=dtype,
-            keep_default_na=False,
-            na_values=[""],
-            comment=comment,
-            **kwargs,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            table = pd.read_csv(
+                path,
+                sep=sep,
+                dtype=dtype,
+                keep_default_na=False,
+                na_values=[""],
+                comment=comment,
+                encoding="utf-8-sig",
+                **kwargs,
+            )
     except FileNotFoundError:
         raise InputError(path, "file not found") from None
-    except (EOFError, gzip.BadGzipFile, OSError) as error:
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise InputError(path, f"cannot read the file ({error}); is it truncated?") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise InputError(path, f"not a valid table: {error}") from None
     except pd.errors.EmptyDataError:
         raise InputError(path, "the file is empty") from None
+    except OSError as error:
+        raise InputError(path, f"cannot read the file ({error}); is it truncated?") from None
+    for warning in caught:
+        if issubclass(warning.category, pd.errors.ParserWarning):
+            # pandas drops the fields past the header with index_col=False; find the row
+            _check_extra_fields(path, sep, len(table.columns), kwargs.get("skiprows"), comment)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    if header is not None:
+        table = _drop_unnamed_empty(table, path)
+        _check_unique_header(table, path, sep, kwargs.get("skiprows"))
     table.columns = [str(column).strip() for column in table.columns]
     missing = [column for column in required if column not in table.columns]
     if missing:
@@ -57,6 +105,61 @@ def read_table(
             f"missing required column(s) {', '.join(missing)}; found {', '.join(table.columns)}",
         )
     return table
+
+
+def _open_text(path: str | Path):
+    opener = gzip.open if str(path).endswith(".gz") else open
+    return opener(path, "rt", encoding="utf-8-sig", newline="")
+
+
+def _check_extra_fields(path, sep: str, n_columns: int, skiprows, comment) -> None:
+    """Raise for the first row with a non-empty field past the header's columns."""
+    skip = skiprows if isinstance(skiprows, int) else 0
+    with _open_text(path) as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        for fields in reader:
+            if reader.line_num <= skip or (comment and fields and fields[0].startswith(comment)):
+                continue
+            extra = [field for field in fields[n_columns:] if field.strip()]
+            if extra:
+                raise InputError(
+                    path,
+                    f"{len(fields)} fields where the header names {n_columns} columns "
+                    f"(extra value {extra[0]!r}); is a delimiter missing from the header or "
+                    "one too many in this row?",
+                    row=reader.line_num,
+                )
+
+
+def _drop_unnamed_empty(table: pd.DataFrame, path) -> pd.DataFrame:
+    """Drop columns without a header name that hold no value (trailing delimiters)."""
+    unnamed = [column for column in table.columns if UNNAMED.match(str(column))]
+    for column in unnamed:
+        values = table[column]
+        filled = values.notna() & values.astype(str).str.strip().ne("")
+        if filled.any():
+            position = int(filled.to_numpy().nonzero()[0][0])
+            raise InputError(
+                path,
+                f"column {table.columns.get_loc(column) + 1} has values (e.g. "
+                f"{values.iloc[position]!r}) but no name in the header",
+                row=position + 2,
+            )
+    return table.drop(columns=unnamed)
+
+
+def _check_unique_header(table: pd.DataFrame, path, sep: str, skiprows) -> None:
+    """pandas renames a repeated header `a` to `a.1`; a user's table must name each column once."""
+    if not any(DEDUPED.match(str(column)) for column in table.columns):
+        return
+    skip = skiprows if isinstance(skiprows, int) else 0
+    with _open_text(path) as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        names = next((fields for fields in reader if reader.line_num > skip), [])
+    names = [name.strip() for name in names]
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        raise InputError(path, f"the header names column(s) {', '.join(repeated)} twice", row=1)
 
 
 def to_number(table: pd.DataFrame, column: str, path: str | Path, allow_missing: bool) -> pd.Series:

@@ -7,10 +7,10 @@ rule excluded_table:
         lib=lib("excluded.py", "tables.py"),
     output:
         "results/{branch}/excluded.tsv",
-    wildcard_constraints:
-        branch="|".join(BRANCHES),
     log:
         "logs/{branch}/excluded.log",
+    wildcard_constraints:
+        branch="|".join(BRANCHES),
     localrule: True
     conda:
         "../../envs/clinical.yaml"
