@@ -21,6 +21,30 @@ def read_sample_sheet(path: str | Path) -> pd.DataFrame:
     return sheet.apply(lambda column: column.str.strip() if column.dtype == object else column)
 
 
+def validate_rows(sheet: pd.DataFrame, schema_path: str | Path, path: str | Path) -> None:
+    """Check each row against the sheet's JSON schema; the first error names row and column.
+
+    The schema (workflow/schemas/samples.schema.yaml) is the one place that says what each
+    column may hold; this turns its verdict into a message a user can act on.
+    """
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    for position, record in enumerate(sheet.to_dict("records")):
+        row = {key: value for key, value in record.items() if isinstance(value, str)}
+        for error in validator.iter_errors(row):
+            column = str(error.path[0]) if error.path else None
+            described = schema["properties"].get(column, {}).get("description", "")
+            raise InputError(
+                path,
+                f"{error.message}" + (f" (expected: {described})" if described else ""),
+                row=position + 2,
+                column=column,
+            )
+
+
 def split_paths(cell: str) -> list[str]:
     """The paths in one cell: ';'-separated, blanks ignored."""
     return [part.strip() for part in str(cell).split(";") if part.strip()]

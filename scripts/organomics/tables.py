@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import os
 import re
 import tempfile
@@ -80,7 +81,14 @@ def read_table(
         raise InputError(path, "file not found") from None
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise InputError(path, f"cannot read the file ({error}); is it truncated?") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except pd.errors.ParserError as error:
+        if "Expected" not in str(error):
+            raise InputError(path, f"not a valid table: {error}") from None
+        # a later row has more fields than the first: fine when the extra ones are empty
+        # (a trailing delimiter on some rows), an error naming the row otherwise
+        table = _read_trimmed(path, sep, header, dtype, comment, kwargs)
+        caught = []
+    except UnicodeDecodeError as error:
         raise InputError(path, f"not a valid table: {error}") from None
     except pd.errors.EmptyDataError:
         raise InputError(path, "the file is empty") from None
@@ -105,6 +113,27 @@ def read_table(
             f"missing required column(s) {', '.join(missing)}; found {', '.join(table.columns)}",
         )
     return table
+
+
+def _read_trimmed(path, sep: str, header, dtype, comment, kwargs: dict) -> pd.DataFrame:
+    """Re-read a table whose rows end in empty surplus fields, dropping those fields."""
+    skip = kwargs.pop("skiprows", None)
+    skip = skip if isinstance(skip, int) else 0
+    with _open_text(path) as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        rows = [
+            fields
+            for fields in reader
+            if reader.line_num > skip and not (comment and fields and fields[0].startswith(comment))
+        ]
+    width = len(rows[0]) if rows else 0
+    _check_extra_fields(path, sep, width, skip, comment)
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=sep, lineterminator="\n").writerows(row[:width] for row in rows)
+    buffer.seek(0)
+    return pd.read_csv(
+        buffer, sep=sep, dtype=dtype, keep_default_na=False, na_values=[""], **kwargs
+    )
 
 
 def _open_text(path: str | Path):

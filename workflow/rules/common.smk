@@ -60,8 +60,10 @@ def load_samples():
         return pd.DataFrame(columns=columns).set_index("sample", drop=False)
     path = resolve_path(config["samples"])
     raw = sample_sheet.read_sample_sheet(path)
-    validate(raw, "../schemas/samples.schema.yaml")
-    return sample_sheet.check_sample_sheet(raw, path, SITES, resolve_path)
+    checked = sample_sheet.check_sample_sheet(raw, path, SITES, resolve_path)
+    schema = Path(workflow.basedir) / "workflow/schemas/samples.schema.yaml"
+    sample_sheet.validate_rows(raw, schema, path)
+    return checked
 
 
 SAMPLES = parse_check(load_samples)
