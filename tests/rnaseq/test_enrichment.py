@@ -45,6 +45,21 @@ def test_ensembl_ids_map_to_symbols(repo):
     ]
     symbols = genesets.to_symbols(ids, table)
     assert symbols.tolist() == ["CD8A", "LCP1", "CD99", "", "LCK"]
+    # issue 12 finding 1: the index must stay the ids (it became the symbols before)
+    assert symbols.index.tolist() == ids
+
+
+def test_collapse_to_symbols_with_ensembl_versions_and_par_y(repo):
+    """Issue 12 finding 1: Ensembl ids (versions, _PAR_Y) collapse by symbol, no reindex crash."""
+    table = genesets.read_symbol_table(repo / "resources/rnaseq/ensembl_to_symbol.tsv.gz")
+    ids = ["ENSG00000002586.20", "ENSG00000002586.20_PAR_Y", "ENSG00000153563.16", "ENSG99999999999"]
+    values = pd.DataFrame({"s1": [5.0, 1.0, 3.0, 7.0], "s2": [4.0, 2.0, 6.0, 8.0]}, index=ids)
+    collapsed = enrichment.collapse_to_symbols(values, genesets.to_symbols(ids, table))
+    # CD99: the X copy (mean 4.5) beats the _PAR_Y copy (mean 1.5); ENSG99999999999 has no symbol
+    assert collapsed.to_dict("index") == {
+        "CD99": {"s1": 5.0, "s2": 4.0},
+        "CD8A": {"s1": 3.0, "s2": 6.0},
+    }
 
 
 def test_ranking_keeps_strongest_gene_per_symbol():

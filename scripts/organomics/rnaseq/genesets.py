@@ -60,10 +60,26 @@ def read_symbol_table(path: str | Path) -> pd.Series:
 def to_symbols(genes: Iterable[str], table: pd.Series | None) -> pd.Series:
     """Symbol per gene id: Ensembl ids (version or _PAR_Y suffix stripped) via `table`, else as is.
 
-    Unmapped Ensembl ids get an empty symbol, so they are left out of gene-set tests.
+    A GENCODE ``_PAR_Y`` id gets the symbol of its X copy (the rows stay apart; gene-set steps
+    collapse by symbol). Unmapped Ensembl ids get an empty symbol, so they are left out of
+    gene-set tests.
+
+    Parameters
+    ----------
+    genes
+        Gene ids as in the counts (Ensembl with or without version, symbols, ...).
+    table
+        Ensembl id (no version) -> symbol, from :func:`read_symbol_table`.
+
+    Returns
+    -------
+    pandas.Series
+        Symbol per gene id, indexed by the ids unchanged.
     """
     genes = pd.Index([str(g) for g in genes])
-    symbols = pd.Series(genes.to_numpy(), index=genes, dtype=object)
+    # The values must be a copy: a Series built on the index's own array writes the symbols
+    # into the index too (Ensembl ids then became symbols and duplicated, issue 12 finding 1).
+    symbols = pd.Series(genes.to_numpy(copy=True), index=genes, dtype=object)
     ensembl = genes.str.match(ENSEMBL.pattern)
     if ensembl.any():
         if table is None:
