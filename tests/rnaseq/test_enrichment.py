@@ -110,7 +110,8 @@ def test_prerank_recovers_planted_set_and_is_seeded():
 
 
 def test_prerank_matches_gseapy_prerank():
-    """Same NES, p, FDR and leading edges as gseapy.prerank's own wrapper (reference tool)."""
+    """Same NES and leading edges as gseapy.prerank's own wrapper (reference tool); p and FDR
+    are gseapy's with (k + 1) / (n + 1), and equal to gseapy's without the + 1."""
     import gseapy
 
     rng = np.random.default_rng(7)
@@ -120,7 +121,7 @@ def test_prerank_matches_gseapy_prerank():
     ranks[genes[25:50]] -= 1.0
     sets = {"up": genes[:25], "down": genes[25:50]}
     sets.update({f"random{j}": list(rng.choice(genes, 20 + j, replace=False)) for j in range(12)})
-    ours, _ = enrichment.prerank(ranks, sets, permutations=300, seed=11, threads=1)
+    ours, raw = enrichment.prerank(ranks, sets, permutations=300, seed=11, threads=1)
     reference = gseapy.prerank(
         rnk=ranks.sort_values(ascending=False), gene_sets=sets, permutation_num=300,
         min_size=15, max_size=500, seed=11, threads=1, outdir=None, no_plot=True,
@@ -128,10 +129,43 @@ def test_prerank_matches_gseapy_prerank():
     ).res2d.set_index("Term")  # fmt: skip
     reference = reference.loc[ours["term"]]
     np.testing.assert_allclose(ours["nes"], reference["NES"].astype(float))
-    np.testing.assert_allclose(ours["pvalue"], reference["NOM p-val"].astype(float))
-    np.testing.assert_allclose(ours["fdr"], reference["FDR q-val"].astype(float))
+    # gseapy's p = k / n over the n permutations with the observed ES's sign: recover k, add 1
+    same_sign = [
+        int(np.sum(np.asarray(raw[t].esnull) >= 0 if raw[t].es >= 0 else np.asarray(raw[t].esnull) < 0))
+        for t in ours["term"]
+    ]  # fmt: skip
+    k = np.round(reference["NOM p-val"].astype(float).to_numpy() * same_sign)
+    np.testing.assert_allclose(ours["pvalue"], (k + 1) / (np.array(same_sign) + 1))
+    plain_p, plain_fdr = enrichment.permutation_pvalues(raw.values(), pseudocount=0)
+    np.testing.assert_allclose(
+        [plain_p[t] for t in ours["term"]], reference["NOM p-val"].astype(float)
+    )
+    np.testing.assert_allclose(
+        [plain_fdr[t] for t in ours["term"]], reference["FDR q-val"].astype(float)
+    )
+    assert (ours["fdr"] >= [plain_fdr[t] for t in ours["term"]]).all()
     assert ours["leading_edge"].tolist() == reference["Lead_genes"].astype(str).tolist()
     assert {"up", "down"} <= set(ours["term"][:2])
+
+
+def test_prerank_p_never_zero_for_a_set_at_the_top():
+    """Issue 12 finding 10: a set at the very top of the ranking gets p = 1 / (n + 1), where n is
+    the number of permutations with ES >= 0 (no permuted set reaches ES = 1), never 0."""
+    genes = [f"G{i}" for i in range(300)]
+    ranks = pd.Series(np.linspace(3.0, -3.0, 300), index=genes)
+    sets = {"top": genes[:15], "bottom": genes[-15:]}
+    table, raw = enrichment.prerank(ranks, sets, permutations=1000, seed=0, min_size=15)
+    table = table.set_index("term")
+    for term, sign in (("top", 1), ("bottom", -1)):
+        null = np.asarray(raw[term].esnull)
+        assert raw[term].es == pytest.approx(sign * 1.0)  # every hit before any miss
+        n = int((null >= 0).sum() if sign > 0 else (null < 0).sum())
+        assert 400 < n < 600  # about half of 1,000 permutations on each side
+        assert table.at[term, "pvalue"] == pytest.approx(1 / (n + 1), rel=1e-12)
+        assert table.at[term, "fdr"] > 0
+    # gseapy itself reports 0 here: the finding
+    plain, _ = enrichment.permutation_pvalues(raw.values(), pseudocount=0)
+    assert plain["top"] == 0 and plain["bottom"] == 0
 
 
 def test_prerank_without_usable_sets():

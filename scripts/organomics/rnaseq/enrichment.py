@@ -74,6 +74,7 @@ def prerank(
         seed,
     )
     genes = ordered.index.to_numpy()
+    pvalues, fdrs = permutation_pvalues(summary.summaries)
     rows, results = [], {}
     for term in summary.summaries:
         results[term.term] = term
@@ -81,8 +82,8 @@ def prerank(
             {
                 "term": str(term.term),
                 "nes": term.nes,
-                "pvalue": term.pval,
-                "fdr": term.fdr,
+                "pvalue": pvalues[term.term],
+                "fdr": fdrs[term.term],
                 "size": len(sets[term.term]),
                 "leading_edge": ";".join(genes[leading_edge(term.es, term.run_es, term.hits)]),
             }
@@ -93,6 +94,71 @@ def prerank(
     table = table.assign(_abs=-table["nes"].abs())
     table = table.sort_values(["pvalue", "_abs", "term"]).drop(columns="_abs")
     return table.reset_index(drop=True)[GSEA_COLUMNS], results
+
+
+# Null ES within this relative distance of the observed ES count as "at least as extreme": the
+# same hits give the same ES up to rounding, whatever order the sums were taken in.
+ES_TOLERANCE = 1e-10
+
+
+def _as_extreme(null: np.ndarray, observed: float) -> np.ndarray:
+    """Nulls at least as extreme as `observed` on its side (>= for ES >= 0, <= below)."""
+    slack = ES_TOLERANCE * max(abs(observed), 1e-300)
+    return null >= observed - slack if observed >= 0 else null <= observed + slack
+
+
+def permutation_pvalues(
+    summaries, pseudocount: int = 1
+) -> tuple[dict[str, float], dict[str, float]]:
+    """GSEA nominal p and FDR per term from gseapy's null ES, never 0 (Phipson & Smyth 2010).
+
+    gseapy reports k / n, where n is the number of permutations whose ES has the observed ES's
+    sign and k those at least as extreme, so a set beyond every permutation gets p = 0. Here
+    p = (k + 1) / (n + 1). The FDR is GSEA's (Subramanian et al. 2005): the fraction of the
+    null NES of all sets (same sign) at least as extreme as the observed NES, over the same
+    fraction among the observed NES, capped at 1; its null fraction gets the same + 1.
+    With ``pseudocount=0`` both equal gseapy's `pval` and `fdr` (tested).
+
+    Parameters
+    ----------
+    summaries
+        gseapy's per-term results (``.term``, ``.es``, ``.nes``, ``.esnull``).
+    pseudocount
+        Added to the counts of extreme and of all permutations (1; 0 gives gseapy's values).
+
+    Returns
+    -------
+    tuple of dict
+        term -> p-value and term -> FDR.
+    """
+    pvalues, null_nes, observed = {}, [], {}
+    for term in summaries:
+        null = np.asarray(term.esnull, dtype=float)
+        side = null >= 0 if term.es >= 0 else null < 0
+        k = int((_as_extreme(null, term.es) & side).sum())
+        pvalues[term.term] = (k + pseudocount) / (int(side.sum()) + pseudocount)
+        # NES = ES / mean |null ES| of the same sign, for the observed and the null alike
+        positive, negative = null[null >= 0], null[null < 0]
+        scale_pos = positive.mean() if len(positive) else np.nan
+        scale_neg = -negative.mean() if len(negative) else np.nan
+        null_nes.append(np.where(null >= 0, null / scale_pos, null / scale_neg))
+        observed[term.term] = float(term.nes)
+    nulls = np.concatenate(null_nes) if null_nes else np.array([])
+    nulls = nulls[np.isfinite(nulls)]
+    values = np.array([v for v in observed.values() if np.isfinite(v)])
+    fdrs = {}
+    for name, nes in observed.items():
+        if not np.isfinite(nes):
+            fdrs[name] = np.nan
+            continue
+        null_side = nulls >= 0 if nes >= 0 else nulls < 0
+        obs_side = values >= 0 if nes >= 0 else values < 0
+        null_fraction = (int((_as_extreme(nulls, nes) & null_side).sum()) + pseudocount) / (
+            int(null_side.sum()) + pseudocount
+        )
+        obs_fraction = int((_as_extreme(values, nes) & obs_side).sum()) / int(obs_side.sum())
+        fdrs[name] = min(1.0, null_fraction / obs_fraction)
+    return pvalues, fdrs
 
 
 def leading_edge(es: float, running: list[float], hits: list[int]) -> list[int]:
