@@ -13,13 +13,12 @@ with log_to(snakemake.log[0]) as log:
     spatial = cohort.spatial_table(snakemake.input.spatial, params.samples)
     spatial_comparison = cohort.spatial_comparison(spatial, params.reference, params.compare)
     log.info("%d samples, %d fraction rows", len(params.samples), len(fractions))
-    sites = {}
-    for record in params.samples:
-        sites.setdefault(record["patient"], []).append(record["sample"])
-    unpaired = {patient: samples for patient, samples in sites.items() if len(samples) == 1}
-    if unpaired:
-        # Kept in the tables, left out of the paired tests (n_unpaired counts them).
-        log.warning("unpaired samples, not in the paired tests: %s", unpaired)
+    # Unpaired samples are logged as they are added; the per-sample rows were logged by their jobs.
+    excluded = cohort.exclusions_table(
+        snakemake.input.excluded, params.samples, params.reference, params.compare
+    )
+    log.info("%d exclusion rows (cells, samples) in %s", len(excluded), snakemake.output.excluded)
+    write_tsv(excluded, snakemake.output.excluded)
     write_tsv(fractions, snakemake.output.fractions)
     write_tsv(composition, snakemake.output.composition)
     write_tsv(comparison, snakemake.output.comparison)

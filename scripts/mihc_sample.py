@@ -7,8 +7,12 @@ from organomics.tables import write_tsv
 with log_to(snakemake.log[0]):
     settings = dict(snakemake.params.settings)
     summary = sample.summarise(
-        snakemake.input.table[0], settings, chunksize=int(settings.get("chunksize") or 200_000)
+        snakemake.input.table[0],
+        settings,
+        chunksize=int(settings.get("chunksize") or 200_000),
+        record=snakemake.params.record,
     )
     write_tsv(summary.counts, snakemake.output.counts)
     write_tsv(summary.spatial, snakemake.output.spatial)
     summary.points.to_parquet(snakemake.output.points, index=False)
+    write_tsv(summary.excluded, snakemake.output.excluded)

@@ -23,12 +23,12 @@ def write_counts(tmp_path, with_unpaired=True):
         cd8 = CD8[site][i] if i is not None else 300
         nk = NK[site][i] if i is not None else 10
         rows = [
-            ("phenotype", "all", "CD8_T", cd8, 1000, np.nan),
-            ("phenotype", "all", "NK", nk, 1000, np.nan),
-            ("phenotype", "Tumor", "CD8_T", cd8 // 2, 400, 0.25),
-            ("phenotype", "Tumor", "NK", nk // 2, 400, 0.25),
-            ("composition", "all", "CD8_T", cd8, 1000, np.nan),
-            ("composition", "all", "other", 1000 - cd8, 1000, np.nan),
+            ("phenotype", "all", "CD8_T", cd8, 1000, 0, np.nan),
+            ("phenotype", "all", "NK", nk, 1000, 0, np.nan),
+            ("phenotype", "Tumor", "CD8_T", cd8 // 2, 400, 0, 0.25),
+            ("phenotype", "Tumor", "NK", nk // 2, 400, 0, 0.25),
+            ("composition", "all", "CD8_T", cd8, 1000, 0, np.nan),
+            ("composition", "all", "other", 1000 - cd8, 1000, 0, np.nan),
         ]
         path = tmp_path / f"{patient}_{site}.tsv"
         pd.DataFrame(rows, columns=COUNT_COLUMNS).to_csv(path, sep="\t", index=False)

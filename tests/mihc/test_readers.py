@@ -99,10 +99,28 @@ INFORM = {
 }
 
 
+def test_inform_missing_intensity_is_an_error_by_default():
+    # Line 5 of the file has "#N/A" in the CD8 intensity: never counted as negative.
+    with pytest.raises(InputError) as error:
+        sample.summarise(str(DATA / "inform_cell_seg_data.txt"), INFORM)
+    assert error.value.row == 5
+    assert error.value.column == INFORM["markers"]["CD8i"]["column"]
+    assert "has no value" in str(error.value) and "mihc.missing: exclude" in str(error.value)
+
+
 def test_inform_pixels_fields_and_tissue_area():
-    summary = sample.summarise(str(DATA / "inform_cell_seg_data.txt"), INFORM)
-    assert counts_of(summary) == ({"CD8_T": 3, "CD8_high": 3, "Tumour": 2}, 6)  # "#N/A" negative
+    settings = {**INFORM, "missing": "exclude"}
+    summary = sample.summarise(str(DATA / "inform_cell_seg_data.txt"), settings)
+    table = summary.counts.query("kind == 'phenotype' and region == 'all'").set_index("name")
+    # By hand: 6 cells; CD8_high (intensity >= 10) is decided for 5 (line 5 has "#N/A") and
+    # holds for 3 of them; the phenotype-column markers are decided for all 6.
+    assert table["n_cells"].to_dict() == {"CD8_T": 3, "CD8_high": 3, "Tumour": 2}
+    assert table["n_total"].to_dict() == {"CD8_T": 6, "CD8_high": 5, "Tumour": 6}
+    assert table["n_undecided"].to_dict() == {"CD8_T": 0, "CD8_high": 1, "Tumour": 0}
     assert counts_of(summary, "tumor") == ({"CD8_T": 1, "CD8_high": 1, "Tumour": 2}, 3)
+    excluded = summary.excluded
+    assert len(excluded) == 1 and "file lines 5" in excluded["reason"].iloc[0]
+    assert "'CD8_high' undecided" in excluded["reason"].iloc[0]
     # Pixels / 2 = microns. Field 1: CD8 at (70,50) and (250,250), tumour (50,50): 20 and
     # hypot(200,200). Field 2: CD8 at (50,80), its own tumour cell at (50,150): 70 (the
     # field-1 tumour cell 30 µm away is in another image and must not count).
@@ -120,6 +138,11 @@ def test_inform_phenotype_per_marker_columns():
         "markers": {"CD3": {}, "CD8": {}, "CK": {}},  # "Phenotype CD3" ... with CD3+/CD3-
         "phenotypes": {"T": "CD3", "CD8_T": "CD3 & CD8", "Tumour": "CK & ~CD3"},
     }
+    # This header states no unit anywhere (no "(pixels)" or "micron" column): the user must.
+    with pytest.raises(InputError) as error:
+        sample.summarise(str(DATA / "inform_phenotype_columns.txt"), settings)
+    assert error.value.column == "Cell X Position" and "coordinate_unit" in str(error.value)
+    settings.update(coordinate_unit="pixels", pixels_per_micron=2)
     summary = sample.summarise(str(DATA / "inform_phenotype_columns.txt"), settings)
     assert counts_of(summary) == ({"T": 2, "CD8_T": 1, "Tumour": 1}, 4)
     assert summary.points["x"].tolist() == [5.0, 15.0, 150.0, 300.0]

@@ -30,6 +30,11 @@ def test_snakemake_mihc(tmp_path, snakemake_runner):
     cd8 = comparison.query("phenotype == 'CD8_T' and region == 'all'").iloc[0]
     assert cd8["n_pairs"] == 6 and cd8["n_unpaired"] == 1
     assert cd8["p_value"] < 0.05  # six of six pairs lower in LM: exact p = 1/32
+    # The unpaired sample (demo patient 7 or 8 has one site) is listed with its reason.
+    excluded = pd.read_csv(results / "excluded.tsv", sep="\t", keep_default_na=False)
+    unpaired = excluded.query("step == 'pairing'")
+    assert len(unpaired) == 1 and unpaired["level"].item() == "sample"
+    assert "left out of the paired tests" in unpaired["reason"].item()
     spatial = pd.read_csv(results / "spatial_distances.tsv", sep="\t")
     assert list(spatial.columns) == cohort.SPATIAL_COLUMNS
     for name in ["fractions_paired", "composition", "spatial_scatter", "spatial_paired"]:

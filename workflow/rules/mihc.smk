@@ -8,19 +8,22 @@ validate(config.setdefault("mihc", {}), "../schemas/mihc.schema.yaml")
 include: "mihc_functions.smk"
 
 
-# Parse-time checks: expressions, marker columns in every header, sheet areas.
+# Parse-time checks: expressions, marker columns and units in every header, sheet areas, the
+# scatter patient.
 MIHC_FORMATS = parse_check(mihc_check_inputs)
+MIHC_SCATTER = parse_check(mihc_scatter_samples)
 OUTPUTS["mihc"] = mihc_targets()
 
 
 rule mihc_sample:
     input:
         table=layer_files("mihc"),
-        lib=lib("mihc/readers.py", "mihc/expr.py", "mihc/sample.py"),
+        lib=lib("mihc/readers.py", "mihc/expr.py", "mihc/sample.py", "excluded.py"),
     output:
         counts="results/mihc/counts/{sample}.tsv",
         spatial="results/mihc/spatial/{sample}.tsv",
         points="results/mihc/points/{sample}.parquet",
+        excluded="results/mihc/sample_excluded/{sample}.tsv",
     log:
         "logs/mihc/sample/{sample}.log",
     benchmark:
@@ -32,6 +35,7 @@ rule mihc_sample:
         mem_mb=mem_mb_scaled(1000),
     params:
         settings=config["mihc"],
+        record=mihc_record,
     script:
         "../../scripts/mihc_sample.py"
 
@@ -40,7 +44,8 @@ rule mihc_cohort:
     input:
         counts=mihc_per_sample("counts", "tsv"),
         spatial=mihc_per_sample("spatial", "tsv"),
-        lib=lib("mihc/cohort.py", "stats.py", "tables.py"),
+        excluded=mihc_per_sample("sample_excluded", "tsv"),
+        lib=lib("mihc/cohort.py", "stats.py", "tables.py", "excluded.py"),
     output:
         fractions=report(
             "results/mihc/cell_fractions.tsv",
@@ -59,6 +64,7 @@ rule mihc_cohort:
             caption="../report/mihc_spatial.rst",
             category="mIHC",
         ),
+        excluded=exclusions("mihc", "cohort"),
     log:
         "logs/mihc/cohort.log",
     benchmark:
@@ -115,7 +121,7 @@ rule mihc_plots:
     conda:
         "../../envs/mihc.yaml"
     params:
-        scatter_samples=mihc_scatter_samples(),
+        scatter_samples=MIHC_SCATTER,
         reference=REF,
         compare=CMP,
     script:

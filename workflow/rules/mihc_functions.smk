@@ -55,6 +55,8 @@ def mihc_per_sample(kind, ext):
 
 def mihc_scatter_samples():
     """One sample per site for the spatial scatter: the configured patient, else the first pair."""
+    if not branch_active("mihc"):
+        return []
     records = sample_records("mihc")
     by_patient = {}
     for record in records:
@@ -75,9 +77,13 @@ def mihc_scatter_samples():
 
 def mihc_scatter_points(wildcards):
     """Input function: the thinned cell positions of the scatter samples."""
-    return [
-        f"results/mihc/points/{sample}.parquet" for sample in mihc_scatter_samples()
-    ]
+    return [f"results/mihc/points/{sample}.parquet" for sample in MIHC_SCATTER]
+
+
+def mihc_record(wildcards):
+    """params of a per-sample job: its sample, patient and site (for its exclusion rows)."""
+    row = SAMPLES.loc[wildcards.sample]
+    return {"sample": wildcards.sample, "patient": row["patient"], "site": row["site"]}
 
 
 def mihc_plot_files(name):
@@ -93,6 +99,7 @@ def mihc_targets():
     tables += ["spatial_distances", "spatial_comparison"]
     plots = ["fractions_paired", "composition", "spatial_scatter", "spatial_paired"]
     targets = [f"results/mihc/{name}.tsv" for name in tables]
+    targets.append("results/mihc/excluded.tsv")
     for name in plots:
         targets += mihc_plot_files(name)
     return targets

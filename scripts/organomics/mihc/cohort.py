@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
+from organomics.excluded import COLUMNS as EXCLUDED_COLUMNS
+from organomics.excluded import Exclusions
 from organomics.mihc.sample import SPATIAL_COLUMNS as sample_spatial_columns
 from organomics.stats import paired_site_comparison
 
@@ -19,6 +21,7 @@ FRACTION_COLUMNS = [
     "phenotype",
     "n_cells",
     "n_total",
+    "n_undecided",
     "fraction",
     "density_per_mm2",
 ]
@@ -30,6 +33,7 @@ COMPOSITION_COLUMNS = [
     "class",
     "n_cells",
     "n_total",
+    "n_undecided",
     "fraction",
 ]
 # The per-sample spatial table with the sheet's ids in front.
@@ -126,3 +130,48 @@ def spatial_comparison(spatial: pd.DataFrame, reference: str, compare: str) -> p
     return paired_site_comparison(
         long, "value", ["measure", "phenotype", "region"], reference, compare
     )
+
+
+def exclusions_table(
+    sample_paths: Sequence[str], records: Sequence[Mapping], reference: str, compare: str
+) -> pd.DataFrame:
+    """Everything the branch left out: the per-sample jobs' cells and samples, unpaired samples.
+
+    Parameters
+    ----------
+    sample_paths
+        The per-sample exclusion tables (organomics.excluded.COLUMNS), in `records` order.
+    records
+        sample, patient and site of every mihc sample.
+    reference, compare
+        The site labels; a patient without both is left out of the paired tests.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per exclusion with step, level, item, patient, site and reason.
+    """
+    frames = [
+        pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False) for path in sample_paths
+    ]
+    pairing = Exclusions("pairing")
+    sites: dict[str, dict[str, str]] = {}
+    for record in records:
+        sites.setdefault(str(record["patient"]), {})[str(record["site"])] = str(record["sample"])
+    for patient, by_site in sites.items():
+        if not {reference, compare} <= set(by_site):
+            for site, sample in by_site.items():
+                other = compare if site == reference else reference
+                pairing.add(
+                    "sample",
+                    sample,
+                    f"no {other} cell table for this patient: kept in the per-sample tables, "
+                    "left out of the paired tests",
+                    patient=patient,
+                    site=site,
+                )
+    frames.append(pairing.table())
+    table = pd.concat([f for f in frames if not f.empty], ignore_index=True) if frames else None
+    if table is None or table.empty:
+        return pd.DataFrame(columns=EXCLUDED_COLUMNS)
+    return table[EXCLUDED_COLUMNS].fillna("")

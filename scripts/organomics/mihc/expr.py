@@ -174,6 +174,30 @@ def evaluate(node: Node, values: Mapping[str, np.ndarray]) -> np.ndarray:
     return evaluate(node.left, values) | evaluate(node.right, values)
 
 
+def evaluate_known(
+    node: Node, values: Mapping[str, np.ndarray], known: Mapping[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kleene three-valued logic: (value, decided) of the expression per cell.
+
+    A cell whose marker value is missing is undecided for that marker; the expression is still
+    decided when the known markers settle it (`CD3 & CD8` is False for a CD3- cell whatever its
+    CD8). Where decided, the value equals `evaluate` with the missing markers set either way.
+    """
+    if isinstance(node, Marker):
+        value = np.asarray(values[node.name], dtype=bool)
+        return value, np.asarray(known[node.name], dtype=bool)
+    if isinstance(node, Not):
+        value, decided = evaluate_known(node.operand, values, known)
+        return ~value, decided
+    left, left_known = evaluate_known(node.left, values, known)
+    right, right_known = evaluate_known(node.right, values, known)
+    if isinstance(node, And):
+        decided = (left_known & right_known) | (left_known & ~left) | (right_known & ~right)
+        return left & right & decided, decided
+    decided = (left_known & right_known) | (left_known & left) | (right_known & right)
+    return (left & left_known) | (right & right_known), decided
+
+
 def to_text(node: Node) -> str:
     """Fully parenthesised form, for logs and tests of precedence."""
     if isinstance(node, Marker):

@@ -1,9 +1,10 @@
 """Cell tables from HALO, inForm, QuPath, MCMICRO or generic exports, read in bounded chunks.
 
 Each reader resolves, from the header alone, which columns hold the coordinates, region,
-field, tissue area and markers (`Layout`), so that a missing column is reported before any
-cell is read; `iter_chunks` then streams only those columns (`usecols` + `chunksize`) and
-yields canonical chunks: coordinates in microns and one boolean array per marker.
+field, tissue area and markers, and in which unit the coordinates and areas are (`Layout`), so
+that a missing column or an unknown unit is reported before any cell is read; `iter_chunks`
+then streams only those columns (`usecols` + `chunksize`) and yields canonical chunks:
+coordinates in microns and, per marker, a boolean call and whether the call is known.
 """
 
 from __future__ import annotations
@@ -46,8 +47,16 @@ FIELD_COLUMNS = {
     "generic": [],
 }
 CLASS_COLUMNS = ["Class", "Classification"]  # QuPath 0.2/0.3 vs 0.4+
-PIXEL_FORMATS = ("inform", "mcmicro")  # coordinates in pixels; divided by pixels_per_micron
+COORDINATE_UNITS = ("auto", "um", "pixels")
 AREA_UNITS = {"um2": 1e-6, "mm2": 1.0, "pixels": None}
+MISSING_POLICIES = ("error", "exclude")
+# Where a format states no unit, what its writer is documented to use. HALO object data give
+# XMin..YMax in microns of the calibrated image; mcquant (MCMICRO) writes X/Y_centroid in pixels
+# of the registered image. inForm, QuPath and generic tables must say it (header or config).
+FORMAT_UNITS = {
+    "halo": ("um", "HALO object data (XMin..YMax are in microns)"),
+    "mcmicro": ("pixels", "MCMICRO/mcquant (X_centroid, Y_centroid are in pixels)"),
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,8 @@ class MarkerRule:
     column: str
     threshold: float | None = None  # numeric rule; None with positive=None means a 0/1 column
     positive: str | None = None  # text rule, e.g. "CD8+" in an inForm phenotype column
+    # QuPath leaves Class empty for an unclassified cell: a call (negative), not a missing value.
+    empty_is_negative: bool = False
 
     @property
     def is_text(self) -> bool:
@@ -80,15 +91,36 @@ class Layout:
     x: list[str] = dataclasses.field(default_factory=list)
     y: list[str] = dataclasses.field(default_factory=list)
     microns_per_unit: float = 1.0
+    pixels_per_micron: float | None = None
+    coordinate_unit: str = "um"
+    coordinate_source: str = ""  # where the unit came from (header column, format, config)
+    missing: str = "error"  # a missing marker value: error | exclude (undecided cells)
     region: str | None = None
     field: str | None = None
     area: str | None = None
     area_to_mm2: float = 1e-6
+    area_source: str = ""
     markers: dict[str, MarkerRule] = dataclasses.field(default_factory=dict)
 
     @property
     def has_coordinates(self) -> bool:
         return bool(self.x and self.y)
+
+    def scale_text(self) -> str:
+        """The coordinate and area scales used, and where each came from, for the log."""
+        if not self.has_coordinates:
+            text = "no coordinates"
+        elif self.coordinate_unit == "pixels":
+            text = (
+                f"coordinates in pixels ({self.coordinate_source}) at "
+                f"{1 / self.microns_per_unit:g} px/µm (config pixels_per_micron)"
+            )
+        else:
+            text = f"coordinates in µm ({self.coordinate_source})"
+        if self.area:
+            scale = f"x {self.area_to_mm2:g} -> mm² ({self.area_source})"
+            text += f"; tissue area {self.area!r} {scale}"
+        return text
 
     def usecols(self) -> list[str]:
         columns = [*self.x, *self.y, self.region, self.field, self.area]
@@ -104,10 +136,11 @@ class Chunk:
     n: int
     x: np.ndarray | None
     y: np.ndarray | None
-    region: np.ndarray | None  # str objects
+    region: np.ndarray | None  # str objects; "" for a cell outside every region
     field: np.ndarray | None
     area: np.ndarray | None  # tissue area of the cell's (field, region), in mm²
     markers: dict[str, np.ndarray]
+    known: dict[str, np.ndarray]  # False where the marker value is missing (exclude policy)
 
 
 def _open_text(path: str | Path, encoding: str):
@@ -210,15 +243,118 @@ def marker_rule(fmt: str, name: str, spec: Mapping, header: list[str], path: str
         elif fmt == "qupath" and column in CLASS_COLUMNS:
             positive = name
     return MarkerRule(
-        name, column, None if threshold is None else float(threshold), positive and str(positive)
+        name,
+        column,
+        None if threshold is None else float(threshold),
+        positive and str(positive),
+        empty_is_negative=fmt == "qupath" and column in CLASS_COLUMNS,
     )
+
+
+def unit_in_name(name: str) -> str | None:
+    """The length unit a column name states: "um" (µm, micron), "pixels" (px, pixel) or None."""
+    lowered = name.lower()
+    if re.search(r"(?<![a-z])px(?![a-z])|pixel", lowered):
+        return "pixels"
+    if re.search(r"[µμ]m|(?<![a-z])um(?![a-z0-9])|micron", lowered):
+        return "um"
+    return None
+
+
+def _area_unit_in_name(name: str) -> str | None:
+    """The area unit a column name states: um2, mm2, pixels, or None."""
+    lowered = name.lower().replace("μ", "µ")
+    if re.search(r"square mm|mm²|mm\^?2(?![0-9])", lowered):
+        return "mm2"
+    return {"um": "um2", "pixels": "pixels"}.get(unit_in_name(name) or "")
+
+
+def _stated_unit(columns: list[str]) -> tuple[str | None, str | None]:
+    """(unit, column) stated by the first of `columns` whose name carries a unit."""
+    for column in columns:
+        unit = unit_in_name(column)
+        if unit:
+            return unit, column
+    return None, None
+
+
+def _coordinate_unit(path: str, fmt: str, header: list[str], layout: Layout, wanted: str):
+    """(unit, source) of the coordinates: the header where it says, else the format, else config.
+
+    inForm names the unit in its distance and area columns, not in `Cell X Position` itself:
+    as phenoptr's `read_cell_seg_data` does, a header with a "micron" column is in microns and
+    one with "(pixels)" columns (and none in microns) is in pixels.
+    """
+    unit, column = _stated_unit(layout.x + layout.y)
+    if unit is None and fmt == "inform":
+        unit, column = _stated_unit([c for c in header if "micron" in c.lower()])
+        if unit is None:
+            unit, column = _stated_unit([c for c in header if "(pixels)" in c.lower()])
+    if unit is not None:
+        if wanted != "auto" and wanted != unit:
+            raise InputError(
+                path,
+                f"config mihc.coordinate_unit is {wanted!r} but the header says {unit!r}",
+                column=column,
+            )
+        return unit, f"header column {column!r}"
+    if wanted != "auto":
+        return wanted, "config coordinate_unit"
+    if fmt in FORMAT_UNITS:
+        return FORMAT_UNITS[fmt]
+    raise InputError(
+        path,
+        "the coordinates' unit (µm or pixels) is not stated in the header; set "
+        "mihc.coordinate_unit (um or pixels)",
+        column=layout.x[0],
+    )
+
+
+def _area_scale(path: str, column: str, wanted: str, layout: Layout) -> tuple[float, str]:
+    """(factor to mm², source) of a tissue-area column: its header's unit, else area_unit."""
+    stated = _area_unit_in_name(column)
+    if stated and wanted not in ("auto", stated):
+        raise InputError(
+            path,
+            f"config mihc.area_unit is {wanted!r} but the column name says {stated!r}",
+            column=column,
+        )
+    unit = stated or wanted
+    if unit == "auto":
+        raise InputError(
+            path,
+            "the tissue area's unit is not stated in the column name; set mihc.area_unit "
+            "(um2, mm2 or pixels)",
+            column=column,
+        )
+    if unit not in AREA_UNITS:
+        raise InputError(path, f"unknown area_unit {unit!r}; use auto or one of {list(AREA_UNITS)}")
+    source = "header" if stated else "config area_unit"
+    if unit == "pixels":
+        if layout.coordinate_unit != "pixels" and not layout.pixels_per_micron:
+            raise InputError(
+                path, "the tissue area is in pixels; set mihc.pixels_per_micron", column=column
+            )
+        per_um = layout.pixels_per_micron
+        return 1e-6 / per_um**2, f"{source}: pixels at {per_um:g} px/µm"
+    return AREA_UNITS[unit], f"{source}: {unit}"
 
 
 def resolve_layout(path: str | Path, settings: Mapping) -> Layout:
     """Check a table's header against the mihc config block and say where each value lives.
 
-    settings: the `mihc` config block (format, markers, region, field, x_column, y_column,
-    pixels_per_micron, area_column, area_unit).
+    Parameters
+    ----------
+    path
+        The cell table (CSV/TSV, optionally gzipped).
+    settings
+        The `mihc` config block (format, markers, region, field, x_column, y_column,
+        coordinate_unit, pixels_per_micron, area_column, area_unit, missing).
+
+    Returns
+    -------
+    Layout
+        Columns, units (with where each unit came from) and marker rules of the table.
     """
     path = str(path)
     header, sep, encoding = read_header(path)
@@ -227,7 +363,10 @@ def resolve_layout(path: str | Path, settings: Mapping) -> Layout:
         fmt = detect_format(header)
     elif fmt not in FORMATS:
         raise InputError(path, f"unknown mihc format {fmt!r}; use auto or one of {FORMATS}")
-    layout = Layout(path=path, format=fmt, sep=sep, encoding=encoding)
+    missing = settings.get("missing") or "error"
+    if missing not in MISSING_POLICIES:
+        raise InputError(path, f"unknown mihc.missing {missing!r}; use {MISSING_POLICIES}")
+    layout = Layout(path=path, format=fmt, sep=sep, encoding=encoding, missing=missing)
 
     x_wanted = settings.get("x_column")
     y_wanted = settings.get("y_column")
@@ -248,8 +387,23 @@ def resolve_layout(path: str | Path, settings: Mapping) -> Layout:
             y = next((c for c in (find_column(header, w) for w in ys) if c), None)
             if x and y:
                 layout.x, layout.y = [x], [y]
-    if fmt in PIXEL_FORMATS or settings.get("coordinates_in_pixels"):
-        layout.microns_per_unit = 1.0 / float(settings.get("pixels_per_micron") or 2.0)
+    per_um = settings.get("pixels_per_micron")
+    layout.pixels_per_micron = float(per_um) if per_um else None
+    if layout.has_coordinates:
+        wanted = settings.get("coordinate_unit") or "auto"
+        if wanted not in COORDINATE_UNITS:
+            raise InputError(path, f"unknown coordinate_unit {wanted!r}; use {COORDINATE_UNITS}")
+        unit, source = _coordinate_unit(path, fmt, header, layout, wanted)
+        layout.coordinate_unit, layout.coordinate_source = unit, source
+        if unit == "pixels":
+            if not layout.pixels_per_micron:
+                raise InputError(
+                    path,
+                    f"coordinates are in pixels ({source}); set mihc.pixels_per_micron to the "
+                    "images' resolution (e.g. 2 for Vectra/Polaris 20x)",
+                    column=layout.x[0],
+                )
+            layout.microns_per_unit = 1.0 / layout.pixels_per_micron
 
     for key, what in (("region", "region"), ("field", "field"), ("area_column", "tissue area")):
         wanted = settings.get(key)
@@ -260,11 +414,9 @@ def resolve_layout(path: str | Path, settings: Mapping) -> Layout:
             setattr(layout, "area" if key == "area_column" else key, column)
     if layout.field is None:
         layout.field = next((c for c in FIELD_COLUMNS[fmt] if c in header), None)
-    unit = settings.get("area_unit") or "um2"
-    if unit not in AREA_UNITS:
-        raise InputError(path, f"unknown area_unit {unit!r}; use one of {list(AREA_UNITS)}")
-    factor = AREA_UNITS[unit]
-    layout.area_to_mm2 = factor if factor is not None else layout.microns_per_unit**2 * 1e-6
+    if layout.area:
+        unit = settings.get("area_unit") or "auto"
+        layout.area_to_mm2, layout.area_source = _area_scale(path, layout.area, unit, layout)
 
     for name, spec in (settings.get("markers") or {}).items():
         layout.markers[name] = marker_rule(fmt, name, spec, header, path)
@@ -288,16 +440,20 @@ def _numeric(values: pd.Series, path: str, column: str, first_row: int) -> np.nd
     return numbers.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _marker_values(rule: MarkerRule, values: pd.Series, path: str, first_row: int) -> np.ndarray:
+def _marker_values(
+    rule: MarkerRule, values: pd.Series, path: str, first_row: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(positive, known) per cell; `known` is False where the value is missing."""
     if rule.is_text:
+        known = values.notna().to_numpy(dtype=bool) | rule.empty_is_negative
         text = values.astype("string").fillna("")
-        return text.str.contains(rule.pattern(), regex=True).to_numpy(dtype=bool)
+        return text.str.contains(rule.pattern(), regex=True).to_numpy(dtype=bool), known
     numbers = _numeric(values, path, rule.column, first_row)
+    known = ~np.isnan(numbers)
     if rule.threshold is None:
-        seen = numbers[~np.isnan(numbers)]
-        odd = (seen != 0) & (seen != 1)
+        odd = known & (numbers != 0) & (numbers != 1)
         if odd.any():
-            position = int(np.flatnonzero(~np.isnan(numbers))[np.flatnonzero(odd)[0]])
+            position = int(np.flatnonzero(odd)[0])
             raise InputError(
                 path,
                 f"marker {rule.name!r}: value {numbers[position]:g} is not a 0/1 classification;"
@@ -305,9 +461,8 @@ def _marker_values(rule: MarkerRule, values: pd.Series, path: str, first_row: in
                 row=first_row + position,
                 column=rule.column,
             )
-        return numbers >= 1
-    # NaN compares False: a cell without a measurement is negative.
-    return numbers >= rule.threshold
+        return known & (numbers >= 1), known
+    return known & (numbers >= rule.threshold), known
 
 
 def check_head(layout: Layout, nrows: int = 100) -> None:
@@ -354,13 +509,24 @@ def _canonical(layout: Layout, frame: pd.DataFrame, first_row: int) -> Chunk:
         x = np.mean([_numeric(frame[c], path, c, first_row) for c in layout.x], axis=0)
         y = np.mean([_numeric(frame[c], path, c, first_row) for c in layout.y], axis=0)
         x, y = x * layout.microns_per_unit, y * layout.microns_per_unit
-    region = frame[layout.region].fillna("NA").to_numpy(dtype=object) if layout.region else None
+    # An empty region cell is a cell outside every region: counted in `all` only.
+    region = frame[layout.region].fillna("").to_numpy(dtype=object) if layout.region else None
     fields = frame[layout.field].fillna("").to_numpy(dtype=object) if layout.field else None
     area = None
     if layout.area:
         area = _numeric(frame[layout.area], path, layout.area, first_row) * layout.area_to_mm2
-    markers = {
-        name: _marker_values(rule, frame[rule.column], path, first_row)
-        for name, rule in layout.markers.items()
-    }
-    return Chunk(first_row, len(frame), x, y, region, fields, area, markers)
+    markers, known = {}, {}
+    for name, rule in layout.markers.items():
+        markers[name], known[name] = _marker_values(rule, frame[rule.column], path, first_row)
+        if layout.missing == "error" and not known[name].all():
+            # Counting a cell without a value as negative would bias every fraction down.
+            position = int(np.flatnonzero(~known[name])[0])
+            raise InputError(
+                path,
+                f"marker {name!r} has no value (empty, NA, #N/A or NaN); fix the export, or set"
+                " mihc.missing: exclude to leave such cells out of the n of the phenotypes"
+                " that need the marker",
+                row=first_row + position,
+                column=rule.column,
+            )
+    return Chunk(first_row, len(frame), x, y, region, fields, area, markers, known)

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from organomics.errors import InputError
+from organomics.excluded import Exclusions
 from organomics.mihc import expr
 from organomics.mihc.readers import DEFAULT_CHUNKSIZE, Layout, iter_chunks, resolve_layout
 
@@ -18,7 +19,8 @@ log = logging.getLogger(__name__)
 
 ALL = "all"  # the region label of the whole sample
 OTHER = "other"  # composition class of cells matching no listed phenotype
-COUNT_COLUMNS = ["kind", "region", "name", "n_cells", "n_total", "tissue_area_mm2"]
+UNDECIDED = "undecided"  # cells whose class a missing marker value leaves open (plots only)
+COUNT_COLUMNS = ["kind", "region", "name", "n_cells", "n_total", "n_undecided", "tissue_area_mm2"]
 SPATIAL_COLUMNS = [
     "region",
     "phenotype",
@@ -29,6 +31,7 @@ SPATIAL_COLUMNS = [
     "radius_um",
 ]
 MAX_POINTS = 20_000
+SHOWN_ROWS = 10  # file lines listed per exclusion (the count gives the rest)
 
 
 @dataclass
@@ -77,6 +80,26 @@ class SampleSummary:
     counts: pd.DataFrame  # COUNT_COLUMNS; kind = phenotype | composition
     spatial: pd.DataFrame  # SPATIAL_COLUMNS
     points: pd.DataFrame  # x, y, label: a deterministic subsample for plots
+    excluded: pd.DataFrame  # organomics.excluded.COLUMNS: cells and samples left out, and why
+
+
+class _Rows:
+    """Count of cells of one kind and their first file lines, across chunks."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.lines: list[int] = []
+
+    def add(self, mask: np.ndarray, first_row: int) -> None:
+        hits = np.flatnonzero(mask)
+        self.n += len(hits)
+        room = SHOWN_ROWS - len(self.lines)
+        if room > 0:
+            self.lines += [int(first_row + i) for i in hits[:room]]
+
+    def text(self) -> str:
+        more = f", ... ({self.n - len(self.lines)} more)" if self.n > len(self.lines) else ""
+        return f"file lines {', '.join(map(str, self.lines))}{more}"
 
 
 class _Codes:
@@ -101,95 +124,224 @@ def summarise(
     chunksize: int = DEFAULT_CHUNKSIZE,
     layout: Layout | None = None,
     max_points: int = MAX_POINTS,
+    record: Mapping | None = None,
 ) -> SampleSummary:
-    """Stream one cell table and summarise it; memory grows with cells only by a few bytes each."""
+    """Stream one cell table and summarise it; memory grows with cells only by a few bytes each.
+
+    Parameters
+    ----------
+    path
+        The sample's cell table.
+    settings
+        The `mihc` config block.
+    chunksize, layout, max_points
+        Cells per chunk read; a resolved layout (else from the header); plot points kept.
+    record
+        The sample's sheet ids (`sample`, `patient`, `site`) for the exclusion table.
+
+    Returns
+    -------
+    SampleSummary
+        Counts per region and phenotype, nearest-tumour distances, plot points, and every cell
+        or sample left out of a count with its reason (also logged).
+    """
+    record = dict(record or {})
+    sample_id = str(record.get("sample", path))
+    excluded = Exclusions("sample")
+    ids = {"patient": str(record.get("patient", "")), "site": str(record.get("site", ""))}
     definitions = parse_config(settings)
     layout = layout or resolve_layout(path, settings)
+    log.info("%s: read as %s; %s", path, layout.format, layout.scale_text())
     names = list(definitions.phenotypes)
     regions, fields = _Codes(), _Codes()
     xs, ys, region_parts, field_parts, class_parts = [], [], [], [], []
     pheno_parts: list[np.ndarray] = []
+    decided_parts: list[np.ndarray] = []
     denom_parts: list[np.ndarray] = []
+    denom_known_parts: list[np.ndarray] = []
     areas: dict[tuple[str, str], float] = {}
+    no_xy, no_region = _Rows(), _Rows()
+    undecided = {name: _Rows() for name in names}
     n_cells = 0
     for chunk in iter_chunks(layout, chunksize):
         n_cells += chunk.n
-        masks = np.column_stack(
-            [expr.evaluate(node, chunk.markers) for node in definitions.phenotypes.values()]
-        ).reshape(chunk.n, len(names))
-        denom = (
-            expr.evaluate(definitions.denominator, chunk.markers)
-            if definitions.denominator is not None
-            else np.ones(chunk.n, dtype=bool)
-        )
+        evaluated = [
+            expr.evaluate_known(node, chunk.markers, chunk.known)
+            for node in definitions.phenotypes.values()
+        ]
+        masks = np.column_stack([v for v, _ in evaluated]).reshape(chunk.n, len(names))
+        decided = np.column_stack([k for _, k in evaluated]).reshape(chunk.n, len(names))
+        if definitions.denominator is not None:
+            denom, denom_known = expr.evaluate_known(
+                definitions.denominator, chunk.markers, chunk.known
+            )
+        else:
+            denom, denom_known = np.ones(chunk.n, bool), np.ones(chunk.n, bool)
+        for j, name in enumerate(names):
+            undecided[name].add(~(decided[:, j] & denom_known), chunk.first_row)
         region = chunk.region if chunk.region is not None else np.full(chunk.n, ALL, object)
+        if chunk.region is not None:
+            no_region.add(region == "", chunk.first_row)
         region_parts.append(regions.encode(region))
         if chunk.field is not None:
             field_parts.append(fields.encode(chunk.field))
         pheno_parts.append(masks)
+        decided_parts.append(decided)
         denom_parts.append(denom)
-        # First listed phenotype wins, so composition classes never overlap.
-        classes = np.full(chunk.n, len(definitions.composition), dtype=np.int16)
-        for k in reversed(range(len(definitions.composition))):
-            classes[masks[:, names.index(definitions.composition[k])]] = k
-        class_parts.append(classes)
+        denom_known_parts.append(denom_known)
+        class_parts.append(_classes(definitions, names, masks, decided))
         if chunk.x is not None:
             xs.append(chunk.x.astype(np.float32))
             ys.append(chunk.y.astype(np.float32))
+            no_xy.add(np.isnan(chunk.x) | np.isnan(chunk.y), chunk.first_row)
         if chunk.area is not None:
             field_labels = chunk.field if chunk.field is not None else np.full(chunk.n, "", object)
             frame = pd.DataFrame({"f": field_labels, "r": region, "a": chunk.area}).dropna()
             for (f, r), a in frame.groupby(["f", "r"], sort=False)["a"].first().items():
                 areas.setdefault((str(f), str(r)), float(a))
+    log.info("%s: %d cells", path, n_cells)
     if n_cells == 0:
-        raise InputError(path, "the cell table has no cells")
-    log.info("%s: %d cells read as %s", path, n_cells, layout.format)
-    region_code = np.concatenate(region_parts)
-    masks = np.concatenate(pheno_parts)
-    denom = np.concatenate(denom_parts)
-    classes = np.concatenate(class_parts)
-    counts = _counts(definitions, names, regions.labels, region_code, masks, denom, classes, areas)
+        excluded.add(
+            "sample",
+            sample_id,
+            "the cell table has a header but no cells: no fractions, left out of the paired tests",
+            **ids,
+        )
+    if no_region.n:
+        excluded.add(
+            "cells",
+            f"{sample_id}: {no_region.n} of {n_cells} cells",
+            f"no {layout.region!r} (outside every region): counted in region 'all' only; "
+            + no_region.text(),
+            **ids,
+        )
+    for name, rows in undecided.items():
+        if rows.n:
+            excluded.add(
+                "cells",
+                f"{sample_id}: {rows.n} of {n_cells} cells",
+                f"phenotype {name!r} undecided (a marker value is missing; mihc.missing: "
+                f"exclude): left out of its n_cells and n_total; {rows.text()}",
+                **ids,
+            )
+    region_code = _concat(region_parts, np.int32)
+    masks = _concat(pheno_parts, bool, (0, len(names)))
+    decided = _concat(decided_parts, bool, (0, len(names)))
+    denom = _concat(denom_parts, bool) & _concat(denom_known_parts, bool)
+    denom_unknown = ~_concat(denom_known_parts, bool)
+    classes = _concat(class_parts, np.int16)
+    counts = _counts(
+        definitions,
+        names,
+        regions.labels,
+        region_code,
+        masks,
+        decided,
+        denom,
+        denom_unknown,
+        classes,
+        areas,
+    )
 
     spatial = pd.DataFrame(columns=SPATIAL_COLUMNS)
     points = pd.DataFrame({"x": [], "y": [], "label": []})
-    if xs:
+    if xs and n_cells:
+        if no_xy.n:
+            excluded.add(
+                "cells",
+                f"{sample_id}: {no_xy.n} of {n_cells} cells",
+                "no coordinates: counted in fractions, left out of distances and plots; "
+                + no_xy.text(),
+                **ids,
+            )
         x, y = np.concatenate(xs), np.concatenate(ys)
         field_code = np.concatenate(field_parts) if field_parts else np.zeros(n_cells, np.int32)
         if definitions.tumour is not None:
             radius = float(settings.get("within_um", 30.0))
             spatial = _spatial(
-                definitions, names, regions.labels, region_code, field_code, x, y, masks, radius
+                definitions,
+                names,
+                regions.labels,
+                region_code,
+                field_code,
+                x,
+                y,
+                masks & decided,
+                radius,
             )
         points = _points(definitions, x, y, classes, field_code, max_points)
-    return SampleSummary(counts, spatial, points)
+    return SampleSummary(counts, spatial, points, excluded.table())
+
+
+def _concat(parts: list[np.ndarray], dtype, empty_shape=(0,)) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(empty_shape, dtype=dtype)
+
+
+def _classes(definitions, names, masks, decided) -> np.ndarray:
+    """Composition class per cell: the first listed phenotype that holds, else `other`.
+
+    A cell whose earlier phenotypes a missing value leaves open is `undecided` (code n + 1).
+    """
+    n_classes = len(definitions.composition)
+    classes = np.full(len(masks), n_classes, dtype=np.int16)
+    assigned = np.zeros(len(masks), dtype=bool)
+    blocked = np.zeros(len(masks), dtype=bool)
+    for k, name in enumerate(definitions.composition):
+        j = names.index(name)
+        hit = ~assigned & ~blocked & masks[:, j] & decided[:, j]
+        classes[hit] = k
+        assigned |= hit
+        blocked |= ~assigned & ~decided[:, j]
+    classes[blocked & ~assigned] = n_classes + 1
+    return classes
 
 
 def _region_groups(region_labels: list[str], region_code: np.ndarray):
     """(label, mask) for every region plus `all`; `all` alone when the table has no regions."""
     yield ALL, np.ones(len(region_code), dtype=bool)
     for code, label in enumerate(region_labels):
-        if label != ALL:
+        if label not in (ALL, ""):
             yield label, region_code == code
 
 
-def _counts(definitions, names, region_labels, region_code, masks, denom, classes, areas):
+def _counts(
+    definitions,
+    names,
+    region_labels,
+    region_code,
+    masks,
+    decided,
+    denom,
+    denom_unknown,
+    classes,
+    areas,
+):
     area_by_region: dict[str, float] = {}
     for (_, r), a in areas.items():
-        area_by_region[r] = area_by_region.get(r, 0.0) + a
+        if r:
+            area_by_region[r] = area_by_region.get(r, 0.0) + a
     rows = []
+    n_classes = len(definitions.composition)
     for label, in_region in _region_groups(region_labels, region_code):
         if label == ALL:
             area = sum(area_by_region.values()) if area_by_region else np.nan
         else:
             area = area_by_region.get(label, np.nan)
         keep = denom & in_region
-        n_total = int(np.count_nonzero(keep))
-        n_by_phenotype = np.count_nonzero(masks & keep[:, None], axis=0)
-        for name, n in zip(names, n_by_phenotype, strict=True):
-            rows.append(("phenotype", label, name, int(n), n_total, area))
-        class_counts = np.bincount(classes[keep], minlength=len(definitions.composition) + 1)
-        for name, n in zip([*definitions.composition, OTHER], class_counts, strict=True):
-            rows.append(("composition", label, name, int(n), n_total, area))
+        n_unknown_denom = int(np.count_nonzero(denom_unknown & in_region))
+        # A phenotype's n counts only the cells it is decided for (missing: exclude).
+        n_total = np.count_nonzero(decided & keep[:, None], axis=0)
+        n_by_phenotype = np.count_nonzero(masks & decided & keep[:, None], axis=0)
+        n_undecided = np.count_nonzero(~decided & keep[:, None], axis=0) + n_unknown_denom
+        for j, name in enumerate(names):
+            row = ("phenotype", label, name, int(n_by_phenotype[j]), int(n_total[j]))
+            rows.append((*row, int(n_undecided[j]), area))
+        counted = classes[keep]
+        class_counts = np.bincount(counted, minlength=n_classes + 2)
+        n_open = int(class_counts[n_classes + 1]) + n_unknown_denom
+        n_decided = int(len(counted) - class_counts[n_classes + 1])
+        for name, n in zip([*definitions.composition, OTHER], class_counts, strict=False):
+            rows.append(("composition", label, name, int(n), n_decided, n_open, area))
     return pd.DataFrame(rows, columns=COUNT_COLUMNS)
 
 
@@ -198,8 +350,9 @@ def nearest_distances(
 ) -> np.ndarray:
     """Distance from every cell to the nearest target cell of the same field (NaN when none)."""
     distances = np.full(len(x), np.nan)
+    placed = ~np.isnan(x) & ~np.isnan(y)  # cells without coordinates are neither end
     for code in np.unique(field_code):
-        in_field = field_code == code
+        in_field = (field_code == code) & placed
         target_xy = np.column_stack([x[in_field & targets], y[in_field & targets]])
         if len(target_xy) == 0:
             continue
@@ -236,9 +389,9 @@ def _spatial(definitions, names, region_labels, region_code, field_code, x, y, m
 
 def _points(definitions, x, y, classes, field_code, max_points):
     """Cells of the first field, thinned deterministically, labelled by composition class."""
-    first = field_code == field_code[0]
+    first = (field_code == field_code[0]) & ~np.isnan(x) & ~np.isnan(y)
     index = np.flatnonzero(first)
     if len(index) > max_points:
         index = np.sort(np.random.default_rng(0).choice(index, max_points, replace=False))
-    labels = np.array([*definitions.composition, OTHER], dtype=object)[classes[index]]
+    labels = np.array([*definitions.composition, OTHER, UNDECIDED], dtype=object)[classes[index]]
     return pd.DataFrame({"x": x[index], "y": y[index], "label": labels})
