@@ -170,8 +170,7 @@ def exclusions_table(
                     patient=patient,
                     site=site,
                 )
-    frames.append(pairing.table())
-    table = pd.concat([f for f in frames if not f.empty], ignore_index=True) if frames else None
-    if table is None or table.empty:
+    frames = [frame for frame in [*frames, pairing.table()] if not frame.empty]
+    if not frames:
         return pd.DataFrame(columns=EXCLUDED_COLUMNS)
-    return table[EXCLUDED_COLUMNS].fillna("")
+    return pd.concat(frames, ignore_index=True)[EXCLUDED_COLUMNS].fillna("")
