@@ -231,9 +231,7 @@ def test_halo_end_to_end(tmp_path, snakemake_runner):
         assert (row["n_cells"], row["n_total"]) == (int(mask.sum()), len(table))
         assert fraction_row(fractions, "P1_PL", name, "TUMOUR")["n_cells"] == int(mask.sum())
     # Cell centres (XMin + XMax) / 2, (YMin + YMax) / 2 in µm, as HALO writes them.
-    xy = np.column_stack(
-        [(table["XMin"] + table["XMax"]) / 2, (table["YMin"] + table["YMax"]) / 2]
-    )
+    xy = np.column_stack([(table["XMin"] + table["XMax"]) / 2, (table["YMin"] + table["YMax"]) / 2])
     d = nearest(xy[d3.to_numpy()], xy[(d2 & ~d3).to_numpy()])
     spatial = read(results / "spatial_distances.tsv").query(
         "phenotype == 'Opal650' and region == 'all'"
