@@ -11,4 +11,5 @@ with log_to(snakemake.log[0]):
         snakemake.output.library,
         matrix=inputs.get("matrix"),
         per_sample=inputs.get("per_sample", []),
+        out_excluded=snakemake.output.excluded,
     )

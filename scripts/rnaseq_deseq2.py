@@ -1,4 +1,4 @@
-"""Snakemake adapter: paired PyDESeq2 (~ patient + site) -> deseq2_results.tsv."""
+"""Snakemake adapter: paired PyDESeq2 (~ patient + site) -> deseq2_results.tsv, warnings.tsv."""
 
 from organomics.logs import log_to
 from organomics.rnaseq import steps
@@ -15,4 +15,6 @@ with log_to(snakemake.log[0]):
         snakemake.threads,
         snakemake.output.results,
         snakemake.output.excluded,
+        out_warnings=snakemake.output.warnings,
+        out_exclusions=snakemake.output.exclusions,
     )

@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 
 from organomics.errors import InputError
-from organomics.rnaseq.deseq import RESULT_COLUMNS, paired_deseq, paired_samples, size_factors
+from organomics.rnaseq.deseq import (
+    RESULT_COLUMNS,
+    WARNING_COLUMNS,
+    convergence_rows,
+    is_benign,
+    paired_deseq,
+    paired_samples,
+    size_factors,
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -92,3 +100,49 @@ def test_fitting_stages_go_to_the_log_not_stderr(caplog, capfd):
     assert "PyDESeq2: ... done in" in messages
     printed = capfd.readouterr()
     assert "Fitting" not in printed.err and "control genes" not in printed.out
+
+
+def test_well_posed_fit_warns_only_about_convergence(compared):
+    """8 pairs: 7 residual degrees of freedom, so no PyDESeq2 warning; the few genes whose
+    dispersion fit fell back to the grid search are still listed (with their count)."""
+    result, _ = compared
+    rows = pd.DataFrame(result.attrs["warnings"], columns=WARNING_COLUMNS)
+    assert set(rows["category"]) <= {"convergence"}
+    assert (rows["n_genes"] < 0.01 * len(result)).all()
+
+
+def test_few_patients_warn_in_log_and_table(caplog):
+    """Issue 12 finding 7: 2 pairs leave 1 residual degree of freedom (4 samples - 3 coefficients);
+    PyDESeq2's warning about it and its non-converged gene-wise dispersion fits are no longer
+    silenced: they reach the log and the rows of warnings.tsv."""
+    counts = pd.read_csv(DATA / "deseq2_counts.tsv", sep="\t", index_col=0)
+    design = pd.read_csv(DATA / "deseq2_design.tsv", sep="\t").astype(str).iloc[:4]
+    with caplog.at_level("WARNING", logger="organomics.rnaseq.deseq"):
+        result = paired_deseq(counts[design["sample"]], design, "PL", "LM", n_cpus=1)
+    rows = pd.DataFrame(result.attrs["warnings"], columns=WARNING_COLUMNS)
+    df_rows = rows[rows["message"].str.startswith("As the residual degrees of freedom is less")]
+    assert df_rows[["step", "category"]].values.tolist() == [["deseq2", "UserWarning"]]
+    assert "residual degrees of freedom" in caplog.text
+    convergence = rows[rows["category"] == "convergence"]
+    assert len(convergence) >= 1 and (convergence["n_genes"] > 0).all()
+    assert "did not converge" in caplog.text
+
+
+def test_convergence_rows_count_false_flags_only():
+    flags = pd.DataFrame(
+        {
+            "_genewise_converged": pd.array([True, False, pd.NA, False], dtype="boolean"),
+            "_LFC_converged": pd.array([True, True, pd.NA, True], dtype="boolean"),
+        },
+        index=["G1", "G2", "G3", "G4"],
+    )
+    rows = convergence_rows(flags, "deseq2")
+    # by hand: G2 and G4 failed the gene-wise fit, G3 (all-zero, NA) is not counted
+    assert [(r["n_genes"], r["message"].split(": ")[-1]) for r in rows] == [(2, "G2, G4")]
+
+
+def test_benign_warning_list_is_exact():
+    message = "The size factors were fitted iteratively. They will be re-computed with the counts"
+    assert is_benign(UserWarning, message)
+    assert not is_benign(RuntimeWarning, message)
+    assert not is_benign(UserWarning, "The dispersion trend curve fitting did not converge.")

@@ -42,6 +42,13 @@ def test_demo_tables(demo_run):
         assert results.loc[gene, "log2FoldChange"] < 0 and results.loc[gene, "padj"] < 0.05
     excluded = read(demo_run / "deseq2_excluded.tsv")
     assert excluded["sample"].tolist() == ["P11_PL"]
+    # issue 12 finding 8: the same sample, with its reason, in the branch's excluded.tsv
+    branch = read(demo_run / "excluded.tsv")
+    assert branch[["step", "level", "item", "patient", "site"]].values.tolist() == [
+        ["deseq2", "sample", "P11_PL", "P11", "PL"]
+    ]
+    warned = read(demo_run / "warnings.tsv")
+    assert warned.columns.tolist() == ["step", "category", "message", "n_genes"]
     gsea = read(demo_run / "gsea_prerank.tsv")
     assert gsea.columns.tolist() == ["term", "nes", "pvalue", "fdr", "size", "leading_edge"]
     tcr = gsea[gsea["term"] == "T cell receptor signaling pathway (GO:0050852)"].iloc[0]

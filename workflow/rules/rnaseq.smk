@@ -42,6 +42,7 @@ rule rnaseq_counts:
             caption="../report/rnaseq_library.rst",
             category="Bulk RNA",
         ),
+        excluded=exclusions("rnaseq", "counts"),
     log:
         "logs/rnaseq/counts.log",
     benchmark:
@@ -77,6 +78,12 @@ rule rnaseq_deseq2:
             caption="../report/rnaseq_excluded.rst",
             category="Bulk RNA",
         ),
+        warnings=report(
+            "results/rnaseq/warnings.tsv",
+            caption="../report/rnaseq_warnings.rst",
+            category="Bulk RNA",
+        ),
+        exclusions=exclusions("rnaseq", "deseq2"),
     log:
         "logs/rnaseq/deseq2.log",
     benchmark:

@@ -101,6 +101,7 @@ def rnaseq_targets():
         return []
     tables = ["deseq2_results", "gsea_prerank", "ora", "signature_scores"]
     tables += ["signature_comparison", "library_sizes", "deseq2_excluded"]
+    tables += ["warnings", "excluded"]
     targets = [f"results/rnaseq/{name}.tsv" for name in tables]
     for name in RNASEQ_PLOTS:
         targets += rnaseq_plot(name)

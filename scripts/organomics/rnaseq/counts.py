@@ -64,7 +64,21 @@ def check_counts(
 
 
 def read_matrix(path: str | Path, samples: Iterable[str] | None = None) -> pd.DataFrame:
-    """Cohort matrix (TSV/CSV, .gz ok): first column gene id, then one column per sample."""
+    """Cohort matrix (TSV/CSV, .gz ok): first column gene id, then one column per sample.
+
+    Parameters
+    ----------
+    path
+        The matrix file.
+    samples
+        Sheet samples to keep, in this order (every one must be a column); other columns are
+        left out and named in ``result.attrs["ignored_columns"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Genes x samples int64 counts.
+    """
     table = read_table(path)
     if table.shape[1] < 2:
         raise InputError(path, "expected a gene id column followed by one column per sample")
@@ -79,10 +93,12 @@ def read_matrix(path: str | Path, samples: Iterable[str] | None = None) -> pd.Da
                 f"(sheet samples with RNA); matrix columns are: {', '.join(table.columns[:20])}"
                 + (" ..." if table.shape[1] > 20 else ""),
             )
-        extra = [column for column in table.columns if column not in samples]
-        if extra:
-            log.info("ignoring %d matrix column(s) not in the sheet: %s", len(extra), extra)
+        extra = [str(column) for column in table.columns if column not in samples]
         table = table[samples]
+        counts = check_counts(table, path)
+        # the caller lists them in excluded.tsv (and the log)
+        counts.attrs["ignored_columns"] = extra
+        return counts
     return check_counts(table, path)
 
 

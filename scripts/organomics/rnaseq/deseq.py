@@ -15,6 +15,24 @@ from organomics.rnaseq.counts import check_counts
 
 log = logging.getLogger(__name__)
 
+WARNING_COLUMNS = ["step", "category", "message", "n_genes"]
+
+# PyDESeq2 0.5.4 warnings that say nothing about the fit of this workflow, by category and the
+# exact start of the message; every other warning reaches the log and warnings.tsv.
+BENIGN_WARNINGS = (
+    # train/test leakage note of vst() after iterative size factors: the VST here is blind and
+    # has no test set
+    (UserWarning, "The size factors were fitted iteratively. They will be re-computed"),
+)
+
+# Per-gene convergence flags PyDESeq2 keeps (False = the optimiser did not converge; PyDESeq2
+# then falls back to a grid search or keeps the last iterate, without a warning).
+CONVERGENCE_FLAGS = {
+    "_genewise_converged": "gene-wise dispersion fit did not converge (grid search used)",
+    "_MAP_converged": "MAP dispersion fit did not converge (grid search used)",
+    "_LFC_converged": "LFC (IRLS) fit did not converge",
+}
+
 RESULT_COLUMNS = [
     "gene",
     "baseMean",
@@ -100,6 +118,89 @@ def _inference(n_cpus: int):
     return LeanInference(n_cpus=max(1, int(n_cpus)))
 
 
+def is_benign(category: type[Warning], message: str) -> bool:
+    """True for the warnings of :data:`BENIGN_WARNINGS` (exact category and message start).
+
+    Parameters
+    ----------
+    category
+        The warning's class.
+    message
+        The warning's text.
+
+    Returns
+    -------
+    bool
+        Whether the warning may be dropped.
+    """
+    return any(
+        issubclass(category, known) and message.startswith(start)
+        for known, start in BENIGN_WARNINGS
+    )
+
+
+def route_warnings(caught, step: str) -> list[dict]:
+    """Log every non-benign caught warning and return them as warnings.tsv rows.
+
+    Parameters
+    ----------
+    caught
+        ``warnings.WarningMessage`` records from ``warnings.catch_warnings(record=True)``.
+    step
+        The fitting step (e.g. ``"deseq2"``), the rows' first column.
+
+    Returns
+    -------
+    list of dict
+        One row (WARNING_COLUMNS) per distinct warning, n_genes empty.
+    """
+    rows, seen = [], set()
+    for record in caught:
+        message = " ".join(str(record.message).split())
+        if is_benign(record.category, message) or (record.category, message) in seen:
+            continue
+        seen.add((record.category, message))
+        log.warning("PyDESeq2 (%s) %s: %s", step, record.category.__name__, message)
+        rows.append(
+            {"step": step, "category": record.category.__name__, "message": message, "n_genes": ""}
+        )
+    return rows
+
+
+def convergence_rows(flags: pd.DataFrame, step: str) -> list[dict]:
+    """warnings.tsv rows (and log warnings) for genes whose PyDESeq2 fits did not converge.
+
+    Parameters
+    ----------
+    flags
+        Genes x CONVERGENCE_FLAGS columns (boolean, NA for all-zero genes), e.g. ``dds.var``.
+    step
+        The step name of the rows.
+
+    Returns
+    -------
+    list of dict
+        One row per flag with at least one gene that did not converge (n_genes = how many;
+        the message names up to 10 of them).
+    """
+    rows = []
+    for column, what in CONVERGENCE_FLAGS.items():
+        if column not in flags.columns:
+            continue
+        failed = flags.index[flags[column].astype("boolean").eq(False).fillna(False).to_numpy()]
+        if len(failed):
+            rows.append(_gene_row(step, what, failed))
+    return rows
+
+
+def _gene_row(step: str, what: str, genes) -> dict:
+    genes = [str(g) for g in genes]
+    shown = ", ".join(genes[:10]) + (" ..." if len(genes) > 10 else "")
+    log.warning("PyDESeq2 (%s): %d gene(s): %s: %s", step, len(genes), what, shown)
+    message = f"{what}: {shown}"
+    return {"step": step, "category": "convergence", "message": message, "n_genes": len(genes)}
+
+
 class _LogStream(io.TextIOBase):
     """A text stream whose non-empty lines become INFO log records."""
 
@@ -157,9 +258,10 @@ def paired_deseq(
         n_cpus,
     )
     inference = _inference(n_cpus)
-    with warnings.catch_warnings():
-        # PyDESeq2 warns about every categorical conversion; the log keeps its own summary.
-        warnings.simplefilter("ignore", category=UserWarning)
+    # Every PyDESeq2 warning is caught and routed to the log and warnings.tsv (route_warnings);
+    # only the known-benign ones (BENIGN_WARNINGS) are dropped.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         dds = DeseqDataSet(
             counts=matrix.T.astype(int),
             metadata=metadata,
@@ -180,10 +282,18 @@ def paired_deseq(
         coeff = next(c for c in dds.varm["LFC"].columns if c.startswith("site"))
         stats.lfc_shrink(coeff=coeff)
         result["log2FoldChange_shrunk"] = stats.results_df["log2FoldChange"]
+    found = route_warnings(caught, "deseq2")
+    found += convergence_rows(dds.var, "deseq2")
+    shrink = getattr(stats, "_LFC_shrink_converged", None)
+    if shrink is not None:
+        failed = shrink.index[shrink.astype("boolean").eq(False).fillna(False).to_numpy()]
+        if len(failed):
+            found.append(_gene_row("deseq2", "LFC shrinkage (apeGLM) did not converge", failed))
     result.index.name = "gene"
     result = result.reset_index()[RESULT_COLUMNS]
     result.attrs["excluded_patients"] = excluded
     result.attrs["samples"] = kept["sample"].tolist()
+    result.attrs["warnings"] = found
     n_sig = int((result["padj"] < alpha).sum())
     log.info("%d genes with padj < %g", n_sig, alpha)
     return result
@@ -195,8 +305,8 @@ def vst(counts: pd.DataFrame, n_cpus: int = 1) -> pd.DataFrame:
 
     matrix = check_counts(counts)
     metadata = pd.DataFrame({"group": "all"}, index=matrix.columns)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         dds = DeseqDataSet(
             counts=matrix.T.astype(int),
             metadata=metadata,
@@ -205,6 +315,7 @@ def vst(counts: pd.DataFrame, n_cpus: int = 1) -> pd.DataFrame:
             quiet=True,
         )
         dds.vst(use_design=False)
+    route_warnings(caught, "vst")
     return pd.DataFrame(
         np.asarray(dds.layers["vst_counts"]).T, index=matrix.index, columns=matrix.columns
     )

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
+from organomics.excluded import Exclusions
 from organomics.plots import save
 from organomics.rnaseq import counts as rc
 from organomics.rnaseq import deseq, enrichment, genesets, plots, qc
@@ -58,12 +59,17 @@ def cohort_counts(
     out_library: str,
     matrix: str | None = None,
     per_sample: Sequence[str] = (),
+    out_excluded: str | None = None,
 ) -> None:
-    """Counts matrix (genes x samples in sheet order) and the library size table."""
+    """Counts matrix (genes x samples in sheet order), the library size table and the matrix
+    columns left out (not sheet samples) as an exclusion table (step ``counts``)."""
     design = design_frame(records)
     samples = design["sample"].tolist()
+    excluded = Exclusions("counts")
     if matrix:
         counts = rc.read_matrix(matrix, samples)
+        for column in counts.attrs.get("ignored_columns", []):
+            excluded.add("sample", column, f"column of {matrix} that is not a sheet sample")
     else:
         series = {}
         for sample, path in zip(samples, per_sample, strict=True):
@@ -77,6 +83,8 @@ def cohort_counts(
     Path(out_counts).parent.mkdir(parents=True, exist_ok=True)
     counts.to_csv(out_counts, sep="\t", compression={"method": "gzip", "mtime": 0})
     write_tsv(qc.library_table(counts, design), out_library)
+    if out_excluded:
+        excluded.write(out_excluded)
 
 
 def differential(
@@ -89,18 +97,52 @@ def differential(
     threads: int,
     out_results: str,
     out_excluded: str,
+    out_warnings: str | None = None,
+    out_exclusions: str | None = None,
 ) -> None:
-    """Paired PyDESeq2 -> deseq2_results.tsv (+ symbol) and the excluded (unpaired) samples."""
+    """Paired PyDESeq2 -> deseq2_results.tsv (+ symbol), the excluded (unpaired) samples (as
+    deseq2_excluded.tsv and as the ``deseq2`` exclusion table) and PyDESeq2's warnings."""
     counts = read_counts(counts_path)
     design = design_frame(records)
     result = deseq.paired_deseq(counts, design, reference, compare, n_cpus=threads, alpha=alpha)
     excluded = design[design["patient"].isin(result.attrs["excluded_patients"])]
-    excluded = excluded.assign(reason=f"patient lacks a {reference}/{compare} pair")
+    reason = f"patient lacks a {reference}/{compare} pair"
+    excluded = excluded.assign(reason=reason)
+    exclusions = Exclusions("deseq2")
+    for row in excluded.itertuples():
+        exclusions.add("sample", row.sample, reason, patient=row.patient, site=row.site)
     table = genesets.read_symbol_table(symbols_path)
     result.insert(1, "symbol", genesets.to_symbols(result["gene"], table).to_numpy())
+    log_symbols(result["gene"], result["symbol"])
     result = result.sort_values(["padj", "pvalue", "gene"], na_position="last")
     write_tsv(result[RESULT_COLUMNS], out_results)
     write_tsv(excluded, out_excluded)
+    if out_warnings:
+        rows = result.attrs.get("warnings", [])
+        write_tsv(pd.DataFrame(rows, columns=deseq.WARNING_COLUMNS), out_warnings)
+    if out_exclusions:
+        exclusions.write(out_exclusions)
+
+
+def log_symbols(genes: pd.Series, symbols: pd.Series) -> None:
+    """Say how many genes have no symbol (left out of gene-set tests) or share one (collapsed)."""
+    genes, symbols = pd.Series(genes).astype(str), pd.Series(symbols).fillna("").astype(str)
+    missing = genes[symbols.eq("").to_numpy()]
+    if len(missing):
+        log.warning(
+            "%d of %d genes have no symbol and are left out of GSEA, ORA and signatures (e.g. %s)",
+            len(missing),
+            len(genes),
+            ", ".join(missing.head(5)),
+        )
+    named = symbols[symbols.ne("")]
+    shared = named[named.duplicated(keep=False)]
+    if len(shared):
+        log.info(
+            "%d genes share %d symbols (e.g. _PAR_Y copies); gene-set steps keep one per symbol",
+            len(shared),
+            shared.nunique(),
+        )
 
 
 def variance_stabilised(counts_path: str, threads: int, out: str) -> None:
@@ -194,6 +236,7 @@ def signatures(
     """ssGSEA immune signature scores per sample and the paired LM vs PL test per signature."""
     values = read_gene_table(vst_path)
     symbols = genesets.to_symbols(values.index, genesets.read_symbol_table(symbols_path))
+    log_symbols(pd.Series(values.index), symbols.reset_index(drop=True))
     expression = enrichment.collapse_to_symbols(values, symbols)
     scores = enrichment.ssgsea_scores(expression, genesets.read_gmt(signatures_path))
     design = design_frame(records)
