@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
+from organomics.excluded import Exclusions
+
+log = logging.getLogger(__name__)
 
 RANK = {"CR": 4, "PR": 3, "SD": 2, "PD": 1, "NE": 0}
-PD_RELATIVE = 1.2  # sum at least 20% above the nadir ...
-PD_ABSOLUTE_MM = 5.0  # ... and at least 5 mm above it
-PR_FRACTION = 0.7  # sum at most 70% of baseline (a 30% decrease)
-NODE_NORMAL_MM = 10.0  # a nodal target under 10 mm short axis is normal
+# Every threshold is compared in exact integer arithmetic on sums in hundredths of a mm, the
+# measurements' resolution: 90 -> 63 mm is exactly -30% (PR) and 15.4 -> 20.4 mm exactly +5 mm,
+# where raw floats (63 / 90 = 0.7000000000000001, 20.4 - 15.4 = 4.999999999999998) misfire.
+PD_PERCENT = 120  # sum at least 20% above the nadir ...
+PD_ABSOLUTE = 500  # ... and at least 5 mm (500 hundredths) above it
+PR_PERCENT = 70  # sum at most 70% of baseline (a 30% decrease)
+NODE_NORMAL = 1000  # a nodal target under 10 mm (1000 hundredths) short axis is normal
+
+
+def hundredths(diameter_mm: float) -> int:
+    """A diameter in mm as integer hundredths of a mm, rounded half away from zero.
+
+    Parameters
+    ----------
+    diameter_mm
+        The measurement in mm (finite).
+
+    Returns
+    -------
+    int
+        round(100 * diameter_mm), computed on the number's shortest decimal form so that 7.7
+        gives 770 and 0.125 gives 13 (never 12 through binary representation error).
+    """
+    return int((Decimal(repr(float(diameter_mm))) * 100).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
@@ -41,9 +66,31 @@ def organ_to_site(organ_sites: dict[str, list[str]]) -> dict[str, str]:
 
 
 def assign_sites(
-    lesions: pd.DataFrame, organ_sites: dict[str, list[str]], path: str | Path | None = None
+    lesions: pd.DataFrame,
+    organ_sites: dict[str, list[str]],
+    path: str | Path | None = None,
+    exclusions: Exclusions | None = None,
 ) -> pd.DataFrame:
-    """Keep the lesions of configured organs and add their `site`; unseen organs are an error."""
+    """Keep the lesions of configured organs and add their `site`.
+
+    Parameters
+    ----------
+    lesions
+        The checked lesion table (organs already stripped and lower case).
+    organ_sites
+        Site label -> organs (config clinical.organ_sites).
+    path
+        The lesion input, named in errors.
+    exclusions
+        When given, every lesion of an organ not in `organ_sites` is recorded with its organ.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The lesions of configured organs with a `site` column. A configured organ that no lesion
+        has is an error (a misspelling would otherwise empty a site); lesions of other organs are
+        left out and, per organ, named in the log with their count.
+    """
     mapping = organ_to_site(organ_sites)
     seen = set(lesions["organ"])
     for organ, site in mapping.items():
@@ -55,7 +102,26 @@ def assign_sites(
                 f"has that organ (organs found: {found})",
                 column="organ",
             )
-    sited = lesions[lesions["organ"].isin(mapping)].copy()
+    known = lesions["organ"].isin(mapping)
+    ignored = lesions[~known].drop_duplicates(["patient", "lesion"])
+    configured = ", ".join(sorted(mapping))
+    for organ, group in ignored.groupby("organ", sort=True):
+        log.warning(
+            "organ %r is not in clinical.organ_sites (%s): %d lesions of %d patients ignored",
+            organ,
+            configured,
+            len(group),
+            group["patient"].nunique(),
+        )
+        if exclusions is not None:
+            for _, row in group.iterrows():
+                exclusions.add(
+                    "lesion",
+                    row["lesion"],
+                    f"organ {organ!r} is not in clinical.organ_sites ({configured})",
+                    patient=row["patient"],
+                )
+    sited = lesions[known].copy()
     sited["site"] = sited["organ"].map(mapping)
     return sited
 
@@ -65,19 +131,19 @@ def _timepoint(
     rows: pd.DataFrame,
     targets: pd.DataFrame,
     non_targets: list[str],
-    baseline_sum: float,
-    nadir: float,
+    baseline_sum: int,
+    nadir: int,
 ) -> dict:
-    """Response of one site at one follow-up day."""
+    """Response of one site at one follow-up day; sums in integer hundredths of a mm."""
     at_day = rows[rows["day"] == day]
-    measured = at_day[at_day["role"] == "target"].set_index("lesion")["diameter_mm"]
+    measured = at_day[at_day["role"] == "target"].set_index("lesion")["size"]
     complete = set(targets.index) <= set(measured.index)
-    target_sum = float(measured.reindex(targets.index).fillna(0).sum())
+    target_sum = int(measured.reindex(targets.index).fillna(0).sum())
     new_lesion = bool((at_day["role"] == "new").any())
     statuses = at_day[at_day["role"] == "non_target"].set_index("lesion")["status"]
     non_target_pd = bool((statuses == "progression").any())
     # A partial sum can only grow when the missing lesions are added, so it may still prove PD.
-    sum_pd = target_sum >= PD_RELATIVE * nadir and target_sum - nadir >= PD_ABSOLUTE_MM
+    sum_pd = 100 * target_sum >= PD_PERCENT * nadir and target_sum - nadir >= PD_ABSOLUTE
     reasons = [
         name
         for name, hit in (
@@ -92,29 +158,28 @@ def _timepoint(
     elif not complete:
         response = "NE"
     else:
-        diameters = measured.reindex(targets.index)
+        sizes = measured.reindex(targets.index)
         nodal = targets["nodal"]
-        targets_gone = bool(
-            (diameters[~nodal] == 0).all() and (diameters[nodal] < NODE_NORMAL_MM).all()
-        )
+        targets_gone = bool((sizes[~nodal] == 0).all() and (sizes[nodal] < NODE_NORMAL).all())
         non_targets_gone = all(statuses.get(lesion) == "absent" for lesion in non_targets)
         if targets_gone and non_targets_gone:
             response = "CR"
-        elif target_sum <= PR_FRACTION * baseline_sum:
+        elif 100 * target_sum <= PR_PERCENT * baseline_sum:
             response = "PR"
         else:
             response = "SD"
     change = 100.0 * (target_sum - baseline_sum) / baseline_sum if complete else np.nan
     return {
         "day": day,
-        "target_sum_mm": target_sum if complete else np.nan,
+        "target_sum_mm": target_sum / 100 if complete else np.nan,
         "change_pct": change,
-        "nadir_mm": nadir,
+        "nadir_mm": nadir / 100,
         "new_lesion": new_lesion,
         "non_target_progression": non_target_pd,
         "complete": complete,
         "response": response,
         "pd_reason": "+".join(reasons),
+        "target_sum": target_sum,
     }
 
 
@@ -130,13 +195,16 @@ def _best_response(timepoints: pd.DataFrame, options: Options) -> tuple[str, flo
                 best = "PD"
             break
         if response in ("CR", "PR") and options.confirmation_days:
+            # Confirmation must come before any PD: cut the later scans at the first PD before
+            # keeping those far enough away (PR, PD, PR is not a confirmed PR).
+            later = [other["response"] for other in records[position + 1 :]]
+            later_days = [other["day"] for other in records[position + 1 :]]
+            cut = later.index("PD") if "PD" in later else len(later)
             later = [
-                other["response"]
-                for other in records[position + 1 :]
-                if other["day"] >= point["day"] + options.confirmation_days
+                other
+                for other, day in zip(later[:cut], later_days[:cut], strict=True)
+                if day >= point["day"] + options.confirmation_days
             ]
-            # Confirmation must come before any PD; stop looking at the first PD.
-            later = later[: later.index("PD")] if "PD" in later else later
             confirms = {"CR"} if response == "CR" else {"CR", "PR"}
             if not any(other in confirms for other in later):
                 response = "SD"
@@ -147,24 +215,69 @@ def _best_response(timepoints: pd.DataFrame, options: Options) -> tuple[str, flo
     return best, first_pd_day
 
 
+def not_evaluable(rows: pd.DataFrame) -> str | None:
+    """Why one patient's lesions at one site give no RECIST response, or None when they do.
+
+    Parameters
+    ----------
+    rows
+        The patient's lesion rows at the site, with `size` (integer hundredths of a mm).
+
+    Returns
+    -------
+    str or None
+        The reason: no lesion tracked from baseline, no target lesion at baseline, or a baseline
+        target sum of 0 mm (percent changes from it are undefined).
+    """
+    tracked = rows[(rows["role"] != "new") & (rows["day"] <= 0)]
+    if tracked.empty:
+        return "no lesion assessed at baseline (day <= 0) at this site"
+    baseline = tracked.sort_values("day").groupby("lesion").tail(1)
+    targets = baseline[baseline["role"] == "target"]
+    if targets.empty:
+        return "no target lesion at baseline (only non-target lesions)"
+    if int(targets["size"].sum()) <= 0:
+        names = ", ".join(sorted(targets["lesion"]))
+        return f"baseline target sum is 0 mm (targets {names}); percent change is undefined"
+    return None
+
+
+def _with_sizes(rows: pd.DataFrame) -> pd.DataFrame:
+    """Add `size`: each diameter in integer hundredths of a mm (missing stays missing)."""
+    sizes = [np.nan if pd.isna(value) else hundredths(value) for value in rows["diameter_mm"]]
+    return rows.assign(size=pd.array(sizes, dtype="Int64"))
+
+
 def assess_site(rows: pd.DataFrame, options: Options) -> tuple[pd.DataFrame, dict] | None:
-    """Timepoint responses and best response of one patient at one site; None if not evaluable."""
+    """Timepoint responses and best response of one patient at one site; None if not evaluable.
+
+    Parameters
+    ----------
+    rows
+        One patient's lesion rows at one site.
+    options
+        Confirmation and minimum-SD settings.
+
+    Returns
+    -------
+    tuple or None
+        (timepoint table, summary dict), or None when `not_evaluable` gives a reason.
+    """
+    rows = _with_sizes(rows)
+    if not_evaluable(rows) is not None:
+        return None
     tracked = rows[(rows["role"] != "new") & (rows["day"] <= 0)]
     baseline = tracked.sort_values("day").groupby("lesion").tail(1).set_index("lesion")
-    targets = baseline[baseline["role"] == "target"][["diameter_mm", "nodal"]]
-    if targets.empty:
-        return None
+    targets = baseline[baseline["role"] == "target"][["size", "nodal"]]
     non_targets = baseline.index[baseline["role"] == "non_target"].tolist()
-    baseline_sum = float(targets["diameter_mm"].sum())
-    if baseline_sum <= 0:
-        return None
+    baseline_sum = int(targets["size"].sum())
     nadir = baseline_sum
     points = []
     for day in sorted(rows.loc[rows["day"] > 0, "day"].unique()):
         point = _timepoint(day, rows, targets, non_targets, baseline_sum, nadir)
         points.append(point)
         if point["complete"]:
-            nadir = min(nadir, point["target_sum_mm"])
+            nadir = min(nadir, point["target_sum"])
     timepoints = pd.DataFrame(
         points,
         columns=[
@@ -185,7 +298,7 @@ def assess_site(rows: pd.DataFrame, options: Options) -> tuple[pd.DataFrame, dic
     )
     changes = up_to_pd["change_pct"].dropna()
     summary = {
-        "baseline_sum_mm": baseline_sum,
+        "baseline_sum_mm": baseline_sum / 100,
         "n_target_lesions": len(targets),
         "n_assessments": len(timepoints),
         "first_day": timepoints["day"].iloc[0] if len(timepoints) else np.nan,
@@ -199,24 +312,51 @@ def assess_site(rows: pd.DataFrame, options: Options) -> tuple[pd.DataFrame, dic
 
 
 def assess(
-    lesions: pd.DataFrame, sites: list[str], options: Options
+    lesions: pd.DataFrame,
+    sites: list[str],
+    options: Options,
+    exclusions: Exclusions | None = None,
+    patients: list[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All patients and sites: (timepoint table, organ response table).
 
-    `lesions` carries a `site` column (assign_sites). A patient is evaluable at a site when it
-    has a target lesion there at baseline; others are left out of both tables.
+    Parameters
+    ----------
+    lesions
+        Lesion rows with a `site` column (assign_sites).
+    sites
+        The site labels, reference first.
+    options
+        Confirmation and minimum-SD settings.
+    exclusions
+        When given, every patient not evaluable at a site is recorded with the reason.
+    patients
+        All patients of the input (default: those in `lesions`), so that a patient whose lesions
+        are all elsewhere is recorded too.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        A patient is evaluable at a site when it has a target lesion there at baseline with a
+        sum above 0 mm; others are left out of both tables (and recorded in `exclusions`).
     """
     point_tables, summaries = [], []
-    for (patient, site), rows in lesions.groupby(["patient", "site"], sort=True):
-        if site not in sites:
-            continue
-        result = assess_site(rows, options)
-        if result is None:
-            continue
-        timepoints, summary = result
-        if len(timepoints):
-            point_tables.append(timepoints.assign(patient=patient, site=site))
-        summaries.append({"patient": patient, "site": site, **summary})
+    everyone = sorted(set(patients if patients is not None else lesions["patient"]))
+    groups = dict(iter(lesions.groupby(["patient", "site"], sort=True)))
+    for patient in everyone:
+        for site in sites:
+            rows = groups.get((patient, site))
+            reason = (
+                "no lesion at this site" if rows is None else not_evaluable(_with_sizes(rows))
+            )
+            if reason is not None:
+                if exclusions is not None:
+                    exclusions.add("patient", patient, reason, patient=patient, site=site)
+                continue
+            timepoints, summary = assess_site(rows, options)
+            if len(timepoints):
+                point_tables.append(timepoints.assign(patient=patient, site=site))
+            summaries.append({"patient": patient, "site": site, **summary})
     timepoint_columns = ["patient", "site", "day", "target_sum_mm", "change_pct", "nadir_mm"]
     timepoint_columns += ["new_lesion", "non_target_progression", "complete", "response"]
     timepoint_columns += ["pd_reason"]
