@@ -12,7 +12,7 @@ def mihc_check_inputs():
     if not branch_active("mihc"):
         return {}
     settings = config["mihc"]
-    mihc_sample.parse_config(settings, source="config mihc")
+    definitions = mihc_sample.parse_config(settings, source="config mihc")
     formats = {}
     for sample in samples_with("mihc"):
         paths = [
@@ -28,6 +28,7 @@ def mihc_check_inputs():
             )
         path = paths[0]
         layout = mihc_readers.resolve_layout(path, settings)
+        mihc_sample.check_layout(layout, definitions)
         mihc_readers.check_head(layout)
         formats[sample] = layout.format
         mihc_cohort.sheet_area(

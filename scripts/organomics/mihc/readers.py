@@ -32,8 +32,9 @@ COORDINATES = {
     "halo": (["XMin", "XMax"], ["YMin", "YMax"]),
     "inform": (["Cell X Position"], ["Cell Y Position"]),
     "qupath": (
-        ["Centroid X µm", "Centroid X um", "Centroid X [µm]", "Centroid X"],
-        ["Centroid Y µm", "Centroid Y um", "Centroid Y [µm]", "Centroid Y"],
+        # "px" when the image has no pixel calibration; bare "Centroid X" states no unit.
+        ["Centroid X µm", "Centroid X um", "Centroid X [µm]", "Centroid X px", "Centroid X"],
+        ["Centroid Y µm", "Centroid Y um", "Centroid Y [µm]", "Centroid Y px", "Centroid Y"],
     ),
     "mcmicro": (["X_centroid"], ["Y_centroid"]),
     "generic": (["x", "X", "x_um", "Centroid X"], ["y", "Y", "y_um", "Centroid Y"]),

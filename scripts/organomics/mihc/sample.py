@@ -13,7 +13,13 @@ from scipy.spatial import cKDTree
 from organomics.errors import InputError
 from organomics.excluded import Exclusions
 from organomics.mihc import expr
-from organomics.mihc.readers import DEFAULT_CHUNKSIZE, Layout, iter_chunks, resolve_layout
+from organomics.mihc.readers import (
+    COORDINATES,
+    DEFAULT_CHUNKSIZE,
+    Layout,
+    iter_chunks,
+    resolve_layout,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +79,19 @@ def parse_config(settings: Mapping, source: str = "config mihc") -> Phenotypes:
             source, f"tumour phenotype {tumour!r} is not one of {', '.join(phenotypes)}"
         )
     return Phenotypes(phenotypes, denominator, composition, tumour)
+
+
+def check_layout(layout: Layout, definitions: Phenotypes) -> None:
+    """A table that cannot give what the config asks for stops, naming the column it lacks."""
+    if definitions.tumour is not None and not layout.has_coordinates:
+        # Without coordinates the distance tables would be empty without saying why.
+        xs, ys = COORDINATES[layout.format]
+        raise InputError(
+            layout.path,
+            f"no coordinate columns (looked for {', '.join(xs + ys)}); nearest-tumour distances"
+            " need them: set mihc.x_column/y_column, or mihc.tumour: null",
+            column=xs[0],
+        )
 
 
 @dataclass
@@ -151,6 +170,7 @@ def summarise(
     ids = {"patient": str(record.get("patient", "")), "site": str(record.get("site", ""))}
     definitions = parse_config(settings)
     layout = layout or resolve_layout(path, settings)
+    check_layout(layout, definitions)
     log.info("%s: read as %s; %s", path, layout.format, layout.scale_text())
     names = list(definitions.phenotypes)
     regions, fields = _Codes(), _Codes()
