@@ -4,6 +4,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from organomics.mihc import expr
 
@@ -68,3 +70,36 @@ def test_empty_expression():
 def test_markers_listed_left_to_right():
     names = [m.name for m in expr.markers(expr.parse("CD3 & (CD8 | ~CD3)"))]
     assert names == ["CD3", "CD8", "CD3"]
+
+
+# Kleene logic against brute force: where evaluate_known says decided, every completion of the
+# missing marker values gives that value; where undecided, two completions disagree.
+
+KLEENE_EXPRESSIONS = ["A & B", "A | B", "~A & (B | ~C)", "A & ~B | C", "~(A | B) & C"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.sampled_from(KLEENE_EXPRESSIONS),
+    cells=st.lists(st.tuples(*[st.sampled_from([0, 1, None])] * 3), min_size=1, max_size=8),
+)
+def test_three_valued_evaluation_matches_all_completions(text, cells):
+    node = expr.parse(text, ["A", "B", "C"])
+    names = ["A", "B", "C"]
+    values = {n: np.array([c[i] == 1 for c in cells]) for i, n in enumerate(names)}
+    known = {n: np.array([c[i] is not None for c in cells]) for i, n in enumerate(names)}
+    value, decided = expr.evaluate_known(node, values, known)
+    for k, cell in enumerate(cells):
+        missing = [i for i, v in enumerate(cell) if v is None]
+        outcomes = set()
+        for fill in itertools.product([False, True], repeat=len(missing)):
+            full = [v == 1 for v in cell]
+            for i, f in zip(missing, fill, strict=True):
+                full[i] = f
+            single = {n: np.array([full[i]]) for i, n in enumerate(names)}
+            outcomes.add(bool(expr.evaluate(node, single)[0]))
+        assert decided[k] == (len(outcomes) == 1)
+        if decided[k]:
+            assert value[k] == outcomes.pop()
+        else:
+            assert not value[k]  # undecided cells are never counted positive

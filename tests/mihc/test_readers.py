@@ -307,3 +307,86 @@ def test_check_head_catches_bad_values_early(tmp_path):
     with pytest.raises(InputError, match="row 3, column 'XMin': expected a number"):
         readers.check_head(layout)
     readers.check_head(readers.resolve_layout(DATA / "halo_object_data.csv", HALO))
+
+
+def write(tmp_path, name, header, rows):
+    path = tmp_path / name
+    path.write_text("\n".join("\t".join(map(str, r)) for r in [header, *rows]) + "\n")
+    return path
+
+
+INFORM_HEADER = ["Sample Name", "Phenotype", "Cell X Position", "Cell Y Position"]
+
+
+@pytest.mark.parametrize(
+    ("unit_column", "expected_x"),
+    [
+        # inForm states the export's unit in its distance/area columns, not in the position.
+        ("Distance from Tissue Category Edge (pixels)", 50.0),  # 100 px / 2 px/µm
+        ("Distance from Tissue Category Edge (microns)", 100.0),  # already µm: no scaling
+    ],
+)
+def test_inform_unit_from_header(tmp_path, unit_column, expected_x):
+    path = write(tmp_path, "c.txt", [*INFORM_HEADER, unit_column], [["S", "CD8+", 100, 10, 1]])
+    settings = {"markers": {"CD8": {}}, "phenotypes": {"T": "CD8"}, "pixels_per_micron": 2}
+    layout = readers.resolve_layout(path, settings)
+    assert layout.coordinate_source == f"header column {unit_column!r}"
+    summary = sample.summarise(str(path), settings)
+    assert summary.points["x"].tolist() == [expected_x]
+
+
+def test_qupath_pixel_centroids_need_the_pixel_size(tmp_path):
+    header = ["Image", "Class", "Centroid X px", "Centroid Y px"]
+    path = write(tmp_path, "q.tsv", header, [["S.tif", "CD8", 30, 40]])
+    settings = {"markers": {"CD8": {}}, "phenotypes": {"T": "CD8"}}
+    with pytest.raises(InputError) as error:
+        readers.resolve_layout(path, settings)
+    assert error.value.column == "Centroid X px" and "pixels_per_micron" in str(error.value)
+    layout = readers.resolve_layout(path, {**settings, "pixels_per_micron": 4})
+    assert (layout.coordinate_unit, layout.microns_per_unit) == ("pixels", 0.25)
+    assert "at 4 px/µm" in layout.scale_text()
+
+
+@pytest.mark.parametrize(
+    ("column", "configured", "coordinates", "to_mm2"),
+    [
+        # inForm: the area column's unit is also the export's length unit.
+        ("Tissue Category Area (pixels)", "auto", "auto", 1e-6 / 4),  # 2 px/µm: 4 px²/µm²
+        ("Tissue Category Area (square microns)", "auto", "auto", 1e-6),
+        ("Region Area (μm²)", "auto", "um", 1e-6),
+        ("Tissue area", "mm2", "um", 1.0),  # no unit in the name: the config says
+    ],
+)
+def test_area_unit_from_column_name(tmp_path, column, configured, coordinates, to_mm2):
+    path = write(tmp_path, "a.txt", [*INFORM_HEADER, column], [["S", "CD8+", 1, 1, 10]])
+    settings = {
+        "markers": {"CD8": {}},
+        "phenotypes": {"T": "CD8"},
+        "coordinate_unit": coordinates,
+        "pixels_per_micron": 2,
+        "area_column": column,
+        "area_unit": configured,
+    }
+    assert readers.resolve_layout(path, settings).area_to_mm2 == pytest.approx(to_mm2)
+
+
+def test_area_unit_errors(tmp_path):
+    path = write(
+        tmp_path,
+        "a.txt",
+        [*INFORM_HEADER, "Area", "Tissue Category Area (pixels)"],
+        [["S", "CD8+", 1, 1, 10, 10]],
+    )
+    base = {"markers": {"CD8": {}}, "phenotypes": {"T": "CD8"}, "pixels_per_micron": 2}
+    with pytest.raises(InputError, match="not stated in the column name") as error:
+        readers.resolve_layout(path, {**base, "area_column": "Area"})
+    assert error.value.column == "Area"
+    with pytest.raises(InputError, match="area_unit is 'um2' but the column name says 'pixels'"):
+        settings = {**base, "area_column": "Tissue Category Area (pixels)", "area_unit": "um2"}
+        readers.resolve_layout(path, settings)
+
+
+def test_halo_microns_and_mcmicro_pixels_are_logged(caplog):
+    with caplog.at_level("INFO"):
+        sample.summarise(str(DATA / "halo_object_data.csv"), HALO)
+    assert "coordinates in µm (HALO object data (XMin..YMax are in microns))" in caplog.text
