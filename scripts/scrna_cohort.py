@@ -2,6 +2,7 @@
 
 import scanpy as sc
 
+from organomics.excluded import Exclusions
 from organomics.logs import log_to
 from organomics.scrna import annotate, cohort, integrate, scores, store
 from organomics.tables import write_tsv
@@ -33,6 +34,7 @@ with log_to(snakemake.log[0]) as log:
         snakemake.params.reference,
         snakemake.params.compare,
         params.min_cells,
+        excluded := Exclusions("cohort"),
     )
     log.info("%d cells annotated: %s", adata.n_obs, adata.obs["cell_type"].value_counts().to_dict())
     write_tsv(clusters, snakemake.output.clusters)
@@ -40,4 +42,5 @@ with log_to(snakemake.log[0]) as log:
     write_tsv(tables["cell_states"], snakemake.output.cell_states)
     write_tsv(tables["signature_scores"], snakemake.output.scores)
     write_tsv(tables["site_comparison"], snakemake.output.comparison)
+    excluded.write(snakemake.output.excluded)
     store.write_cohort(snakemake.output.adata, adata, loaded.var, loaded.blocks())

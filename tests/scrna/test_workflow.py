@@ -57,6 +57,29 @@ def test_qc_reports_the_sample_without_cells(workflow_run):
     log = (workflow_run / "logs/scrna/cohort.log").read_text()
     assert "P05_PL: no cells after QC" in log
     assert "P05_PL" not in set(_table(workflow_run, "cell_types.tsv")["sample"])
+    removed = [c for c in qc.columns if c.startswith("removed_")]
+    assert (qc[removed].sum(axis=1) == qc["n_cells_raw"] - qc["n_cells_kept"]).all()
+    # P05_PL's counts lie in 13 genes (< min_genes 100): the first filter removes all 40.
+    assert qc.loc["P05_PL", "removed_min_genes"] == 40
+
+
+def test_excluded_lists_samples_and_profiles_left_out(workflow_run):
+    excluded = _table(workflow_run, "excluded.tsv").fillna("")
+    qc = excluded[excluded["step"] == "qc"]
+    assert qc["item"].tolist() == ["P05_PL"]
+    assert qc["reason"].iloc[0] == "no cells after QC: 40 cells read, removed 40 by min_genes"
+    # Every (sample, cell type) below pseudobulk.min_cells (10) is listed with its count.
+    groups = (
+        ad.read_h5ad(workflow_run / "results/scrna/adata.h5ad", backed="r")
+        .obs.groupby(["sample", "cell_type"], observed=True)
+        .size()
+    )
+    below = {f"{s} {c}" for (s, c), n in groups.items() if 0 < n < 10}
+    pseudobulk = excluded[excluded["step"] == "pseudobulk"]
+    listed = set(pseudobulk.loc[pseudobulk["level"] == "sample cell type", "item"])
+    assert below <= listed
+    log = (workflow_run / "logs/scrna/pseudobulk.log").read_text()
+    assert all(item in log for item in below)
 
 
 def test_tables_and_the_studys_direction(workflow_run):
@@ -89,8 +112,11 @@ def test_pseudobulk_and_plots(workflow_run):
     summary = _table(workflow_run, "pseudobulk_summary.tsv").set_index("cell_type")
     assert summary.loc["T_CD8", "status"] == "tested"
     de = _table(workflow_run, "pseudobulk_de/T_CD8.tsv")
+    # The demo's 10x files carry Ensembl ids (demo_genes.tsv): each result keeps its gene's id.
+    ids = pd.read_csv(demo.RESOURCES / "demo_genes.tsv", sep="\t").set_index("gene_symbol")
+    assert de["gene_id"].tolist() == ids.loc[de["gene"], "gene_id"].tolist()
     assert list(de.columns) == [
-        "gene", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj",
+        "gene", "gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj",
         "log2FoldChange_shrunk",
     ]  # fmt: skip
     plots = workflow_run / "results/scrna/plots"

@@ -38,14 +38,18 @@ rule scrna_sample:
 rule scrna_qc:
     input:
         qc=scrna_per_sample("qc", "tsv"),
+        lib=lib("scrna/qc.py", "excluded.py"),
     output:
         qc=report(
             "results/scrna/qc.tsv", caption="../report/scrna_qc.rst", category="scRNA"
         ),
+        excluded=exclusions("scrna", "qc"),
     log:
         "logs/scrna/qc.log",
     conda:
         "../../envs/scrna.yaml"
+    params:
+        samples=sample_records("scrna"),
     script:
         "../../scripts/scrna_qc.py"
 
@@ -63,6 +67,7 @@ rule scrna_cohort:
             "scrna/scores.py",
             "scrna/store.py",
             "stats.py",
+            "excluded.py",
         ),
     output:
         adata="results/scrna/adata.h5ad",
@@ -83,6 +88,7 @@ rule scrna_cohort:
             caption="../report/scrna_comparison.rst",
             category="scRNA",
         ),
+        excluded=exclusions("scrna", "cohort"),
     log:
         "logs/scrna/cohort.log",
     benchmark:
@@ -109,6 +115,7 @@ rule scrna_pseudobulk:
             "scrna/store.py",
             "rnaseq/deseq.py",
             "rnaseq/lean_inference.py",
+            "excluded.py",
         ),
     output:
         de=directory("results/scrna/pseudobulk_de"),
@@ -117,6 +124,7 @@ rule scrna_pseudobulk:
             caption="../report/scrna_pseudobulk.rst",
             category="scRNA",
         ),
+        excluded=exclusions("scrna", "pseudobulk"),
     log:
         "logs/scrna/pseudobulk.log",
     benchmark:

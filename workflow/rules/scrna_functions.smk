@@ -34,7 +34,7 @@ def scrna_check_inputs():
                 row=sample,
                 column="scrna",
             )
-        scrna_io.detect_format(paths[0])
+        scrna_io.check_matrix(paths[0])
 
 
 def scrna_resource(key):
@@ -62,7 +62,7 @@ def scrna_targets():
     if not branch_active("scrna"):
         return []
     tables = ["qc", "cell_types", "cell_states", "signature_scores", "site_comparison"]
-    tables += ["pseudobulk_summary", "cluster_annotation"]
+    tables += ["pseudobulk_summary", "cluster_annotation", "excluded"]
     return [f"results/scrna/{name}.tsv" for name in tables] + [
         "results/scrna/adata.h5ad",
         "results/scrna/pseudobulk_de",

@@ -256,6 +256,7 @@ def run(
         harmony_key=params.integration.harmony_key,
     )
     scored = scores.score_signatures(adata, signatures, params.seed, controls)
+    report_missing(adata.obs["cell_type"], markers, signatures, scored)
     for column in ("sample", "patient", "site"):
         adata.obs[column] = adata.obs[column].astype("category")
     adata.uns["signatures"] = scored
@@ -270,6 +271,29 @@ def run(
     return scored, table
 
 
+def report_missing(
+    cell_types: pd.Series,
+    markers: annotate.Markers,
+    signatures: Sequence[scores.Signature],
+    scored: Sequence[str],
+) -> None:
+    """Say in the log what the run could not find: compartments without cells, unscored
+    signatures (a run on a gene panel or one chromosome still ends, with its tables)."""
+    found = set(cell_types.astype(str))
+    absent = [c for c in markers.compartments if c not in found]
+    if absent == list(markers.compartments):
+        log.warning("no cluster matches any compartment: every cell is '%s'", annotate.OTHER)
+    elif absent:
+        log.warning("no cells of %s found (zero fractions in cell_types.tsv)", ", ".join(absent))
+    unscored = [s.name for s in signatures if s.name not in scored]
+    if unscored:
+        log.warning(
+            "signature(s) %s not scored (no gene measured): not in signature_scores.tsv and "
+            "site_comparison.tsv",
+            ", ".join(unscored),
+        )
+
+
 def tables(
     obs: pd.DataFrame,
     labels: list[str],
@@ -279,10 +303,14 @@ def tables(
     reference: str,
     compare: str,
     min_cells: int,
+    exclusions=None,
 ) -> dict[str, pd.DataFrame]:
     """cell_types, cell_states, signature_scores and site_comparison tables from annotated obs.
 
-    Samples without cells after QC are left out of every table (qc.tsv reports them).
+    Samples without cells after QC are left out of every table (qc.tsv and the qc step's
+    exclusions report them). With `exclusions` (organomics.excluded.Exclusions), the samples
+    left out of the paired tests are recorded: unpaired samples, and a sample's cell type with
+    fewer than min_cells cells (its mean scores do not enter the signature tests).
     """
     present = set(obs["sample"].astype(str))
     samples = sample_table(records)
@@ -297,9 +325,72 @@ def tables(
     comparison = scores.site_comparison(
         signature_scores, cell_types, wanted, reference, compare, min_cells
     )
+    if exclusions is not None:
+        exclude_from_tests(samples, signature_scores, wanted, reference, compare, min_cells,
+                           exclusions)  # fmt: skip
     return {
         "cell_types": cell_types,
         "cell_states": cell_states,
         "signature_scores": signature_scores,
         "site_comparison": comparison,
     }
+
+
+def exclude_from_tests(
+    samples: pd.DataFrame,
+    signature_scores: pd.DataFrame,
+    signatures: Sequence[scores.Signature],
+    reference: str,
+    compare: str,
+    min_cells: int,
+    exclusions,
+) -> None:
+    """Record what the paired site tests leave out: unpaired samples, cell types below min_cells.
+
+    Parameters
+    ----------
+    samples
+        sample, patient, site of the samples with cells.
+    signature_scores
+        signature_scores.tsv (n_cells per sample, cell type and signature).
+    signatures
+        The scored signatures (their cell_types restrict what is compared).
+    reference, compare
+        Site labels.
+    min_cells
+        comparison.min_cells.
+    exclusions
+        organomics.excluded.Exclusions of the step.
+    """
+    sites = samples.groupby("patient")["site"].agg(set)
+    for _, row in samples.iterrows():
+        if sites[row["patient"]] != {reference, compare}:
+            other = compare if row["site"] == reference else reference
+            exclusions.add(
+                "sample",
+                row["sample"],
+                f"unpaired: patient {row['patient']} has no {other} sample with cells; "
+                "not in the paired site tests (listed in cell_types.tsv, signature_scores.tsv)",
+                row["patient"],
+                row["site"],
+            )
+    compared = set()
+    for signature in signatures:
+        rows = signature_scores[signature_scores["signature"] == signature.name]
+        if signature.cell_types is not None:
+            rows = rows[rows["cell_type"].isin(signature.cell_types)]
+        compared |= set(map(tuple, rows[["sample", "cell_type"]].to_numpy()))
+    cells = signature_scores.drop_duplicates(["sample", "cell_type"]).set_index(
+        ["sample", "cell_type"]
+    )
+    for key in sorted(compared):
+        n = int(cells.loc[key, "n_cells"])
+        if n < min_cells:
+            exclusions.add(
+                "sample cell type",
+                f"{key[0]} {key[1]}",
+                f"{n} cell(s) < comparison.min_cells {min_cells}: its mean signature scores "
+                "are not in the paired tests",
+                cells.loc[key, "patient"],
+                cells.loc[key, "site"],
+            )

@@ -35,16 +35,126 @@ def detect_format(path: str | Path) -> str:
     )
 
 
-def read_sample(path: str | Path, sample: str) -> ad.AnnData:
-    """Read raw counts of Gene Expression features for one sample.
+# HDF5 members a reader needs: Cell Ranger >= 3 ("matrix" group) and Cell Ranger 2 (a group per
+# genome); scanpy's reader fails with a bare KeyError on any of them missing.
+H5_V3_MEMBERS = ("data", "indices", "indptr", "shape", "barcodes", "features/id", "features/name",
+                 "features/feature_type")  # fmt: skip
+H5_V2_MEMBERS = ("data", "indices", "indptr", "shape", "barcodes", "genes", "gene_names")
+MTX_V3_FILES = ("matrix.mtx.gz", "features.tsv.gz", "barcodes.tsv.gz")
+MTX_V2_FILES = ("matrix.mtx", "genes.tsv", "barcodes.tsv")
 
-    Returns an AnnData with integer-valued float32 CSR counts in X, gene symbols (made unique) as
-    var_names, `gene_ids` in var, and obs_names "<sample>_<barcode>" (unique within the sample).
+
+def check_matrix(path: str | Path) -> str:
+    """Parse-time check of a sample's matrix: it exists, has a known format and its structure.
+
+    Reads headers only (HDF5 members, file names), never the counts, so that a run stops before
+    any job on a missing or misnamed member; the counts themselves are checked when read.
+
+    Parameters
+    ----------
+    path
+        The sheet's `scrna` path (resolved).
+
+    Returns
+    -------
+    str
+        The format, as detect_format().
     """
     p = Path(path)
     if not p.exists():
         raise InputError(path, "single-cell matrix not found")
     fmt = detect_format(p)
+    if fmt == "mtx":
+        _mtx_files(p)
+    elif fmt == "h5":
+        _h5_structure(p)
+    else:
+        _h5ad_structure(p)
+    return fmt
+
+
+def _mtx_files(path: Path) -> tuple[str, ...]:
+    """The three files of a matrix directory (v3 gzipped or v2 plain), or an InputError."""
+    names = {f.name for f in path.iterdir()}
+    for files in (MTX_V3_FILES, MTX_V2_FILES):
+        if set(files) <= names:
+            return files
+    for files in (MTX_V3_FILES, MTX_V2_FILES):
+        # Name the missing file of the layout the directory half follows.
+        missing = [f for f in files if f not in names]
+        if len(missing) < len(files):
+            raise InputError(
+                path / missing[0],
+                f"matrix directory lacks {', '.join(missing)} (Cell Ranger "
+                f"{'v3' if files is MTX_V3_FILES else 'v2'} needs {' + '.join(files)})",
+            )
+    raise InputError(
+        path,
+        "matrix directory needs matrix.mtx.gz + features.tsv.gz + barcodes.tsv.gz "
+        f"(Cell Ranger v3) or matrix.mtx + genes.tsv + barcodes.tsv (v2); found {sorted(names)}",
+    )
+
+
+def _open_h5(path: Path):
+    import h5py
+
+    try:
+        return h5py.File(path, "r")
+    except OSError as e:
+        raise InputError(path, f"not a readable HDF5 file ({e})") from None
+
+
+def _h5_structure(path: Path) -> None:
+    with _open_h5(path) as f:
+        keys = list(f.keys())
+        if not keys:
+            raise InputError(path, "HDF5 file is empty (no Cell Ranger matrix group)")
+        if "matrix" in keys:
+            group, members = "matrix", H5_V3_MEMBERS
+        elif len(keys) > 1:
+            raise InputError(
+                path, f"Cell Ranger v2 file with several genomes {keys}; keep one genome"
+            )
+        else:
+            group, members = keys[0], H5_V2_MEMBERS
+        missing = [m for m in members if f"{group}/{m}" not in f]
+        if missing:
+            names = ", ".join(f"{group}/{m}" for m in missing)
+            raise InputError(path, f"not a Cell Ranger matrix: HDF5 member(s) {names} missing")
+
+
+def _h5ad_structure(path: Path) -> None:
+    with _open_h5(path) as f:
+        missing = [m for m in ("X", "obs", "var") if m not in f]
+        if missing:
+            raise InputError(path, f"not an h5ad file: element(s) {', '.join(missing)} missing")
+
+
+def read_sample(path: str | Path, sample: str) -> ad.AnnData:
+    """Read raw counts of Gene Expression features for one sample.
+
+    Returns an AnnData with integer-valued float32 CSR counts in X, gene symbols (made unique) as
+    var_names, `gene_ids` in var, and obs_names "<sample>_<barcode>" (unique within the sample).
+    Genes: Cell Ranger h5/mtx name each feature by its id (Ensembl, with or without version or
+    `_PAR_Y`) and its symbol; var_names are the symbols, because markers and signatures are
+    symbols; a symbol shared by several ids is suffixed "-1", "-2" (scanpy's convention, logged),
+    and `gene_ids` keeps every id. An h5ad with a symbol column (CELLxGENE `feature_name`, ...)
+    is read the same way; a missing symbol falls back to the id.
+
+    Parameters
+    ----------
+    path
+        Cell Ranger .h5, matrix directory or .h5ad.
+    sample
+        Sample id (prefix of the barcodes, obs["sample"]).
+
+    Returns
+    -------
+    anndata.AnnData
+        Counts of the sample's Gene Expression features.
+    """
+    p = Path(path)
+    fmt = check_matrix(p)
     if fmt == "h5":
         adata = _read_h5(p)
     elif fmt == "mtx":
@@ -55,29 +165,16 @@ def read_sample(path: str | Path, sample: str) -> ad.AnnData:
 
 
 def _read_h5(path: Path) -> ad.AnnData:
-    import h5py
     import scanpy as sc
 
-    try:
-        with h5py.File(path, "r") as f:
-            keys = list(f.keys())
-    except OSError as e:
-        raise InputError(path, f"not a readable HDF5 file ({e})") from None
-    if not keys:
-        raise InputError(path, "HDF5 file is empty (no Cell Ranger matrix group)")
+    with _open_h5(path) as f:
+        keys = list(f.keys())  # check_matrix: "matrix" (v3) or the only genome (v2)
     try:
         if "matrix" in keys:
             # Cell Ranger >= 3: one "matrix" group; gex_only drops antibody/CRISPR features.
             adata = sc.read_10x_h5(path, gex_only=True)
         else:
-            # Cell Ranger 2: one group per genome; use the only genome or refuse to guess.
-            if len(keys) > 1:
-                raise InputError(
-                    path, f"Cell Ranger v2 file with several genomes {keys}; keep one genome"
-                )
             adata = sc.read_10x_h5(path, genome=keys[0])
-    except InputError:
-        raise
     except Exception as e:  # h5py/scanpy raise KeyError/ValueError on malformed groups
         raise InputError(path, f"malformed Cell Ranger h5 file ({type(e).__name__}: {e})") from None
     return adata
@@ -86,16 +183,10 @@ def _read_h5(path: Path) -> ad.AnnData:
 def _read_mtx(path: Path) -> ad.AnnData:
     import scanpy as sc
 
-    names = {f.name for f in path.iterdir()}
-    has_v3 = {"matrix.mtx.gz", "features.tsv.gz", "barcodes.tsv.gz"} <= names
-    has_v2 = {"matrix.mtx", "genes.tsv", "barcodes.tsv"} <= names
-    if not (has_v3 or has_v2):
-        raise InputError(
-            path,
-            "matrix directory needs matrix.mtx.gz + features.tsv.gz + barcodes.tsv.gz "
-            "(Cell Ranger v3) or matrix.mtx + genes.tsv + barcodes.tsv (v2); "
-            f"found {sorted(names)}",
-        )
+    files = _mtx_files(path)
+    for name in files:
+        if name.endswith(".gz"):
+            _check_gzip(path / name)
     try:
         adata = sc.read_10x_mtx(path, var_names="gene_symbols", gex_only=True, make_unique=False)
     except Exception as e:
@@ -103,6 +194,19 @@ def _read_mtx(path: Path) -> ad.AnnData:
             path, f"malformed 10x matrix directory ({type(e).__name__}: {e})"
         ) from None
     return adata
+
+
+def _check_gzip(path: Path) -> None:
+    """Stream a gzip file to its end: a truncated or corrupt one is named, not a bare EOFError."""
+    import gzip
+    import zlib
+
+    try:
+        with gzip.open(path, "rb") as handle:
+            while handle.read(1 << 22):
+                pass
+    except (OSError, EOFError, zlib.error) as e:
+        raise InputError(path, f"truncated or corrupt gzip file ({e})") from None
 
 
 def _is_counts(x) -> bool:
@@ -135,12 +239,32 @@ def _read_h5ad(path: Path) -> ad.AnnData:
     symbols = next((c for c in SYMBOL_COLUMNS if c in var.columns), None)
     if symbols is not None:
         # Ensembl ids as index and symbols in a column (CELLxGENE style): markers use symbols.
-        var["gene_ids"] = var.index.astype(str)
-        var.index = pd.Index(var[symbols].astype(str).to_numpy())
+        ids = pd.Index(var.index.astype(str))
+        names = var[symbols].astype("string")
+        missing = names.isna().to_numpy() | (names.str.strip() == "").fillna(True).to_numpy()
+        if missing.any():
+            log.warning(
+                "%s: %d gene(s) without a symbol in var['%s'] keep their id (e.g. %s)",
+                path, int(missing.sum()), symbols, ids[missing][0],
+            )  # fmt: skip
+        var["gene_ids"] = ids.to_numpy()
+        var.index = pd.Index(np.where(missing, ids, names.fillna("").to_numpy(dtype=object)))
+    elif looks_like_ids(var.index):
+        log.warning(
+            "%s: genes are keyed by Ensembl ids and var has no symbol column (one of %s); "
+            "markers and signatures are matched against these ids",
+            path, ", ".join(SYMBOL_COLUMNS),
+        )  # fmt: skip
     out = ad.AnnData(X=x, obs=pd.DataFrame(index=adata.obs_names), var=var)
     if "feature_types" in out.var:
         out = out[:, out.var["feature_types"].astype(str) == GENE_EXPRESSION].copy()
     return out
+
+
+def looks_like_ids(genes: pd.Index) -> bool:
+    """True when most names are Ensembl gene ids (ENSG..., ENSMUSG..., any version or suffix)."""
+    names = pd.Index(genes).astype(str)
+    return len(names) > 0 and bool(names.str.match(r"ENS[A-Z]*G\d{6,}").mean() > 0.5)
 
 
 def _finish(adata: ad.AnnData, sample: str, path: Path) -> ad.AnnData:
@@ -161,6 +285,13 @@ def _finish(adata: ad.AnnData, sample: str, path: Path) -> ad.AnnData:
         log.warning("%s: duplicate barcodes made unique", path)
         out.obs_names_make_unique()
     if not out.var_names.is_unique:
+        # Several ids share a symbol (GENCODE: _PAR_Y copies, a few readthrough or patch genes):
+        # the first keeps the symbol, the others take "-1", "-2"; gene_ids tells them apart.
+        shared = out.var_names[out.var_names.duplicated()].unique()
+        log.warning(
+            "%s: %d symbol(s) shared by several gene ids, suffixed -1, -2, ... (%s)",
+            path, len(shared), ", ".join(shared[:10]) + (", ..." if len(shared) > 10 else ""),
+        )  # fmt: skip
         out.var_names_make_unique()
     out.obs["sample"] = sample
     return out

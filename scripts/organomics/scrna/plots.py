@@ -23,6 +23,14 @@ def _palette(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
+def placeholder(message: str) -> plt.Figure:
+    """A figure that says why it has nothing to show (a run on few genes still ends)."""
+    fig, ax = plt.subplots(figsize=(6, 2.5))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, transform=ax.transAxes)
+    return fig
+
+
 def umap(obs: pd.DataFrame, coords: np.ndarray, column: str, title: str, order=None) -> plt.Figure:
     """UMAP coloured by one obs column (categories in `order`, legend on the right)."""
     values = obs[column].astype(str).to_numpy()
@@ -64,6 +72,8 @@ def marker_dotplot(adata: ad.AnnData, markers: Markers) -> plt.Figure:
         for name, spec in markers.compartments.items()
     }
     genes = {name: gs for name, gs in genes.items() if gs}
+    if not genes:
+        return placeholder("no positive marker gene of any compartment is measured")
     present = [c for c in markers.labels if c in set(adata.obs["cell_type"].astype(str))]
     adata.obs["cell_type"] = pd.Categorical(adata.obs["cell_type"].astype(str), categories=present)
     plot = sc.pl.dotplot(
@@ -77,6 +87,8 @@ def score_violins(
     obs: pd.DataFrame, signatures: list[str], cell_types: list[str], reference: str, compare: str
 ) -> plt.Figure:
     """Per-cell score distributions per cell type, the two sites side by side."""
+    if not signatures:
+        return placeholder("no signature scored: none of their genes is measured")
     rng = np.random.default_rng(0)
     fig, axes = plt.subplots(
         len(signatures), 1, figsize=(max(6, 0.9 * len(cell_types) + 2), 3.2 * len(signatures)),
@@ -123,6 +135,8 @@ def score_paired(
     panels = list(tested[["cell_type", "signature"]].itertuples(index=False, name=None))
     if not panels:
         panels = [(c, s.name) for s in signatures for c in (s.cell_types or [])]
+    if not panels:
+        return placeholder("no signature score compared between sites")
     ncols = min(3, max(1, len(panels)))
     nrows = max(1, int(np.ceil(len(panels) / ncols)))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.6 * nrows), squeeze=False)

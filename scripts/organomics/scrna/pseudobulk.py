@@ -52,12 +52,18 @@ def cell_type_de(
     min_pairs: int = 3,
     min_total_count: int = 10,
     n_cpus: int = 1,
+    gene_ids: pd.Series | None = None,
+    exclusions=None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """PyDESeq2 ~ patient + site per cell type on pseudobulk counts.
 
     A (sample, cell type) enters with at least min_cells cells; a cell type is tested when at
     least min_pairs patients have it at both sites. Genes with fewer than min_total_count counts
     over the tested samples are dropped first. obs, genes and blocks as for aggregate().
+    gene_ids: the id of each gene (var["gene_ids"], indexed by genes); when given, the results
+    have a `gene_id` column after `gene` (the symbol), so Ensembl-keyed analyses can join them.
+    exclusions: organomics.excluded.Exclusions receiving each (sample, cell type) below
+    min_cells, each unpaired one, and each cell type not tested.
     Returns ({cell_type: result}, summary table).
     """
     from organomics.rnaseq.deseq import paired_deseq
@@ -70,9 +76,12 @@ def cell_type_de(
     results: dict[str, pd.DataFrame] = {}
     summary = []
     for cell_type in sorted(groups["cell_type"].unique()):
-        rows = groups[(groups["cell_type"] == cell_type) & (groups["n_cells"] >= min_cells)]
+        of_type = groups[groups["cell_type"] == cell_type]
+        rows = of_type[of_type["n_cells"] >= min_cells]
         sites = rows.groupby("patient")["site"].agg(set)
         paired = sites[sites.map(lambda s: s == {reference, compare})].index
+        if exclusions is not None:
+            _exclude_profiles(of_type, paired, min_cells, exclusions)
         rows = rows[rows["patient"].isin(paired)]
         record = {
             "cell_type": cell_type,
@@ -85,7 +94,11 @@ def cell_type_de(
         if len(paired) < min_pairs:
             record["status"] = f"not tested: {len(paired)} pairs with >= {min_cells} cells"
             summary.append(record)
-            log.info("pseudobulk %s: %s", cell_type, record["status"])
+            if exclusions is not None:
+                reason = f"pseudobulk {record['status']}; pseudobulk.min_pairs is {min_pairs}"
+                exclusions.add("cell type", cell_type, reason)
+            else:
+                log.info("pseudobulk %s: %s", cell_type, record["status"])
             continue
         matrix = counts.loc[rows.index].T
         matrix.columns = rows["sample"].to_numpy()
@@ -93,6 +106,8 @@ def cell_type_de(
         design = rows[["sample", "patient", "site"]].reset_index(drop=True)
         log.info("pseudobulk %s: %d samples, %d genes", cell_type, len(rows), len(matrix))
         result = paired_deseq(matrix, design, reference, compare, n_cpus=n_cpus)
+        if gene_ids is not None:
+            result.insert(1, "gene_id", gene_ids.reindex(result["gene"]).to_numpy())
         results[cell_type] = result
         record.update(
             n_genes=len(result),
@@ -101,3 +116,17 @@ def cell_type_de(
         )
         summary.append(record)
     return results, pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
+
+
+def _exclude_profiles(groups: pd.DataFrame, paired: pd.Index, min_cells: int, exclusions) -> None:
+    """Record the (sample, cell type) profiles of one cell type that its test leaves out."""
+    for _, row in groups.iterrows():
+        if row["n_cells"] < min_cells:
+            why = f"{row['n_cells']} cell(s) < pseudobulk.min_cells {min_cells}"
+        elif row["patient"] not in paired:
+            why = "unpaired: the patient's other site has no profile of this cell type"
+        else:
+            continue
+        item = f"{row['sample']} {row['cell_type']}"
+        reason = f"{why}; not in the pseudobulk test"
+        exclusions.add("sample cell type", item, reason, row["patient"], row["site"])

@@ -19,6 +19,13 @@ QC_COLUMNS = [
     "median_pct_mt",
     "doublet_rate",
     "status",
+    # Cells each filter removed, applied in this order (a cell counts once, at its first
+    # failing filter): the five add up to n_cells_raw - n_cells_kept.
+    "removed_min_genes",
+    "removed_max_pct_mt",
+    "removed_min_counts",
+    "removed_mad",
+    "removed_doublets",
 ]
 
 # scrublet simulates doublets and runs a PCA on them; below this many cells it is meaningless.
@@ -59,6 +66,13 @@ def qc_metrics(adata: ad.AnnData, mt_prefix: str = "MT-") -> None:
     import scanpy as sc
 
     adata.var["mt"] = adata.var_names.str.upper().str.startswith(mt_prefix.upper())
+    if not adata.var["mt"].any():
+        # Ensembl-keyed matrices or another species' prefix: % mito would be 0 for every cell.
+        log.warning(
+            "no gene symbol starts with mt_prefix %r: every cell has 0%% mitochondrial counts "
+            "and the max_pct_mt filter removes nothing",
+            mt_prefix,
+        )
     sc.pp.calculate_qc_metrics(adata, qc_vars=["mt"], percent_top=None, log1p=False, inplace=True)
 
 
@@ -93,9 +107,15 @@ def run_qc(adata: ad.AnnData, sample: str, limits: QCLimits) -> tuple[ad.AnnData
     n_raw = adata.n_obs
     qc_metrics(adata, limits.mt_prefix)
     obs = adata.obs
-    keep = obs["n_genes_by_counts"].to_numpy() >= limits.min_genes
-    keep &= obs["pct_counts_mt"].to_numpy() <= limits.max_pct_mt
-    keep &= obs["total_counts"].to_numpy() >= limits.min_counts
+    removed = {}
+    keep = np.ones(n_raw, dtype=bool)
+    for name, passes in (
+        ("removed_min_genes", obs["n_genes_by_counts"].to_numpy() >= limits.min_genes),
+        ("removed_max_pct_mt", obs["pct_counts_mt"].to_numpy() <= limits.max_pct_mt),
+        ("removed_min_counts", obs["total_counts"].to_numpy() >= limits.min_counts),
+    ):
+        removed[name] = int((keep & ~passes).sum())
+        keep &= passes
     n_fixed = int(keep.sum())
     if limits.mad_outliers and keep.any():
         outlier = np.zeros(n_raw, dtype=bool)
@@ -107,6 +127,7 @@ def run_qc(adata: ad.AnnData, sample: str, limits: QCLimits) -> tuple[ad.AnnData
         high = median_absolute_deviation_outlier(pct, limits.n_mads) & (pct > np.median(pct))
         outlier[keep] |= high
         keep &= ~outlier
+    removed["removed_mad"] = n_fixed - int(keep.sum())
     log.info(
         "%s: %d cells, %d pass fixed limits, %d after MAD outliers",
         sample,
@@ -118,6 +139,7 @@ def run_qc(adata: ad.AnnData, sample: str, limits: QCLimits) -> tuple[ad.AnnData
     kept.obs["doublet_score"] = np.nan
     kept.obs["predicted_doublet"] = False
     doublet_rate = np.nan
+    removed["removed_doublets"] = 0
     if limits.doublets and kept.n_obs >= MIN_CELLS_SCRUBLET:
         _scrublet(kept, limits)
         predicted = kept.obs["predicted_doublet"].astype(bool).to_numpy()
@@ -127,6 +149,7 @@ def run_qc(adata: ad.AnnData, sample: str, limits: QCLimits) -> tuple[ad.AnnData
         )
         if limits.remove_doublets:
             kept = kept[~predicted].copy()
+            removed["removed_doublets"] = int(predicted.sum())
         kept.uns.pop("scrublet", None)
     elif limits.doublets:
         log.warning(
@@ -146,6 +169,7 @@ def run_qc(adata: ad.AnnData, sample: str, limits: QCLimits) -> tuple[ad.AnnData
         "median_pct_mt": float(np.median(kept.obs["pct_counts_mt"])) if kept.n_obs else np.nan,
         "doublet_rate": doublet_rate,
         "status": status,
+        **removed,
     }
     kept.obs["predicted_doublet"] = kept.obs["predicted_doublet"].astype(bool)
     kept.var = kept.var[["gene_ids"]] if "gene_ids" in kept.var else kept.var.iloc[:, :0]
@@ -155,3 +179,38 @@ def run_qc(adata: ad.AnnData, sample: str, limits: QCLimits) -> tuple[ad.AnnData
 def qc_table(rows: list[dict]) -> pd.DataFrame:
     """The cohort qc.tsv from per-sample rows, in sheet order."""
     return pd.DataFrame(rows, columns=QC_COLUMNS)
+
+
+def exclude_empty_samples(table: pd.DataFrame, records: list[dict], exclusions) -> list[str]:
+    """Record each sample without cells after QC in `exclusions` (step "qc").
+
+    Parameters
+    ----------
+    table
+        qc.tsv (QC_COLUMNS).
+    records
+        sample, patient, site of every sample (sample_records("scrna")).
+    exclusions
+        organomics.excluded.Exclusions of the step.
+
+    Returns
+    -------
+    list of str
+        The excluded samples, in sheet order.
+    """
+    info = {r["sample"]: r for r in records}
+    empty = table.loc[table["n_cells_kept"] == 0]
+    for _, row in empty.iterrows():
+        counts = {
+            c.removeprefix("removed_"): int(row[c]) for c in QC_COLUMNS if c.startswith("removed_")
+        }
+        why = ", ".join(f"{n} by {name}" for name, n in counts.items() if n)
+        record = info.get(row["sample"], {})
+        exclusions.add(
+            "sample",
+            row["sample"],
+            f"no cells after QC: {int(row['n_cells_raw'])} cells read, removed {why or 'none'}",
+            record.get("patient", ""),
+            record.get("site", ""),
+        )
+    return empty["sample"].tolist()
