@@ -116,6 +116,12 @@ PARSE_TIME = {
         ["phenotype 'CD8_T'", "CD8a"],
     ),
     "empty_file": ("", SETTINGS, ["pl.csv", "the file is empty"]),
+    # Was a bare InputError with a Python stack at parse time (mihc_scatter_samples).
+    "unknown_scatter_patient": (
+        csv_text(),
+        {**SETTINGS, "scatter_patient": "P9"},
+        ["config mihc", "scatter_patient 'P9' has no mihc sample; patients: P1"],
+    ),
     "generic_table_without_unit": (
         csv_text(["cell", "x", "y", "CD3", "CD8", "PanCK"], [["1", "5", "5", "1", "1", "0"]]),
         {**SETTINGS, "markers": {"CD3": {}, "CD8": {}, "PanCK": {}}, "region": None},
