@@ -48,6 +48,7 @@ class SampleFile:
     site: str
     n_cells: int
     genes: pd.Index
+    gene_ids: pd.Series | None = None  # var["gene_ids"] by gene, when the sample has ids
 
 
 def scan_samples(
@@ -64,7 +65,8 @@ def scan_samples(
     samples = []
     for path in paths:
         with h5py.File(path, "r") as f:
-            genes = read_elem(f["var"]).index
+            var = read_elem(f["var"])
+            genes = var.index
             x = f["X"]
             shape = tuple(x.attrs["shape"]) if "shape" in x.attrs else x.shape
             sample = str(read_elem(f["uns"]).get("sample", "")) if "uns" in f else ""
@@ -73,7 +75,10 @@ def scan_samples(
             log.warning("%s: no cells after QC; the cohort continues without it", sample)
             continue
         row = info.loc[sample]
-        samples.append(SampleFile(Path(path), sample, row["patient"], row["site"], shape[0], genes))
+        ids = var["gene_ids"].astype(str) if "gene_ids" in var else None
+        samples.append(
+            SampleFile(Path(path), sample, row["patient"], row["site"], shape[0], genes, ids)
+        )
     if not samples:
         raise InputError(None, "no sample has cells after QC (see results/scrna/qc.tsv)")
     shared = samples[0].genes
@@ -81,7 +86,36 @@ def scan_samples(
         shared = shared.intersection(s.genes, sort=False)
     if len(shared) < max(len(s.genes) for s in samples):
         log.warning("genes not measured in every sample are dropped; %d genes kept", len(shared))
+    check_gene_ids(samples, shared)
     return samples, shared
+
+
+def unversioned(ids: pd.Series) -> pd.Series:
+    """Ensembl ids without their version (ENSG00000002586.20_PAR_Y -> ENSG00000002586_PAR_Y)."""
+    return ids.str.replace(r"\.\d+(?=$|_)", "", regex=True)
+
+
+def check_gene_ids(samples: Sequence[SampleFile], genes: pd.Index) -> None:
+    """Warn when one gene name stands for different ids in different samples.
+
+    Samples are joined by symbol; two references (or symbols made unique in another order,
+    "CD99-1") can give one name to different genes. Versions alone may differ (GENCODE
+    releases); the warning names the first few names whose unversioned ids disagree.
+    """
+    with_ids = [s for s in samples if s.gene_ids is not None]
+    if len(with_ids) < 2:
+        return
+    first = unversioned(with_ids[0].gene_ids.reindex(genes))
+    for sample in with_ids[1:]:
+        other = unversioned(sample.gene_ids.reindex(genes))
+        differ = genes[(first != other).to_numpy()]
+        if len(differ):
+            examples = ", ".join(f"{g} ({first[g]} / {other[g]})" for g in differ[:5])
+            log.warning(
+                "%d gene name(s) stand for other gene ids in %s than in %s: %s; the samples "
+                "come from different references or annotations",
+                len(differ), sample.sample, with_ids[0].sample, examples,
+            )  # fmt: skip
 
 
 def read_counts(sample: SampleFile, genes: pd.Index) -> ad.AnnData:
