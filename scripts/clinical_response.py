@@ -1,6 +1,7 @@
 """Snakemake adapter: per-site RECIST timepoint and best responses from the lesion input."""
 
 from organomics.clinical import lesions, recist, sdtm
+from organomics.excluded import Exclusions
 from organomics.logs import log_to
 from organomics.tables import write_tsv
 
@@ -11,17 +12,21 @@ with log_to(snakemake.log[0]) as log:
     else:
         source = snakemake.input.tr
         table = sdtm.read_sdtm(snakemake.input.tu, snakemake.input.tr)
-    sited = recist.assign_sites(table, snakemake.params.organ_sites, source)
+    exclusions = Exclusions("response")
+    sited = recist.assign_sites(table, snakemake.params.organ_sites, source, exclusions)
     options = recist.Options(snakemake.params.confirmation_days, snakemake.params.min_sd_days)
-    timepoints, responses = recist.assess(sited, list(snakemake.params.sites), options)
-    for site in snakemake.params.sites:
-        evaluable = set(responses.loc[responses["site"] == site, "patient"])
-        others = sorted(set(table["patient"]) - evaluable)
+    sites = list(snakemake.params.sites)
+    timepoints, responses = recist.assess(
+        sited, sites, options, exclusions, patients=sorted(set(table["patient"]))
+    )
+    for site in sites:
+        evaluable = responses.loc[responses["site"] == site, "patient"]
         log.info(
-            "%s: %d evaluable patients; not evaluable (no baseline target): %s",
+            "%s: %d of %d patients evaluable (the others, with reasons, in excluded.tsv)",
             site,
             len(evaluable),
-            ", ".join(others) or "none",
+            table["patient"].nunique(),
         )
     write_tsv(timepoints, snakemake.output.timepoints)
     write_tsv(responses, snakemake.output.responses)
+    exclusions.write(snakemake.output.excluded)

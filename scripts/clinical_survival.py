@@ -3,17 +3,32 @@
 import pandas as pd
 
 from organomics.clinical import figures, survival
+from organomics.excluded import Exclusions
 from organomics.logs import log_to
 from organomics.plots import save
 from organomics.tables import write_tsv
 
-with log_to(snakemake.log[0]):
+with log_to(snakemake.log[0]) as log:
     out = snakemake.output
     responses = pd.read_csv(snakemake.input.responses, sep="\t", dtype={"patient": str})
     mixed = pd.read_csv(snakemake.input.mixed, sep="\t", dtype={"patient": str})
-    patients = survival.read_patients(snakemake.input.patients[0])
+    not_evaluable = pd.read_csv(snakemake.input.response_excluded, sep="\t", dtype=str)
+    # Every lesion-input patient is either evaluable somewhere or recorded as not evaluable.
+    lesion_patients = set(responses["patient"]) | set(not_evaluable["patient"].dropna())
+    path = snakemake.input.patients[0]
+    patients = survival.read_patients(path)
+    unknown = sorted(set(patients["patient"]) - lesion_patients)
+    matched = len(patients) - len(unknown)
+    log.info("%s: %d of %d patients are in the lesion input", path, matched, len(patients))
+    if not matched:
+        log.warning(
+            "no patient of %s is in the lesion input (ids there: %s); survival.tsv has no rows",
+            path,
+            ", ".join(sorted(lesion_patients)[:5]) or "none",
+        )
+    exclusions = Exclusions("survival")
     groups = survival.response_groups(responses, mixed, snakemake.params.compare)
-    table = survival.km_table(patients, groups)
+    table = survival.km_table(patients, groups, exclusions, lesion_patients)
     write_tsv(table, out.table)
     site_grouping = f"{snakemake.params.compare}_response"
     save(
@@ -26,3 +41,4 @@ with log_to(snakemake.log[0]):
         out.site_png,
         out.site_pdf,
     )
+    exclusions.write(out.excluded)

@@ -37,6 +37,19 @@ def test_flat_run_reproduces_the_study(flat_run):
     assert (flat_run / "benchmarks/clinical/response.tsv").exists()
 
 
+def test_flat_run_lists_what_it_left_out(flat_run):
+    excluded = pd.read_csv(flat_run / "results/clinical/excluded.tsv", sep="\t", dtype=str)
+    assert excluded.columns.tolist() == ["step", "level", "item", "patient", "site", "reason"]
+    # The demo's lesions outside lung and liver (counted in data/lesions.tsv: 15 adrenal gland,
+    # 19 lymph node lesions); every patient is evaluable at both sites and in the survival table.
+    assert excluded["level"].unique().tolist() == ["lesion"]
+    organs = excluded["reason"].str.extract(r"organ '([^']+)'")[0].value_counts().to_dict()
+    assert organs == {"lymph node": 19, "adrenal gland": 15}
+    lesions = pd.read_csv(flat_run / "data/lesions.tsv", sep="\t", dtype=str)
+    other = lesions[~lesions["organ"].str.lower().isin(["lung", "liver"])]
+    assert len(other.drop_duplicates(["patient", "lesion"])) == len(excluded)
+
+
 def test_sdtm_run_matches_flat_run(flat_run, snakemake_runner, tmp_path):
     shutil.copytree(flat_run / "data", tmp_path / "data")
     (tmp_path / "config.yaml").write_text(SDTM)

@@ -15,7 +15,12 @@ if branch_active("clinical"):
 rule clinical_response:
     input:
         unpack(clinical_lesion_inputs),
-        lib=lib("clinical/lesions.py", "clinical/sdtm.py", "clinical/recist.py"),
+        lib=lib(
+            "clinical/lesions.py",
+            "clinical/sdtm.py",
+            "clinical/recist.py",
+            "excluded.py",
+        ),
     output:
         timepoints="results/clinical/timepoint_response.tsv",
         responses=report(
@@ -23,6 +28,7 @@ rule clinical_response:
             caption="../report/clinical_organ_response.rst",
             category="Clinical",
         ),
+        excluded=exclusions("clinical", "response"),
     log:
         "logs/clinical/response.log",
     benchmark:
@@ -75,8 +81,9 @@ rule clinical_survival:
     input:
         responses="results/clinical/organ_response.tsv",
         mixed="results/clinical/mixed_response.tsv",
+        response_excluded="results/clinical/excluded/response.tsv",
         patients=clinical_patients_input,
-        lib=lib("clinical/survival.py", "clinical/figures.py"),
+        lib=lib("clinical/survival.py", "clinical/figures.py", "excluded.py"),
     output:
         table=report(
             "results/clinical/survival.tsv",
@@ -95,6 +102,7 @@ rule clinical_survival:
             category="Clinical",
         ),
         site_pdf="results/clinical/plots/km_by_site_response.pdf",
+        excluded=clinical_survival_exclusions(),
     log:
         "logs/clinical/survival.log",
     benchmark:

@@ -2,6 +2,7 @@
 from organomics.clinical import lesions as clinical_lesions  # noqa: E402
 from organomics.clinical import recist as clinical_recist  # noqa: E402
 from organomics.clinical import sdtm as clinical_sdtm  # noqa: E402
+from organomics.clinical import survival as clinical_survival  # noqa: E402
 
 
 def clinical_lesion_inputs(wildcards=None):
@@ -19,6 +20,16 @@ def clinical_patients_input(wildcards=None):
     """The optional patient (survival) table, as a list so that it can be empty."""
     patients = config["clinical"].get("patients")
     return [resolve_path(patients)] if patients else []
+
+
+def clinical_survival_exclusions():
+    """The survival step's exclusion table; part of excluded.tsv only when there is a patients table."""
+    path = "results/clinical/excluded/survival.tsv"
+    return (
+        exclusions("clinical", "survival")
+        if config["clinical"].get("patients")
+        else path
+    )
 
 
 def check_clinical_inputs():
@@ -49,6 +60,8 @@ def check_clinical_inputs():
     clinical_recist.assign_sites(
         table, block["organ_sites"], next(iter(inputs.values()))
     )
+    for path in clinical_patients_input():
+        clinical_survival.read_patients(path)
 
 
 def clinical_plot(name):
@@ -65,6 +78,7 @@ def clinical_outputs():
         "mixed_response",
     ]
     tables.append("site_comparison")
+    tables.append("excluded")
     targets = [f"results/clinical/{name}.tsv" for name in tables]
     for name in ("waterfall", "spider", "swimmer", "response_rates"):
         targets += clinical_plot(name)

@@ -126,7 +126,13 @@ def kaplan_meier(
         p_value = table.loc[
             (table["endpoint"] == endpoint) & (table["grouping"] == grouping), "logrank_p"
         ]
-        ax.set_title(f"{endpoint.upper()} by {grouping}, log-rank p = {p_value.iloc[0]:.2g}")
+        if data.empty:
+            title = f"{endpoint.upper()} by {grouping}: no patient with a group"
+        elif p_value.empty or pd.isna(p_value.iloc[0]):
+            title = f"{endpoint.upper()} by {grouping} (one group, no log-rank test)"
+        else:
+            title = f"{endpoint.upper()} by {grouping}, log-rank p = {p_value.iloc[0]:.2g}"
+        ax.set_title(title)
         ax.set_xlabel("days")
         ax.set_ylabel("probability")
     return fig

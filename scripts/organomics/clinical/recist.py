@@ -346,9 +346,7 @@ def assess(
     for patient in everyone:
         for site in sites:
             rows = groups.get((patient, site))
-            reason = (
-                "no lesion at this site" if rows is None else not_evaluable(_with_sizes(rows))
-            )
+            reason = "no lesion at this site" if rows is None else not_evaluable(_with_sizes(rows))
             if reason is not None:
                 if exclusions is not None:
                     exclusions.add("patient", patient, reason, patient=patient, site=site)

@@ -25,26 +25,52 @@ KM_COLUMNS += ["median_ci_high", "logrank_p", "test"]
 
 
 def read_patients(path: str | Path) -> pd.DataFrame:
-    """Patient table: durations in days (>= 0) and events as 0/1; other columns kept as is."""
+    """The patient (survival) table, checked.
+
+    Parameters
+    ----------
+    path
+        TSV/CSV with patient, pfs_days, pfs_event, os_days, os_event; other columns kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Durations in days (>= 0, may be empty) and events 0/1 (may be empty). Text in a number
+        column, a negative duration, an event other than 0/1, an empty or repeated patient id
+        raise InputError naming the row and column.
+    """
     table = read_table(path, required=REQUIRED)
+    empty = table["patient"].isna() | (table["patient"].astype(str).str.strip() == "")
+    for position in np.flatnonzero(empty.to_numpy())[:1]:
+        raise InputError(path, "patient id is empty", row=int(position) + 2, column="patient")
     table["patient"] = table["patient"].astype(str).str.strip()
     for endpoint in ENDPOINTS:
         for suffix in ("days", "event"):
             column = f"{endpoint}_{suffix}"
             table[column] = to_number(table, column, path, allow_missing=True)
-        bad = ~table[f"{endpoint}_event"].isin([0, 1]) & table[f"{endpoint}_event"].notna()
-        bad |= table[f"{endpoint}_days"] < 0
-        for position in np.flatnonzero(bad.to_numpy())[:1]:
-            raise InputError(
-                path,
-                f"patient {table['patient'].iloc[position]}: {endpoint}_days must be >= 0 and "
-                f"{endpoint}_event 0 or 1",
-                row=int(position) + 2,
-                column=f"{endpoint}_event",
-            )
-    if table["patient"].duplicated().any():
-        patient = table.loc[table["patient"].duplicated(), "patient"].iloc[0]
-        raise InputError(path, f"patient {patient} appears twice", column="patient")
+        checks = (
+            ("event", ~table[f"{endpoint}_event"].isin([0, 1]), "must be 0 (censored) or 1"),
+            ("days", table[f"{endpoint}_days"] < 0, "must be >= 0"),
+        )
+        for suffix, bad, rule in checks:
+            bad = bad & table[f"{endpoint}_{suffix}"].notna()
+            for position in np.flatnonzero(bad.to_numpy())[:1]:
+                column = f"{endpoint}_{suffix}"
+                raise InputError(
+                    path,
+                    f"patient {table['patient'].iloc[position]}: {column} {rule}, got "
+                    f"{table[column].iloc[position]:g}",
+                    row=int(position) + 2,
+                    column=column,
+                )
+    repeated = table["patient"].duplicated()
+    for position in np.flatnonzero(repeated.to_numpy())[:1]:
+        raise InputError(
+            path,
+            f"patient {table['patient'].iloc[position]} appears twice",
+            row=int(position) + 2,
+            column="patient",
+        )
     return table
 
 
@@ -85,9 +111,7 @@ def kaplan_meier(durations, events, level: float = 0.95) -> pd.DataFrame:
         deaths = int(group["event"].sum())
         if deaths:
             surv *= Fraction(at_risk - deaths, at_risk)
-            variance += (
-                math.inf if deaths == at_risk else deaths / (at_risk * (at_risk - deaths))
-            )
+            variance += math.inf if deaths == at_risk else deaths / (at_risk * (at_risk - deaths))
         value = float(surv)
         if surv > 0 and math.isfinite(variance):
             spread = z * math.sqrt(variance)
@@ -132,9 +156,7 @@ def _quantile(times, cdf, p, exact: bool) -> float:
     ]
     tolerance = 0 if exact else R_TOLERANCE
     reach = [time for time, value in pairs if value + tolerance >= p]
-    beyond = [
-        time for time, value in pairs if (value > p if exact else value - tolerance >= p)
-    ]
+    beyond = [time for time, value in pairs if (value > p if exact else value - tolerance >= p)]
     quantile = (reach[0] + beyond[0]) / 2 if reach and beyond else math.nan
     last_missing = isinstance(last, float) and math.isnan(last)
     at_last = not last_missing and (last == p if exact else abs(p - last) < tolerance)
@@ -174,6 +196,7 @@ def km_table(
     patients: pd.DataFrame,
     groups: dict[str, pd.Series],
     exclusions: Exclusions | None = None,
+    lesion_patients: set[str] | None = None,
 ) -> pd.DataFrame:
     """Per endpoint, grouping and group: n, events, KM median with 95% CI, log-rank p.
 
@@ -185,7 +208,9 @@ def km_table(
         Grouping name -> group label per patient.
     exclusions
         When given, each patient left out of a grouping's analysis is recorded with the reason
-        (no response group, or a missing duration or event).
+        (not in the lesion input, no response group, or a missing duration or event).
+    lesion_patients
+        The patients of the lesion input, to tell "not in the lesion input" from "no group".
 
     Returns
     -------
@@ -201,12 +226,14 @@ def km_table(
             data = data.join(labels.rename("group"), how="left")
             if exclusions is not None:
                 for patient in data.index[data["group"].isna()]:
+                    unknown = lesion_patients is not None and patient not in lesion_patients
+                    why = (
+                        "not in the lesion input"
+                        if unknown
+                        else f"no {grouping} group (not evaluable at the site(s) it needs)"
+                    )
                     exclusions.add(
-                        "patient",
-                        patient,
-                        f"{endpoint}, {grouping}: no {grouping} group (not evaluable at the "
-                        "site(s) it needs, or not in the lesion input)",
-                        patient=patient,
+                        "patient", patient, f"{endpoint}, {grouping}: {why}", patient=patient
                     )
                 incomplete = data["group"].notna() & data.drop(columns="group").isna().any(axis=1)
                 for patient in data.index[incomplete]:
