@@ -8,6 +8,7 @@ job reads it, which then leaves no output. Matrices start from genuine Cell Rang
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.io
 import scipy.sparse as sp
 
 DATA = Path(__file__).resolve().parents[1] / "scrna/data"
@@ -172,6 +174,17 @@ def normalised_h5ad(work: Path) -> str:
     return "sample.h5ad"
 
 
+def fractional_mtx(work: Path) -> str:
+    shutil.copytree(V3_DIR, work / "data/sample")
+    path = work / "data/sample/matrix.mtx.gz"
+    with gzip.open(V3_DIR / "matrix.mtx.gz", "rb") as handle:
+        matrix = scipy.io.mmread(handle).astype(np.float64)
+    matrix.data[0] = 0.5  # a "real" Matrix Market file: normalised values, not counts
+    with gzip.open(path, "wb") as handle:
+        scipy.io.mmwrite(handle, matrix, field="real")
+    return "sample"
+
+
 JOB_TIME = {
     "truncated_matrix_mtx_gz": (
         lambda w: truncated_gzip(w, "matrix.mtx.gz"),
@@ -180,6 +193,10 @@ JOB_TIME = {
     "truncated_features_tsv_gz": (
         lambda w: truncated_gzip(w, "features.tsv.gz"),
         ["sample/features.tsv.gz", "truncated or corrupt gzip file"],
+    ),
+    "fractional_counts_in_matrix_mtx": (
+        fractional_mtx,
+        ["data/sample", "non-integer or negative values, not raw UMI counts"],
     ),
     "h5ad_with_log_normalised_x": (
         normalised_h5ad,

@@ -271,6 +271,9 @@ def _finish(adata: ad.AnnData, sample: str, path: Path) -> ad.AnnData:
     if adata.n_vars == 0:
         raise InputError(path, "no Gene Expression features in the matrix")
     x = adata.X
+    if not _is_counts(x):
+        # Cell Ranger writes integers; anything else was normalised or edited after it.
+        raise InputError(path, "matrix holds non-integer or negative values, not raw UMI counts")
     x = sp.csr_matrix(x, dtype=np.float32) if not sp.issparse(x) else x.tocsr().astype(np.float32)
     var = pd.DataFrame(index=pd.Index(adata.var_names.astype(str), name=None))
     var["gene_ids"] = (
