@@ -54,6 +54,36 @@ def rnaseq_sample_ids():
 RNASEQ_SAMPLES = parse_check(rnaseq_sample_ids)
 
 
+def rnaseq_check_inputs():
+    """Parse-time check of the cohort matrix header: every RNA sample must be a column, and
+    no column may appear twice (the body is checked by the counts job, cell by cell)."""
+    matrix = rnaseq_matrix() if branch_active("rnaseq") else None
+    if not matrix:
+        return
+    header = [str(c) for c in rnaseq_read_table(matrix, nrows=0).columns]
+    if len(header) < 2:
+        raise InputError(
+            matrix, "expected a gene id column followed by one column per sample", row=1
+        )
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise InputError(
+            matrix, f"sample column(s) named twice: {', '.join(repeated)}", row=1
+        )
+    missing = [s for s in RNASEQ_SAMPLES if s not in set(header[1:])]
+    if missing:
+        raise InputError(
+            matrix,
+            f"sample column(s) missing from the count matrix: {', '.join(missing)} "
+            f"(sheet samples with RNA); matrix columns are: {', '.join(header[1:21])}"
+            + (" ..." if len(header) > 21 else ""),
+            row=1,
+        )
+
+
+parse_check(rnaseq_check_inputs)
+
+
 def rnaseq_records():
     """sample, patient, site of every RNA sample (params of the cohort rules)."""
     columns = ["sample", "patient", "site"]

@@ -26,6 +26,8 @@ def check_counts(
     Rows in the error are file line numbers (header and `skipped` leading lines counted).
     """
     first = 2 + skipped
+    if counts.shape[0] == 0:
+        raise InputError(path, "no gene rows below the header", row=first)
     ids = pd.Series(counts.index.astype(str))
     if ids.eq("").any() or counts.index.isna().any():
         position = int((ids.eq("") | pd.Series(counts.index.isna())).to_numpy().nonzero()[0][0])
