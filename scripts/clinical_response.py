@@ -11,7 +11,7 @@ with log_to(snakemake.log[0]) as log:
         table = lesions.read_lesions(source)
     else:
         source = snakemake.input.tr
-        table = sdtm.read_sdtm(snakemake.input.tu, snakemake.input.tr)
+        table = sdtm.read_sdtm(snakemake.input.tu, snakemake.input.tr, snakemake.params.evaluator)
     exclusions = Exclusions("response")
     sited = recist.assign_sites(table, snakemake.params.organ_sites, source, exclusions)
     options = recist.Options(snakemake.params.confirmation_days, snakemake.params.min_sd_days)

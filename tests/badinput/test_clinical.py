@@ -187,6 +187,20 @@ SDTM_CASES = [
         ["tu.csv", "row 3", "column 'TUORRES'", "'MEASURABLE'"],
     ),
     (
+        "two_sizes_one_day",
+        TR + "P1,T1,LDIAM,29,29,mm,42\n",
+        TU,
+        ["tr.csv", "row 6", "column 'TRTESTCD'", "2 different LDIAM records for day 42"],
+    ),
+    (
+        "two_readers_no_choice",
+        TR.replace(",VISITDY\n", ",VISITDY,TREVALID\n")
+        .replace("mm,42\n", "mm,42,R1\n")
+        .replace("mm,-5\n", "mm,-5,R2\n"),
+        TU,
+        ["tr.csv", "column 'TREVALID'", "2 evaluators (R1, R2)", "clinical.sdtm.evaluator"],
+    ),
+    (
         "no_study_day",
         TR.replace(",VISITDY\n", ",VISIT\n").replace(",-5\n", ",SCREENING\n"),
         TU,

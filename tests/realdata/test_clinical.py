@@ -17,7 +17,7 @@ import pytest
 DATA = Path(__file__).parent / "data" / "clinical"
 PHARMAVERSE = """\
 clinical:
-  sdtm: {tu: data/pharmaverse_tu.csv, tr: data/pharmaverse_tr.csv}
+  sdtm: {tu: data/pharmaverse_tu.csv, tr: data/pharmaverse_tr.csv, evaluator: RADIOLOGIST 1}
   patients: data/pharmaverse_patients.tsv
   organ_sites:
     PL: [lymph node, chest, esophagus, breast, head and neck]
@@ -38,6 +38,28 @@ def pharmaverse(tmp_path_factory, snakemake_runner):
     (work / "config.yaml").write_text(PHARMAVERSE)
     snakemake_runner(work, "clinical", "--configfile", "config.yaml")
     return work / "results" / "clinical"
+
+
+def test_pharmaverse_needs_a_reader_to_be_chosen(tmp_path, snakemake_runner):
+    # The domains hold each lesion three times (two radiologists and the investigator).
+    for name in ("pharmaverse_tu.csv", "pharmaverse_tr.csv"):
+        shutil.copy(DATA / name, tmp_path / name)
+    config = PHARMAVERSE.replace("data/", "").replace(", evaluator: RADIOLOGIST 1", "")
+    (tmp_path / "config.yaml").write_text(
+        config.replace("  patients: pharmaverse_patients.tsv\n", "")
+    )
+    result = snakemake_runner(tmp_path, "clinical", "--configfile", "config.yaml", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for fragment in (
+        "pharmaverse_tu.csv",
+        "column 'TUEVALID'",
+        "3 evaluators (INVESTIGATOR, RADIOLOGIST 1, RADIOLOGIST 2)",
+        "clinical.sdtm.evaluator",
+    ):
+        assert fragment in output, output[-2000:]
+    assert "Traceback" not in output
+    assert not (tmp_path / "results").exists()
 
 
 def test_pharmaverse_per_organ_recist_by_hand(pharmaverse):

