@@ -216,3 +216,53 @@ def test_salmon_lfc_matches_bioconductor_and_warns(salmon_run):
     warned = read(salmon_run / "warnings.tsv")
     assert warned["message"].str.startswith("As the residual degrees of freedom is less").any()
     assert warned["message"].str.startswith("The dispersion trend curve fitting did not").any()
+
+
+TOOL_SAMPLES = {"P1_PL": "reads", "P1_LM": "reads1", "P2_PL": "reads2"}
+
+
+def run_tool_files(workdir: Path, runner, suffix: str, settings: dict) -> pd.DataFrame:
+    """Counts step on genuine per-sample tool outputs (tools/PREFIX.SUFFIX); the matrix."""
+    lines = ["sample\tpatient\tsite\trna"]
+    for sample, prefix in TOOL_SAMPLES.items():
+        patient, site = sample.split("_")
+        lines.append(f"{sample}\t{patient}\t{site}\t{DATA / 'tools' / (prefix + suffix)}")
+    (workdir / "samples.tsv").write_text("\n".join(lines) + "\n")
+    config = {"samples": "samples.tsv", "rnaseq": {"counts": None, **settings}}
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    runner(workdir, "results/rnaseq/library_sizes.tsv", "--configfile", "config.yaml")
+    return pd.read_csv(workdir / "results/rnaseq/counts.tsv.gz", sep="\t", index_col=0)
+
+
+def test_featurecounts_files(tmp_path, snakemake_runner):
+    """featureCounts 2.0.3 output files: the counts column of each, and each library size equals
+    the tool's own `Assigned` line in its .summary file."""
+    matrix = run_tool_files(tmp_path, snakemake_runner, ".featureCounts.txt", {})
+    library = read(tmp_path / "results/rnaseq/library_sizes.tsv").set_index("sample")
+    for sample, prefix in TOOL_SAMPLES.items():
+        with open(DATA / f"tools/{prefix}.featureCounts.txt") as handle:
+            rows = [r for r in csv.reader(handle, delimiter="\t") if not r[0].startswith("#")]
+        expected = {row[0]: int(row[6]) for row in rows[1:]}
+        assert matrix[sample].to_dict() == expected
+        with open(DATA / f"tools/{prefix}.featureCounts.txt.summary") as handle:
+            summary = dict(csv.reader(handle, delimiter="\t"))
+        assert library.loc[sample, "library_size"] == int(summary["Assigned"])
+
+
+@pytest.mark.parametrize("strandedness, column", [("none", 1), ("yes", 2), ("reverse", 3)])
+def test_star_files_column_by_strandedness(tmp_path, snakemake_runner, strandedness, column):
+    """STAR 2.7.10b ReadsPerGene.out.tab: the column of the strandedness (2, 3, 4), N_ rows out.
+    The Rsubread reads all map to the + strand, so `yes` and `reverse` split the genes by strand."""
+    matrix = run_tool_files(
+        tmp_path, snakemake_runner, ".ReadsPerGene.out.tab", {"strandedness": strandedness}
+    )
+    for sample, prefix in TOOL_SAMPLES.items():
+        with open(DATA / f"tools/{prefix}.ReadsPerGene.out.tab") as handle:
+            rows = list(csv.reader(handle, delimiter="\t"))
+        expected = {row[0]: int(row[column]) for row in rows[4:]}
+        assert matrix[sample].to_dict() == expected
+        # by hand: every one of STAR's 1,000 input reads (Log.final.out) is in one row of the
+        # unstranded column: genes + N_unmapped + N_multimapping + N_noFeature + N_ambiguous
+        assert sum(int(row[1]) for row in rows) == 1000
+    if strandedness == "yes":  # gene1 is on +, gene2 on - (genes.gtf)
+        assert matrix.loc["gene2", "P1_PL"] < matrix.loc["gene1", "P1_PL"]
