@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -48,6 +49,29 @@ def test_flat_run_lists_what_it_left_out(flat_run):
     lesions = pd.read_csv(flat_run / "data/lesions.tsv", sep="\t", dtype=str)
     other = lesions[~lesions["organ"].str.lower().isin(["lung", "liver"])]
     assert len(other.drop_duplicates(["patient", "lesion"])) == len(excluded)
+
+
+def test_flat_run_survival_matches_r(flat_run, repo):
+    reference_dir = repo / "tests/clinical/reference"
+    # The groups R was given (demo_groups.tsv) are the run's own: mixed pattern and LM response.
+    groups = pd.read_csv(reference_dir / "demo_groups.tsv", sep="\t", dtype=str)
+    mixed = pd.read_csv(flat_run / "results/clinical/mixed_response.tsv", sep="\t", dtype=str)
+    expected_mixed = groups[groups["grouping"] == "mixed_response"].set_index("patient")["group"]
+    assert mixed.set_index("patient")["pattern"].sort_index().equals(expected_mixed.sort_index())
+    # R survival 3.5.3, demo_survival.R: quantile(survfit(...), 0.5) and survdiff. Two medians
+    # sit on a flat at S = 0.5 (PFS 413, OS 642.5 for PL_up_LM_down); lifelines gave 41 and 387.
+    reference = pd.read_csv(reference_dir / "demo_survival.tsv", sep="\t", skipinitialspace=True)
+    table = pd.read_csv(flat_run / "results/clinical/survival.tsv", sep="\t")
+    table = table.set_index(["endpoint", "grouping", "group"])
+    assert len(table) == len(reference) == 12
+    for _, row in reference.iterrows():
+        got = table.loc[(row["endpoint"], row["grouping"], row["group"])]
+        assert got["n"] == row["n"]
+        np.testing.assert_array_equal(
+            got[["median_days", "median_ci_low", "median_ci_high"]].to_numpy(float),
+            row[["median", "lower", "upper"]].to_numpy(float),
+        )
+        assert got["logrank_p"] == pytest.approx(row["p"], rel=1e-5)  # %.6g in the TSV
 
 
 def test_sdtm_run_matches_flat_run(flat_run, snakemake_runner, tmp_path):
