@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lifelines.statistics import multivariate_logrank_test
 
 from organomics.clinical import survival
@@ -68,3 +71,39 @@ def test_km_table_uses_r_medians_and_lists_patients_without_a_group(tmp_path):
     excluded = exclusions.table()
     assert excluded["item"].tolist() == ["P6", "P6"]
     assert excluded["reason"].str.contains("no arm group").all()
+
+
+def median_by_definition(times, events):
+    """Independent reading of R's rule: first time S <= 1/2; on a flat at exactly 1/2, the midpoint
+    of its start and the next drop (or the last time when the curve never drops again)."""
+    data = sorted(zip(times, events, strict=True))
+    distinct = sorted({time for time, _ in data})
+    surv, at_risk, curve = Fraction(1), len(data), []
+    for time in distinct:
+        here = [event for t, event in data if t == time]
+        if sum(here):
+            surv *= Fraction(at_risk - sum(here), at_risk)
+        curve.append((time, surv))
+        at_risk -= len(here)
+    for position, (time, value) in enumerate(curve):
+        if value < Fraction(1, 2):
+            return float(time)
+        if value == Fraction(1, 2):
+            drops = [t for t, v in curve[position + 1 :] if v < value]
+            return (time + (drops[0] if drops else distinct[-1])) / 2
+    return np.nan
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 30), st.integers(0, 1)), min_size=1, max_size=12),
+    st.integers(1, 7),
+)
+def test_median_follows_the_definition_and_scales(pairs, factor):
+    times, events = [t for t, _ in pairs], [e for _, e in pairs]
+    median, _, _ = survival.median_survival(times, events)
+    expected = median_by_definition(times, events)
+    np.testing.assert_array_equal(median, expected)
+    # Days -> any positive whole multiple (e.g. weeks to days) scales the median exactly.
+    scaled, _, _ = survival.median_survival([t * factor for t in times], events)
+    np.testing.assert_array_equal(scaled, expected * factor)
