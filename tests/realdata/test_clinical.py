@@ -155,3 +155,19 @@ def test_lung_trial_survival_matches_r(tmp_path, snakemake_runner):
         got = [row["median_days"], row["median_ci_low"], row["median_ci_high"]]
         assert got == [expected["median"], expected["lower"], expected["upper"]]
         assert row["logrank_p"] == pytest.approx(expected["p"], rel=1e-5)  # %.6g in the TSV
+
+
+def test_pharmaverse_dates_only_say_what_to_add(tmp_path):
+    # As shipped, the TR records carry TRDTC dates but no TRDY or VISITDY (make_sdtm.py adds
+    # VISITDY): the reader stops at the first record, naming it and what is missing.
+    from organomics.clinical import sdtm
+    from organomics.errors import InputError
+
+    tr = pd.read_csv(DATA / "pharmaverse_tr.csv", dtype=str).drop(columns="VISITDY")
+    tr.to_csv(tmp_path / "tr.csv", index=False)
+    with pytest.raises(InputError) as error:
+        sdtm.read_sdtm(DATA / "pharmaverse_tu.csv", tmp_path / "tr.csv", "RADIOLOGIST 1")
+    message = str(error.value)
+    assert "tr.csv, row 2, column 'TRDY'" in message
+    assert "patient 01-701-1015, lesion T01" in message
+    assert "TRDTC 2014-01-02 is not used" in message

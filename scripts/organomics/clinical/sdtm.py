@@ -155,9 +155,16 @@ def read_sdtm(
     for (patient, lesion, day), rows in tr.groupby(["patient", "lesion", "day"], sort=False):
         lesion_info = identity.loc[(patient, lesion)]
         if day == "":
+            dated = rows["TRDTC"].iloc[0] if "TRDTC" in rows.columns else ""
+            hint = (
+                f" (TRDTC {dated} is not used: study days need the reference start date, so add "
+                "TRDY = TRDTC - RFSTDTC, or VISITDY)"
+                if isinstance(dated, str) and dated.strip()
+                else ""
+            )
             raise InputError(
                 tr_path,
-                f"patient {patient}, lesion {lesion}: neither TRDY nor VISITDY is set",
+                f"patient {patient}, lesion {lesion}: neither TRDY nor VISITDY is set{hint}",
                 row=int(rows["line"].iloc[0]),
                 column="TRDY",
             )
