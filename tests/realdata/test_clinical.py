@@ -14,6 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from organomics.clinical import sdtm
+from organomics.errors import InputError
+
 DATA = Path(__file__).parent / "data" / "clinical"
 PHARMAVERSE = """\
 clinical:
@@ -160,9 +163,6 @@ def test_lung_trial_survival_matches_r(tmp_path, snakemake_runner):
 def test_pharmaverse_dates_only_say_what_to_add(tmp_path):
     # As shipped, the TR records carry TRDTC dates but no TRDY or VISITDY (make_sdtm.py adds
     # VISITDY): the reader stops at the first record, naming it and what is missing.
-    from organomics.clinical import sdtm
-    from organomics.errors import InputError
-
     tr = pd.read_csv(DATA / "pharmaverse_tr.csv", dtype=str).drop(columns="VISITDY")
     tr.to_csv(tmp_path / "tr.csv", index=False)
     with pytest.raises(InputError) as error:
