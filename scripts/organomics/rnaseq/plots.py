@@ -50,7 +50,9 @@ def volcano(results, genes_of_interest, alpha, lfc, reference, compare) -> plt.F
     labels = _label(table)
     # Labels stacked in two columns (left: lower in compare, right: higher), joined by leader lines,
     # so genes with similar statistics stay readable.
-    hits = table[labels.isin(genes_of_interest)].assign(_label=labels).sort_values("y")
+    # genes of interest may be symbols or the matrix's own ids (e.g. Ensembl)
+    wanted = labels.isin(genes_of_interest) | table["gene"].astype(str).isin(genes_of_interest)
+    hits = table[wanted].assign(_label=labels).sort_values("y")
     stacked = {True: 0, False: 0}
     for _, row in hits.iterrows():
         left = row["log2FoldChange"] < 0
