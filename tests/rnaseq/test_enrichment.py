@@ -7,6 +7,8 @@ import gzip
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from organomics.errors import InputError
@@ -211,3 +213,21 @@ def test_top_terms_alternate_directions():
     )
     assert enrichment.top_terms(table, 4) == ["a", "d", "b", "e"]
     assert enrichment.top_terms(table, 10) == ["a", "d", "b", "e", "c"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), size=st.integers(5, 40))
+def test_permutation_p_bounds_property(seed, size):
+    """For any ranking and set: 1 / (n + 1) <= p <= 1 and p = (k + 1) / (n + 1) with k counted
+    by hand from gseapy's null ES; never 0 (issue 12 finding 10)."""
+    rng = np.random.default_rng(seed)
+    genes = [f"G{i}" for i in range(200)]
+    ranks = pd.Series(rng.normal(size=200), index=genes)
+    sets = {"S": list(rng.choice(genes, size, replace=False))}
+    table, raw = enrichment.prerank(ranks, sets, permutations=200, seed=seed, min_size=5)
+    null, es = np.asarray(raw["S"].esnull), raw["S"].es
+    side = null >= 0 if es >= 0 else null < 0
+    k = int(np.sum(side & ((null >= es) if es >= 0 else (null <= es))))
+    p = table.loc[0, "pvalue"]
+    assert p == pytest.approx((k + 1) / (side.sum() + 1), rel=1e-12)
+    assert 1 / (side.sum() + 1) <= p <= 1
