@@ -50,3 +50,10 @@ def test_cell_type_de_finds_a_planted_site_effect(make_adata):
     assert result.loc["G0", "padj"] < 0.01
     status = summary.set_index("cell_type")["status"]
     assert status["T_CD8"] == "tested" and status["B"].startswith("not tested: 0 pairs")
+    # 4 pairs, 5 coefficients, 8 samples: PyDESeq2's fit is reported, not silenced
+    warned = summary.set_index("cell_type")["warnings"]
+    assert warned["T_CD8"] and warned["T_CD8"] == "; ".join(
+        row["message"] + (f" ({row['n_genes']} genes)" if row["n_genes"] else "")
+        for row in results["T_CD8"].attrs["warnings"]
+    )
+    assert warned["B"] != warned["B"] or warned["B"] == ""  # not tested: nothing to report

@@ -13,7 +13,15 @@ from organomics.scrna.annotate import indicator
 
 log = logging.getLogger(__name__)
 
-SUMMARY_COLUMNS = ["cell_type", "n_pairs", "n_samples", "n_genes", "n_padj_05", "status"]
+SUMMARY_COLUMNS = [
+    "cell_type",
+    "n_pairs",
+    "n_samples",
+    "n_genes",
+    "n_padj_05",
+    "status",
+    "warnings",
+]
 
 
 def aggregate(
@@ -109,10 +117,17 @@ def cell_type_de(
         if gene_ids is not None:
             result.insert(1, "gene_id", gene_ids.reindex(result["gene"]).to_numpy())
         results[cell_type] = result
+        # PyDESeq2's warnings and non-converged fits (also in the log), so a reader of the
+        # summary sees which cell type's test to trust less
+        warned = [
+            row["message"] + (f" ({row['n_genes']} genes)" if row.get("n_genes") else "")
+            for row in result.attrs.get("warnings", [])
+        ]
         record.update(
             n_genes=len(result),
             n_padj_05=int((result["padj"] < 0.05).sum()),
             status="tested",
+            warnings="; ".join(warned),
         )
         summary.append(record)
     return results, pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
