@@ -7,6 +7,7 @@ import pandas as pd
 from organomics.logs import log_to
 from organomics.tables import write_tsv
 from organomics.wes import cohort
+from organomics.wes.sample import STEPS
 from organomics.wes.targets import read_targets
 
 with log_to(snakemake.log[0]) as log:
@@ -20,7 +21,11 @@ with log_to(snakemake.log[0]) as log:
     else:
         callable_mb = float(settings["exome_size_mb"])
     variants = cohort.load_variants(list(inputs.variants))
-    tmb = cohort.tmb_table(variants, samples, callable_mb)
+    filters = pd.concat([pd.read_csv(p, sep="\t") for p in inputs.filters], ignore_index=True)
+    summary = filters.pivot(index="sample", columns="step", values="n").reset_index()
+    summary = summary.reindex(columns=["sample", *STEPS], fill_value=0)
+    unannotated = set(summary.loc[summary["unannotated"] > 0, "sample"])
+    tmb = cohort.tmb_table(variants, samples, callable_mb, unannotated)
     write_tsv(tmb, outputs.tmb)
     write_tsv(cohort.shared_private(variants, samples, ref, cmp), outputs.shared)
     write_tsv(
@@ -29,9 +34,8 @@ with log_to(snakemake.log[0]) as log:
     neo = cohort.neoantigen_table(params.neoantigens, settings["neoantigens"]["max_ic50_nm"])
     write_tsv(neo, outputs.neoantigens)
     write_tsv(cohort.site_comparison(tmb, neo, ref, cmp), outputs.comparison)
-    filters = pd.concat([pd.read_csv(p, sep="\t") for p in inputs.filters], ignore_index=True)
-    write_tsv(filters.pivot(index="sample", columns="step", values="n").reset_index(),
-              outputs.filter_summary)  # fmt: skip
+    write_tsv(summary, outputs.filter_summary)
+    cohort.cohort_exclusions(samples, summary, params.neoantigens, ref, cmp).write(outputs.excluded)
     write_tsv(cohort.spectrum_table(variants, samples), outputs.sbs6)
     tmp = outputs.mutations + ".tmp"
     cohort.with_samples(variants, samples).to_csv(tmp, sep="\t", index=False, compression="gzip")

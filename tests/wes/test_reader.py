@@ -169,7 +169,7 @@ def test_error_vcf_without_sample_columns(tmp_path):
     sites_only.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]))
     path = tmp_path / "sites.vcf"
     path.write_text("\n".join(sites_only) + "\nchr1\t100\t.\tG\tT\t.\tPASS\tDP=1\n")
-    with pytest.raises(InputError, match="no sample columns") as err:
+    with pytest.raises(InputError, match="no FORMAT and sample columns") as err:
         list(read_vcf(str(path)))
     assert str(path) in str(err.value)
 

@@ -48,7 +48,13 @@ rule wes_cohort:
         filters=wes_per_sample("filter_counts", "tsv"),
         neoantigens=wes_neoantigen_files(),
         targets=wes_targets(),
-        lib=lib("wes/cohort.py", "wes/neoantigens.py", "wes/targets.py", "stats.py"),
+        lib=lib(
+            "wes/cohort.py",
+            "wes/neoantigens.py",
+            "wes/targets.py",
+            "stats.py",
+            "excluded.py",
+        ),
     output:
         tmb=report(
             "results/wes/tmb.tsv", caption="../report/wes_tmb.rst", category="WES"
@@ -72,6 +78,7 @@ rule wes_cohort:
         filter_summary="results/wes/filter_summary.tsv",
         sbs6="results/wes/sbs6.tsv",
         mutations="results/wes/mutations.tsv.gz",
+        excluded=exclusions("wes", "cohort"),
     log:
         "logs/wes/cohort.log",
     benchmark:

@@ -16,6 +16,7 @@ def wes_check_inputs():
         )
     if block.get("targets") and not Path(resolve_path(block["targets"])).exists():
         raise InputError(block["targets"], "capture BED (config wes.targets) not found")
+    require_annotation = not block.get("allow_unannotated", False)
     checked = set()
     for sample in samples_with("wes"):
         sample_id = (
@@ -24,7 +25,7 @@ def wes_check_inputs():
         for part in sample_sheet.split_paths(SAMPLES.at[sample, "wes"]):
             path = resolve_path(part)
             if (path, sample_id) not in checked:
-                wes_sample.check_inputs([path], sample_id)
+                wes_sample.check_inputs([path], sample_id, require_annotation)
                 checked.add((path, sample_id))
 
 
@@ -80,5 +81,5 @@ def wes_targets_outputs():
     if not branch_active("wes"):
         return []
     tables = ["tmb", "shared_private", "neoantigens", "drivers", "site_comparison"]
-    tables += ["filter_summary", "sbs6"]
+    tables += ["filter_summary", "sbs6", "excluded"]
     return [f"results/wes/{name}.tsv" for name in tables] + wes_plot_outputs()

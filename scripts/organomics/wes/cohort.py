@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from organomics.excluded import Exclusions
 from organomics.stats import paired_site_comparison
 from organomics.wes.neoantigens import count_neoantigens, read_neoantigens
 
@@ -28,17 +29,131 @@ def load_variants(paths: list[str]) -> pd.DataFrame:
     return table.astype({c: str for c in categorical})
 
 
-def tmb_table(variants: pd.DataFrame, samples: list[dict], callable_mb: float) -> pd.DataFrame:
-    """sample, patient, site, n_pass, n_nonsynonymous, callable_mb, tmb (per Mb)."""
+def tmb_table(
+    variants: pd.DataFrame,
+    samples: list[dict],
+    callable_mb: float,
+    unannotated: set[str] | frozenset[str] = frozenset(),
+) -> pd.DataFrame:
+    """TMB per sample: non-synonymous passing variants per callable Mb.
+
+    Parameters
+    ----------
+    variants
+        Passing variants of every sample (columns sample, nonsynonymous).
+    samples
+        ``{"sample", "patient", "site"}`` per sample; a sample without variants gets 0.
+    callable_mb
+        Callable size in Mb (merged capture BED or ``exome_size_mb``).
+    unannotated
+        Samples with passing variants from a VCF without CSQ/ANN: their non-synonymous count
+        and TMB are unknown, so left empty (NA) rather than 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        sample, patient, site, n_pass, n_nonsynonymous, callable_mb, tmb.
+    """
     meta = pd.DataFrame(samples, columns=["sample", "patient", "site"])
     grouped = variants.groupby("sample")
     meta["n_pass"] = meta["sample"].map(grouped.size()).fillna(0).astype(int)
-    meta["n_nonsynonymous"] = (
-        meta["sample"].map(grouped["nonsynonymous"].sum()).fillna(0).astype(int)
-    )
+    nonsyn = meta["sample"].map(grouped["nonsynonymous"].sum()).fillna(0).astype("Int64")
+    unknown = meta["sample"].isin(list(unannotated)).to_numpy()
+    meta["n_nonsynonymous"] = nonsyn.mask(unknown)
     meta["callable_mb"] = callable_mb
-    meta["tmb"] = meta["n_nonsynonymous"] / callable_mb
+    meta["tmb"] = meta["n_nonsynonymous"].astype(float) / callable_mb
     return meta
+
+
+def cohort_exclusions(
+    samples: list[dict],
+    filter_summary: pd.DataFrame,
+    neoantigen_records: list[dict],
+    reference: str,
+    compare: str,
+) -> Exclusions:
+    """What the cohort tables leave out, per sample and patient, each with its reason.
+
+    Parameters
+    ----------
+    samples
+        ``{"sample", "patient", "site"}`` of every WES sample, in sheet order.
+    filter_summary
+        One row per sample with the per-sample filter counts (columns of filter_summary.tsv:
+        ``records``, ``alleles``, ``filter``, ``depth``, ``alt_reads``, ``vaf``, ``symbolic``,
+        ``off_target``, ``duplicate``, ``passing``).
+    neoantigen_records
+        ``{"sample", ...}`` of the samples that have a neoantigen table.
+    reference, compare
+        Site labels.
+
+    Returns
+    -------
+    Exclusions
+        Step ``cohort``: samples without a passing variant (TMB 0, no row in the mutation
+        tables), samples without a neoantigen table, and patients without both sites (left out
+        of shared/private, drivers and the paired tests).
+    """
+    excluded = Exclusions("cohort")
+    counts = filter_summary.set_index("sample")
+    if "unannotated" in counts:
+        for record in samples:
+            sample = record["sample"]
+            if sample in counts.index and int(counts.at[sample, "unannotated"]) > 0:
+                excluded.add(
+                    "sample",
+                    sample,
+                    "VCF without CSQ/ANN annotation (wes.allow_unannotated): n_nonsynonymous "
+                    "and TMB left empty, not in the TMB test",
+                    record["patient"],
+                    record["site"],
+                )
+    reasons = ("filter", "depth", "alt_reads", "vaf", "symbolic", "off_target", "duplicate")
+    for record in samples:
+        sample, patient, site = record["sample"], record["patient"], record["site"]
+        row = counts.loc[sample] if sample in counts.index else None
+        if row is not None and int(row.get("passing", 0)) == 0:
+            failed = [f"{k} {int(row[k])}" for k in reasons if k in row and int(row[k]) > 0]
+            detail = (
+                f"{int(row.get('records', 0))} record(s), failing: {', '.join(failed)}"
+                if failed
+                else "the file has no variant records"
+            )
+            excluded.add(
+                "sample",
+                sample,
+                f"no variant passes the filters ({detail}); TMB counted as 0, no rows in the "
+                "mutation tables",
+                patient,
+                site,
+            )
+    with_neo = {r["sample"] for r in neoantigen_records}
+    if with_neo:  # only worth saying when the cohort uses neoantigen tables at all
+        for record in samples:
+            if record["sample"] not in with_neo:
+                excluded.add(
+                    "sample",
+                    record["sample"],
+                    "no neoantigen table in the sheet: not in neoantigens.tsv or the "
+                    "n_neoantigens test",
+                    record["patient"],
+                    record["site"],
+                )
+    by_patient: dict[str, dict[str, str]] = {}
+    for record in samples:
+        by_patient.setdefault(record["patient"], {})[record["site"]] = record["sample"]
+    for patient, sites in by_patient.items():
+        missing = [s for s in (reference, compare) if s not in sites]
+        if missing:
+            excluded.add(
+                "patient",
+                patient,
+                f"no {' or '.join(missing)} WES sample: left out of shared_private, drivers "
+                "and the paired site tests (kept in tmb.tsv)",
+                patient,
+                ",".join(sites),
+            )
+    return excluded
 
 
 def _paired_patients(samples: list[dict], reference: str, compare: str) -> dict[str, dict]:

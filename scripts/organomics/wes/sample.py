@@ -37,6 +37,8 @@ COLUMNS = [
     "source",
 ]
 REASONS = ("filter", "depth", "alt_reads", "vaf", "symbolic", "off_target")
+# filter_counts rows; `unannotated`: passing alleles from a VCF without CSQ/ANN (TMB unknown)
+STEPS = ["records", "alleles", *REASONS, "duplicate", "passing", "unannotated"]
 
 
 def file_kind(path: str) -> str:
@@ -120,12 +122,28 @@ def _concat(chunks: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def check_inputs(paths: list[str], wes_id: str = "") -> None:
-    """Before any job: each VCF's header (tumour column, CSQ/ANN fields, read counts, complete
-    bgzip) and each MAF's columns; raises InputError naming the file."""
+def check_inputs(paths: list[str], wes_id: str = "", require_annotation: bool = False) -> None:
+    """Before any job: check each VCF's header and each MAF's columns.
+
+    Parameters
+    ----------
+    paths
+        The sample's VCF/MAF files.
+    wes_id
+        The sheet's tumour column or MAF barcode ("" = default).
+    require_annotation
+        A VCF without a CSQ/ANN header line is an error (the workflow's default: TMB needs
+        consequences).
+
+    Raises
+    ------
+    InputError
+        Naming the file, the header line and the field: tumour column, CSQ/ANN fields, read
+        counts, complete bgzip, MAF columns.
+    """
     for path in paths:
         if file_kind(path) == "vcf":
-            check_vcf(path, wes_id)
+            check_vcf(path, wes_id, require_annotation)
         else:
             check_maf(path)
 
@@ -148,6 +166,9 @@ def sample_variants(
         kind = file_kind(path)
         if kind == "vcf":
             part = _vcf_table(path, filters, wes_id, counts, threads, targets)
+            if not check_vcf(path, wes_id):
+                # without CSQ/ANN no variant can be non-synonymous: the cohort leaves TMB empty
+                counts["unannotated"] += len(part)
         else:
             part = read_maf(path, wes_id or sample, filters, counts)
             part["chrom"] = [norm_chrom(str(c)) for c in part["chrom"]]
@@ -174,8 +195,8 @@ def sample_variants(
     summary = pd.DataFrame(
         {
             "sample": sample,
-            "step": ["records", "alleles", *REASONS, "duplicate", "passing"],
-            "n": [counts[k] for k in ("records", "alleles", *REASONS, "duplicate", "passing")],
+            "step": STEPS,
+            "n": [counts[k] for k in STEPS],
         }
     )
     log.info("%s: %s", sample, dict(zip(summary["step"], summary["n"], strict=True)))

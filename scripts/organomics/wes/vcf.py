@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,8 +76,14 @@ def header_values(raw_header: str, key: str) -> list[str]:
 
 def choose_tumour(path: str, samples: list[str], raw_header: str, wes_id: str = "") -> str:
     """Tumour column: '##tumor_sample=' header, else `wes_id`, else the only non-normal column."""
+    chrom_line = raw_header.count("\n") or None  # the #CHROM line closes the header
     if not samples:
-        raise InputError(path, "VCF has no sample columns, so no tumour column to read")
+        raise InputError(
+            path,
+            "VCF has no FORMAT and sample columns, so no tumour column to read",
+            row=chrom_line,
+            column="FORMAT",
+        )
     declared = [s for s in header_values(raw_header, "tumor_sample") if s in samples]
     if len(declared) == 1:
         if wes_id and wes_id != declared[0] and wes_id in samples:
@@ -87,12 +94,16 @@ def choose_tumour(path: str, samples: list[str], raw_header: str, wes_id: str = 
         if wes_id in samples:
             return wes_id
         raise InputError(
-            path, f"wes_id {wes_id!r} is not a sample column; columns: {', '.join(samples)}"
+            path,
+            f"wes_id {wes_id!r} is not a sample column of the #CHROM line (the sheet's wes_id "
+            f"must name the tumour column); columns: {', '.join(samples)}",
+            row=chrom_line,
         )
     if len(declared) > 1:
         raise InputError(
             path,
             f"several ##tumor_sample lines ({', '.join(declared)}); set wes_id in the sample sheet",
+            row=chrom_line,
         )
     normals = set(header_values(raw_header, "normal_sample"))
     candidates = [s for s in samples if s not in normals and s.lower() not in NORMAL_NAMES]
@@ -102,6 +113,7 @@ def choose_tumour(path: str, samples: list[str], raw_header: str, wes_id: str = 
         path,
         "cannot tell which column is the tumour (no ##tumor_sample header, no wes_id, "
         f"columns: {', '.join(samples)}); set wes_id in the sample sheet",
+        row=chrom_line,
     )
 
 
@@ -112,15 +124,19 @@ def _annotation_picker(path: str, vcf: VCF):
         except KeyError:
             continue
         fields = parse_format(description)
+        line = header_line_number(vcf.raw_header, f"##INFO=<ID={key},")
         if key == "CSQ" and "Consequence" not in fields:
             raise InputError(
                 path,
                 "the CSQ header lacks a 'Consequence' field (Format: "
                 f"{'|'.join(fields) or '?'}); re-run VEP with the default fields",
                 column="INFO/CSQ",
+                row=line,
             )
         if key == "ANN" and not fields:
-            raise InputError(path, "the ANN header has no 'Format' field list", column="INFO/ANN")
+            raise InputError(
+                path, "the ANN header has no 'Format' field list", row=line, column="INFO/ANN"
+            )
         return key, cls(fields)
     return None, None
 
@@ -153,6 +169,13 @@ class VcfHeader:
 
 def open_vcf(path: str, wes_id: str = "", threads: int = 1) -> VcfHeader:
     """Open a VCF and check its header: complete bgzip, tumour column, annotation, read counts."""
+    if os.path.getsize(path) == 0:
+        raise InputError(
+            path,
+            "empty file (0 bytes); a sample without calls needs the caller's VCF with its "
+            "header and no records (TMB 0)",
+            row=1,
+        )
     check_gzip_complete(path)
     try:
         vcf = VCF(path, threads=threads if threads > 1 else None, lazy=True)
@@ -182,13 +205,60 @@ def open_vcf(path: str, wes_id: str = "", threads: int = 1) -> VcfHeader:
     )
     if not (header.has_ad or header.strelka_snv or header.strelka_indel):
         vcf.close()
-        raise InputError(path, "no read counts: FORMAT needs AD (Mutect2) or AU..TU/TIR (Strelka2)")
+        raise InputError(
+            path,
+            "no read counts: the header declares no FORMAT AD (Mutect2) or AU..TU/TIR (Strelka2)",
+            row=header.header_lines,
+            column="FORMAT",
+        )
     return header
 
 
-def check_vcf(path: str, wes_id: str = "") -> None:
-    """Header-only checks, cheap enough to run on every sample before any job starts."""
-    open_vcf(path, wes_id).vcf.close()
+def header_line_number(raw_header: str, prefix: str) -> int | None:
+    """1-based line number of the first header line starting with `prefix` (None if absent)."""
+    for number, line in enumerate(raw_header.splitlines(), start=1):
+        if line.startswith(prefix):
+            return number
+    return None
+
+
+def check_vcf(path: str, wes_id: str = "", require_annotation: bool = False) -> bool:
+    """Header-only checks, cheap enough to run on every sample before any job starts.
+
+    Parameters
+    ----------
+    path
+        The VCF (plain, bgzip or BCF).
+    wes_id
+        The sheet's tumour column name ("" = from the header).
+    require_annotation
+        Raise when the header has neither a VEP ``CSQ`` nor a SnpEff ``ANN`` INFO line: TMB
+        counts non-synonymous variants, which an unannotated VCF cannot tell.
+
+    Returns
+    -------
+    bool
+        True when the VCF carries CSQ or ANN annotation.
+    """
+    header = open_vcf(path, wes_id)
+    raw = header.vcf.raw_header
+    header.vcf.close()
+    if header.key is None and require_annotation:
+        eff = header_line_number(raw, "##INFO=<ID=EFF,")
+        hint = (
+            "its INFO/EFF is SnpEff's pre-4.1 format, not read here: re-run SnpEff (ANN)"
+            if eff
+            else "annotate it with VEP (--vcf) or SnpEff"
+        )
+        raise InputError(
+            path,
+            "no INFO/CSQ (VEP) or INFO/ANN (SnpEff) header line, so non-synonymous variants "
+            f"(TMB) cannot be told apart; {hint}, or set wes.allow_unannotated: true "
+            "(TMB is then left empty for this sample)",
+            row=eff or raw.count("\n"),
+            column="INFO/CSQ",
+        )
+    return header.key is not None
 
 
 def read_vcf(
