@@ -110,6 +110,15 @@ def test_demo_vcf_cohort(tmp_path, snakemake_runner):
     for column in ("filter", "depth", "vaf", "off_target", "alt_reads"):
         assert (filters[column] > 0).all(), column
     assert (read(results / "neoantigens.tsv")["n_neoantigens"] > 0).all()
+    # TMB = count / one callable size: a rank test must give the count's p exactly (issue #12:
+    # ties made by floating point had moved it, 0.363129 vs 0.362992 on the demo)
+    comparison = read(results / "site_comparison.tsv").set_index("metric")
+    assert comparison.at["tmb", "p_value"] == comparison.at["n_nonsynonymous", "p_value"]
+    assert comparison.at["tmb", "statistic"] == comparison.at["n_nonsynonymous", "statistic"]
+    # the unpaired patient is kept in tmb.tsv and listed, with its reason, in excluded.tsv
+    excluded = read(results / "excluded.tsv")
+    unpaired = excluded.query("level == 'patient'")
+    assert len(unpaired) == 1 and "paired site tests" in unpaired["reason"].iloc[0]
 
 
 def test_missing_callable_size_is_reported(tmp_path, snakemake_runner):
