@@ -11,4 +11,6 @@ with log_to(snakemake.log[0]):
         params.format,
         params.strandedness,
         params.tx2gene or None,
+        patient_site=(params.patient, params.site),
+        out_excluded=snakemake.output.excluded,
     )

@@ -266,3 +266,31 @@ def test_star_files_column_by_strandedness(tmp_path, snakemake_runner, strandedn
         assert sum(int(row[1]) for row in rows) == 1000
     if strandedness == "yes":  # gene1 is on +, gene2 on - (genes.gtf)
         assert matrix.loc["gene2", "P1_PL"] < matrix.loc["gene1", "P1_PL"]
+
+
+def test_salmon_transcripts_missing_from_tx2gene_are_listed(tmp_path, snakemake_runner):
+    """A tx2gene without TCONS_00000001 and _00000003: their reads are dropped, and every
+    sample's excluded rows say so with the reads from its quant.sf (read here with csv)."""
+    with gzip.open(DATA / "salmon/tx2gene.tsv.gz", "rt") as handle:
+        lines = [line for line in handle if not line.startswith(("TCONS_00000001\t",
+                                                                 "TCONS_00000003\t"))]  # fmt: skip
+    (tmp_path / "tx2gene.tsv").write_text("".join(lines))
+    design = read(DATA / "salmon_design.tsv")
+    design["rna"] = [str(DATA / path) for path in design["rna"]]
+    design.to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
+    config = {"samples": "samples.tsv", "rnaseq": {"counts": None, "tx2gene": "tx2gene.tsv"}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    snakemake_runner(tmp_path, "results/rnaseq/excluded.tsv", "--configfile", "config.yaml")
+    excluded = read(tmp_path / "results/rnaseq/excluded.tsv")
+    dropped = excluded.query("step == 'sample_counts'")
+    assert len(dropped) == 2 * len(design)
+    assert set(dropped["item"]) == {"TCONS_00000001", "TCONS_00000003"}
+    first = design.iloc[0]
+    with gzip.open(DATA / first["rna"], "rt") as handle:
+        reads = {
+            row["Name"]: float(row["NumReads"]) for row in csv.DictReader(handle, delimiter="\t")
+        }
+    row = dropped.query(
+        "patient == @first.patient and site == @first.site and item == 'TCONS_00000001'"
+    )
+    assert f"({reads['TCONS_00000001']:g} reads)" in row["reason"].iloc[0]

@@ -209,6 +209,10 @@ def read_salmon(path: str | Path, tx2gene: pd.Series, tx2gene_path: str | None =
     summed = reads[genes.notna()].groupby(genes[genes.notna()].to_numpy()).sum()
     counts = np.round(summed).astype(np.int64)
     counts.index.name = "gene"
+    # the caller lists them in excluded.tsv: nothing is dropped silently
+    counts.attrs["unmapped_transcripts"] = pd.DataFrame(
+        {"transcript": names[genes.isna()].to_numpy(), "reads": reads[genes.isna()].to_numpy()}
+    )
     return counts
 
 

@@ -43,14 +43,43 @@ def design_frame(records: Sequence[Mapping[str, str]]) -> pd.DataFrame:
     return pd.DataFrame(list(records), columns=["sample", "patient", "site"]).astype(str)
 
 
-def sample_counts(path: str, out: str, fmt: str, strandedness: str, tx2gene: str | None) -> None:
-    """One per-sample file -> two-column TSV gene, count."""
+def sample_counts(
+    path: str,
+    out: str,
+    fmt: str,
+    strandedness: str,
+    tx2gene: str | None,
+    patient_site: tuple[str, str] = ("", ""),
+    out_excluded: str | None = None,
+) -> None:
+    """One per-sample file -> two-column TSV gene, count.
+
+    Parameters
+    ----------
+    path, out
+        The featureCounts / salmon / STAR file, and the TSV to write.
+    fmt, strandedness
+        ``auto|featurecounts|salmon|star``; STAR's ReadsPerGene column.
+    tx2gene
+        Transcript -> gene table for salmon ("" or None otherwise).
+    patient_site, out_excluded
+        With `out_excluded`, salmon transcripts missing from tx2gene are listed there, one row
+        each with its reads and the sample's patient and site (step ``sample_counts``).
+    """
     if fmt == "auto":
         fmt = rc.guess_format(path)
     mapping = rc.read_tx2gene(tx2gene) if (fmt == "salmon" and tx2gene) else None
     series = rc.read_sample_counts(path, fmt, strandedness, mapping, tx2gene)
     log.info("%s: %s format, %d genes, %d reads", path, fmt, len(series), int(series.sum()))
     write_tsv(series.rename("count").reset_index(), out)
+    if out_excluded:
+        excluded = Exclusions("sample_counts")
+        unmapped = series.attrs.get("unmapped_transcripts")
+        if unmapped is not None:
+            for transcript, reads in zip(unmapped["transcript"], unmapped["reads"], strict=True):
+                reason = f"salmon transcript not in tx2gene {tx2gene} ({reads:g} reads): dropped"
+                excluded.add("transcript", transcript, reason, *patient_site)
+        excluded.write(out_excluded)
 
 
 def cohort_counts(
