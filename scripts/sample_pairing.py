@@ -9,9 +9,8 @@ from organomics.tables import write_tsv
 with log_to(snakemake.log[0]) as log:
     table = sheet.read_sample_sheet(snakemake.input.sheet).fillna("")
     layers = [column for column in sheet.PATH_COLUMNS if column in table.columns]
-    pairs = pd.concat(
-        [sheet.pairing(table, layer, tuple(snakemake.params.sites)) for layer in layers]
-    )
+    reference, compare = snakemake.params.reference, snakemake.params.compare
+    pairs = pd.concat([sheet.pairing(table, layer, reference, compare) for layer in layers])
     for row in pairs[~pairs["paired"]].itertuples():
         log.warning(
             "%s: patient %s has one site only; excluded from paired tests", row.layer, row.patient

@@ -102,7 +102,7 @@ def test_unpaired_patients_are_reported_not_fatal(tmp_path):
         {"sample": "d", "patient": "P2", "site": "LM", "mihc": ""},
     ]
     table = check(tmp_path, rows)
-    pairs = sheet.pairing(table, "mihc", SITES).set_index("patient")
+    pairs = sheet.pairing(table, "mihc", *SITES).set_index("patient")
     assert pairs.loc["P1", "paired"] and not pairs.loc["P2", "paired"]
     assert pairs.loc["P2", "sample_PL"] == "c" and pairs.loc["P2", "sample_LM"] == ""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from organomics.errors import InputError
+from organomics.pairing import site_table
 from organomics.tables import read_table
 
 REQUIRED_COLUMNS = ("sample", "patient", "site")
@@ -110,19 +111,24 @@ def check_sample_sheet(
     return sheet.fillna("").set_index("sample", drop=False)
 
 
-def pairing(sheet: pd.DataFrame, layer: str, sites: tuple[str, str]) -> pd.DataFrame:
-    """Per patient with `layer` data: the sample at each site and whether both are there."""
-    reference, compare = sites
+def pairing(sheet: pd.DataFrame, layer: str, reference: str, compare: str) -> pd.DataFrame:
+    """Per patient with `layer` data: the sample at each site and whether both are there.
+
+    Parameters
+    ----------
+    sheet
+        The sample sheet (columns sample, patient, site and the layer columns, "" = missing).
+    layer
+        A layer column (``wes``, ``rna``, ...).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``layer`` and the columns of `organomics.pairing.site_table`.
+    """
     present = sheet[sheet[layer] != ""] if layer in sheet.columns else sheet.iloc[0:0]
-    wide = present.pivot(index="patient", columns="site", values="sample")
-    wide = wide.reindex(columns=[reference, compare]).fillna("")
-    table = pd.DataFrame(
-        {
-            "layer": layer,
-            "patient": wide.index,
-            f"sample_{reference}": wide[reference].to_numpy(),
-            f"sample_{compare}": wide[compare].to_numpy(),
-        }
-    )
-    table["paired"] = (table[f"sample_{reference}"] != "") & (table[f"sample_{compare}"] != "")
+    table = site_table(present, reference, compare)
+    table.insert(0, "layer", layer)
     return table.reset_index(drop=True)

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from organomics.pairing import paired_values
+
 # The exact null distribution is a cheap convolution over doubled ranks (n * n(n+1) steps), so it
 # stays exact far beyond DESIGN.md's "n <= 25": the studies' 27 pairs get exact p-values too.
 EXACT_MAX_PAIRS = 200
@@ -178,10 +180,7 @@ def paired_site_comparison(
     groups = long_table.groupby(by, sort=False) if by else [((), long_table)]
     for key, group in groups:
         key = key if isinstance(key, tuple) else (key,)
-        wide = group.pivot_table(index="patient", columns="site", values=value, aggfunc="mean")
-        wide = wide.reindex(columns=[reference, compare])
-        paired = wide.dropna()
-        n_unpaired = int(wide.notna().sum(axis=1).eq(1).sum())
+        paired, n_unpaired = paired_values(group, value, reference, compare)
         ref_values, cmp_values = paired[reference].to_numpy(), paired[compare].to_numpy()
         if len(paired) >= 1:
             statistic, p_value, test = wilcoxon_signed_rank_exact(ref_values, cmp_values)

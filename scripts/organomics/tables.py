@@ -10,7 +10,8 @@ import re
 import tempfile
 import warnings
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -205,15 +206,73 @@ def to_number(table: pd.DataFrame, column: str, path: str | Path, allow_missing:
     return values
 
 
-def write_tsv(table: pd.DataFrame, path: str | Path, float_format: str = "%.6g") -> None:
-    """Write a tab-separated table via a temporary file so a failure leaves no partial output."""
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary file beside `path` to write into; it becomes `path` only when the block ends
+    without error, and is deleted otherwise, so that a failed job leaves no partial output.
+
+    Parameters
+    ----------
+    path
+        The output file (its folder is created).
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary file (hidden, same folder, so the final rename is atomic).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
+    tmp = Path(name)
     try:
-        table.to_csv(tmp, sep="\t", index=False, na_rep="", float_format=float_format)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def write_tsv(table: pd.DataFrame, path: str | Path, float_format: str = "%.6g") -> None:
+    """Write a result table (tab-separated, no index, empty cells for missing) atomically.
+
+    Parameters
+    ----------
+    table
+        The table.
+    path
+        The output file; ``.gz`` is gzip-compressed with a fixed mtime (reproducible bytes).
+    float_format
+        Floats with 6 significant digits by default.
+    """
+    compression = {"method": "gzip", "mtime": 0} if str(path).endswith(".gz") else None
+    with atomic_path(path) as tmp:
+        table.to_csv(
+            tmp,
+            sep="\t",
+            index=False,
+            na_rep="",
+            float_format=float_format,
+            compression=compression,
+        )
+
+
+def read_tsv(path: str | Path, **kwargs) -> pd.DataFrame:
+    """Read one of the workflow's own result tables (written by `write_tsv`).
+
+    Only empty cells are missing values, so that text such as the gene symbol ``NA`` or the
+    sample ``None`` survives; user tables go through `read_table` instead.
+
+    Parameters
+    ----------
+    path
+        A TSV written by this workflow (``.gz`` allowed).
+    **kwargs
+        Passed to `pandas.read_csv` (e.g. ``dtype``, ``index_col``).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""], **kwargs)

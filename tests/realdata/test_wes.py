@@ -66,7 +66,8 @@ def records(path: Path):
 def passing_by_hand(path: Path, tumour: str) -> dict[tuple, bool]:
     """{(chrom, pos, ref, alt): non-synonymous} of the alleles that pass the default filters.
 
-    Mutect2-style FORMAT (AD, DP, AF): depth = DP (else the sum of AD), alt reads = AD[1], VAF = AF as written.
+    Mutect2-style FORMAT (AD, DP, AF): depth = DP (else the sum of AD), alt reads = AD[1],
+    VAF = AF as written.
     Strelka indels: tier-1 DP, alt reads = TIR[0], VAF = TIR / (TIR + TAR), tier 1.
     """
     header, columns, rows = records(path)
@@ -204,7 +205,7 @@ def test_site_comparison_pairs_only_known_tmb(run):
 
 def test_excluded_lists_what_the_tables_leave_out(run):
     excluded = read(run / "excluded.tsv")
-    by_item = {item: reason for item, reason in zip(excluded["item"], excluded["reason"])}
+    by_item = dict(zip(excluded["item"], excluded["reason"], strict=True))
     assert "without CSQ/ANN" in by_item["S2_PL"]
     assert "no variant passes the filters" in by_item["S2_LM"]
     assert "filter 11" in by_item["S2_LM"]

@@ -15,12 +15,7 @@ if branch_active("clinical"):
 rule clinical_response:
     input:
         unpack(clinical_lesion_inputs),
-        lib=lib(
-            "clinical/lesions.py",
-            "clinical/sdtm.py",
-            "clinical/recist.py",
-            "excluded.py",
-        ),
+        lib=lib_of("clinical_response.py"),
     output:
         timepoints="results/clinical/timepoint_response.tsv",
         responses=report(
@@ -48,7 +43,7 @@ rule clinical_response:
 rule clinical_rates:
     input:
         responses="results/clinical/organ_response.tsv",
-        lib=lib("clinical/rates.py", "stats.py"),
+        lib=lib_of("clinical_rates.py"),
     output:
         rates=report(
             "results/clinical/response_rates.tsv",
@@ -84,7 +79,7 @@ rule clinical_survival:
         mixed="results/clinical/mixed_response.tsv",
         response_excluded="results/clinical/excluded/response.tsv",
         patients=clinical_patients_input,
-        lib=lib("clinical/survival.py", "clinical/figures.py", "excluded.py"),
+        lib=lib_of("clinical_survival.py"),
     output:
         table=report(
             "results/clinical/survival.tsv",
@@ -122,7 +117,7 @@ rule clinical_plots:
         responses="results/clinical/organ_response.tsv",
         rates="results/clinical/response_rates.tsv",
         patients=clinical_patients_input,
-        lib=lib("clinical/figures.py", "plots.py"),
+        lib=lib_of("clinical_plots.py"),
     output:
         waterfall_png=report(
             "results/clinical/plots/waterfall.png",

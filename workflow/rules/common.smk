@@ -1,15 +1,37 @@
-# Shared by every branch: sample sheet loading and checks, path resolution, branch activation.
+# Shared by every branch: sample sheet, paths, branch activation, targets, library inputs.
 #
-# API for the branch files (workflow/rules/BRANCH.smk, rules only; their functions go in
-# workflow/rules/BRANCH_functions.smk because `snakemake --lint` rejects rules and defs mixed):
+# How a branch is built (wes.smk is the reference; every branch follows it):
+#   workflow/schemas/NAME.schema.yaml  every config key of the branch with its default and
+#       description: the one source of defaults (config/config.yaml, config/README.md and the
+#       library's dataclasses must agree; tests/test_defaults.py checks)
+#   workflow/rules/NAME_functions.smk  parse-time input checks (run through parse_check) and the
+#       input/params functions (`snakemake --lint` rejects defs mixed with rules)
+#   workflow/rules/NAME.smk  rules only, each with: input `lib=lib_of("NAME_STEP.py")` (its
+#       script's library closure, so editing any module it runs reruns it), `log:`,
+#       `benchmark: "logs/benchmarks/NAME/STEP.tsv"`, params `reference=REF, compare=CMP` when
+#       it needs the sites (no other spelling), `exclusions(NAME, STEP)` for what it leaves out;
+#       at the end `OUTPUTS["NAME"] = rule_targets(...)` (targets come from the rules' outputs)
+#   scripts/NAME_STEP.py  the adapter: `with log_to(snakemake.log[0]):` read inputs and params,
+#       call the library, write every output atomically (tables.write_tsv, tables.atomic_path,
+#       plots.save); no analysis logic
+#   scripts/organomics/NAME/  the library: functions with numpy docstrings that take and return
+#       data (figures too: plot functions return a matplotlib Figure); user tables are read with
+#       tables.read_table, the workflow's own with tables.read_tsv; bad input raises
+#       errors.InputError naming file, row and column; pairs come from organomics.pairing and
+#       paired tests from organomics.stats
+#
+# API for the branch files:
 #   REF, CMP                 site labels (config sites.reference / sites.compare)
 #   SAMPLES                  DataFrame indexed by sample: patient, site, layer columns ("" = missing)
 #   samples_with(layer)      sample ids with a non-empty `layer` cell, in sheet order
 #   layer_files(layer)       input function: wildcards.sample -> resolved paths of its cell (";" splits)
+#   sample_file(s, layer, what)  the one resolved file of sample s (error if the cell lists several)
+#   per_sample(pattern, layer)   pattern.format(sample=...) for every sample with `layer` data
 #   sample_records(layer)    [{"sample", "patient", "site"}, ...] for cohort rules' params
 #   resolve_path(path)       working directory first, then the workflow's directory (bundled files)
 #   branch_active(branch)    True when the branch's inputs are configured
-#   lib(*paths)              library files under scripts/organomics/, as rule inputs (edits rerun)
+#   lib_of(script)           a rule's library inputs: every organomics module its script runs
+#   rule_targets(*rules, **wildcards)  the rules' output files, expanded over wildcard values
 #   OUTPUTS[branch] = [...]  each branch registers its final targets (empty when inactive)
 #   exclusions(branch, step) a step's table of what it left out (and why); registers it for
 #                            results/BRANCH/excluded.tsv, which the branch adds to its OUTPUTS
@@ -24,6 +46,7 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
+from organomics.dependencies import library_closure  # noqa: E402
 from organomics.errors import InputError  # noqa: E402
 from organomics import sheet as sample_sheet  # noqa: E402
 
@@ -106,6 +129,45 @@ def branch_active(branch):
 def lib(*paths):
     """Library modules a rule depends on (relative to scripts/organomics/)."""
     return [workflow.source_path(f"../../scripts/organomics/{path}") for path in paths]
+
+
+def lib_of(script):
+    """Every library module `script` (a file in scripts/) imports, directly or through other
+    library modules: the rule's `lib` input, so that editing any of them reruns the rule.
+    """
+    scripts = Path(workflow.basedir) / "scripts"
+    closure = library_closure(scripts / script, scripts)
+    return lib(
+        *(path.relative_to(scripts / "organomics").as_posix() for path in closure)
+    )
+
+
+def rule_targets(*names, **wildcards):
+    """Every output file of the named rules, each expanded over `wildcards` (lists of values):
+    a branch's final targets come from its rules, never from a second list."""
+    targets = []
+    for name in names:
+        for path in getattr(rules, name).output:
+            targets += expand(path, **wildcards) if wildcards else [str(path)]
+    return targets
+
+
+def sample_file(sample, layer, what):
+    """The one resolved file of `sample` in sheet column `layer`; `what` names it in the
+    error when the cell lists several (e.g. "cell table")."""
+    paths = [
+        resolve_path(p) for p in sample_sheet.split_paths(SAMPLES.at[sample, layer])
+    ]
+    if len(paths) != 1:
+        raise InputError(
+            config["samples"], f"one {what} per sample", row=sample, column=layer
+        )
+    return paths[0]
+
+
+def per_sample(pattern, layer):
+    """`pattern` (with {sample}) for every sample with `layer` data, in sheet order."""
+    return [pattern.format(sample=sample) for sample in samples_with(layer)]
 
 
 def mem_mb_scaled(base_mb):

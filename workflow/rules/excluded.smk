@@ -4,7 +4,7 @@
 rule excluded_table:
     input:
         steps=excluded_steps,
-        lib=lib("excluded.py", "tables.py"),
+        lib=lib_of("excluded_table.py"),
     output:
         "results/{branch}/excluded.tsv",
     log:

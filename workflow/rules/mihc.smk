@@ -18,7 +18,7 @@ OUTPUTS["mihc"] = mihc_targets()
 rule mihc_sample:
     input:
         table=layer_files("mihc"),
-        lib=lib("mihc/readers.py", "mihc/expr.py", "mihc/sample.py", "excluded.py"),
+        lib=lib_of("mihc_sample.py"),
     output:
         counts="results/mihc/counts/{sample}.tsv",
         spatial="results/mihc/spatial/{sample}.tsv",
@@ -45,7 +45,7 @@ rule mihc_cohort:
         counts=mihc_per_sample("counts", "tsv"),
         spatial=mihc_per_sample("spatial", "tsv"),
         excluded=mihc_per_sample("sample_excluded", "tsv"),
-        lib=lib("mihc/cohort.py", "stats.py", "tables.py", "excluded.py"),
+        lib=lib_of("mihc_cohort.py"),
     output:
         fractions=report(
             "results/mihc/cell_fractions.tsv",
@@ -88,7 +88,7 @@ rule mihc_plots:
         spatial="results/mihc/spatial_distances.tsv",
         spatial_comparison="results/mihc/spatial_comparison.tsv",
         points=mihc_scatter_points,
-        lib=lib("mihc/plots.py", "plots.py"),
+        lib=lib_of("mihc_plots.py"),
     output:
         fractions_png=report(
             "results/mihc/plots/fractions_paired.png",

@@ -9,14 +9,20 @@ include: "rnaseq_functions.smk"
 
 
 OUTPUTS["rnaseq"] = rnaseq_targets()
+if (
+    not rnaseq_matrix()
+):  # per-sample files: each sample's dropped transcripts are listed
+    for sample in RNASEQ_SAMPLES:
+        exclusions("rnaseq", f"sample_counts/{sample}")
 
 
 rule rnaseq_sample_counts:
     input:
         counts=layer_files("rna"),
-        lib=lib("rnaseq/counts.py", "rnaseq/steps.py"),
+        lib=lib_of("rnaseq_sample_counts.py"),
     output:
         counts="results/rnaseq/sample_counts/{sample}.tsv",
+        excluded="results/rnaseq/excluded/sample_counts/{sample}.tsv",
     log:
         "logs/rnaseq/sample_counts/{sample}.log",
     benchmark:
@@ -27,6 +33,8 @@ rule rnaseq_sample_counts:
         format=config["rnaseq"]["sample_format"],
         strandedness=config["rnaseq"]["strandedness"],
         tx2gene=rnaseq_tx2gene(),
+        patient=lambda wildcards: SAMPLES.at[wildcards.sample, "patient"],
+        site=lambda wildcards: SAMPLES.at[wildcards.sample, "site"],
     script:
         "../../scripts/rnaseq_sample_counts.py"
 
@@ -34,7 +42,7 @@ rule rnaseq_sample_counts:
 rule rnaseq_counts:
     input:
         unpack(rnaseq_counts_input),
-        lib=lib("rnaseq/counts.py", "rnaseq/qc.py", "rnaseq/steps.py"),
+        lib=lib_of("rnaseq_counts.py"),
     output:
         counts="results/rnaseq/counts.tsv.gz",
         library=report(
@@ -61,12 +69,7 @@ rule rnaseq_deseq2:
     input:
         counts="results/rnaseq/counts.tsv.gz",
         symbols=rnaseq_resource("symbols"),
-        lib=lib(
-            "rnaseq/deseq.py",
-            "rnaseq/lean_inference.py",
-            "rnaseq/genesets.py",
-            "rnaseq/steps.py",
-        ),
+        lib=lib_of("rnaseq_deseq2.py"),
     output:
         results=report(
             "results/rnaseq/deseq2_results.tsv",
@@ -105,7 +108,7 @@ rule rnaseq_deseq2:
 rule rnaseq_vst:
     input:
         counts="results/rnaseq/counts.tsv.gz",
-        lib=lib("rnaseq/deseq.py", "rnaseq/lean_inference.py", "rnaseq/steps.py"),
+        lib=lib_of("rnaseq_vst.py"),
     output:
         vst="results/rnaseq/vst.tsv.gz",
     log:
@@ -125,7 +128,7 @@ rule rnaseq_gsea:
     input:
         results="results/rnaseq/deseq2_results.tsv",
         gene_sets=rnaseq_gene_sets(),
-        lib=lib("rnaseq/enrichment.py", "rnaseq/genesets.py", "rnaseq/steps.py"),
+        lib=lib_of("rnaseq_gsea.py"),
     output:
         table=report(
             "results/rnaseq/gsea_prerank.tsv",
@@ -153,7 +156,7 @@ rule rnaseq_ora:
     input:
         results="results/rnaseq/deseq2_results.tsv",
         gene_sets=rnaseq_gene_sets(),
-        lib=lib("rnaseq/enrichment.py", "rnaseq/genesets.py", "rnaseq/steps.py"),
+        lib=lib_of("rnaseq_ora.py"),
     output:
         table=report(
             "results/rnaseq/ora.tsv",
@@ -179,9 +182,7 @@ rule rnaseq_signatures:
         vst="results/rnaseq/vst.tsv.gz",
         signatures=rnaseq_resource("signatures"),
         symbols=rnaseq_resource("symbols"),
-        lib=lib(
-            "rnaseq/enrichment.py", "rnaseq/genesets.py", "rnaseq/steps.py", "stats.py"
-        ),
+        lib=lib_of("rnaseq_signatures.py"),
     output:
         scores=report(
             "results/rnaseq/signature_scores.tsv",
@@ -218,7 +219,7 @@ rule rnaseq_plots:
         scores="results/rnaseq/signature_scores.tsv",
         comparison="results/rnaseq/signature_comparison.tsv",
         signatures=rnaseq_resource("signatures"),
-        lib=lib("rnaseq/plots.py", "rnaseq/qc.py", "rnaseq/steps.py", "plots.py"),
+        lib=lib_of("rnaseq_plots.py"),
     output:
         library_sizes_png=report(
             "results/rnaseq/plots/library_sizes.png",

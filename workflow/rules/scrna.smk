@@ -15,7 +15,7 @@ OUTPUTS["scrna"] = scrna_targets()
 rule scrna_sample:
     input:
         matrix=layer_files("scrna"),
-        lib=lib("scrna/io.py", "scrna/qc.py"),
+        lib=lib_of("scrna_sample.py"),
     output:
         h5ad="results/scrna/samples/{sample}.h5ad",
         qc="results/scrna/qc/{sample}.tsv",
@@ -38,7 +38,7 @@ rule scrna_sample:
 rule scrna_qc:
     input:
         qc=scrna_per_sample("qc", "tsv"),
-        lib=lib("scrna/qc.py", "excluded.py"),
+        lib=lib_of("scrna_qc.py"),
     output:
         qc=report(
             "results/scrna/qc.tsv", caption="../report/scrna_qc.rst", category="scRNA"
@@ -59,16 +59,7 @@ rule scrna_cohort:
         h5ad=scrna_per_sample("samples", "h5ad"),
         markers=scrna_resource("markers"),
         signatures=scrna_resource("signatures"),
-        lib=lib(
-            "scrna/cohort.py",
-            "scrna/hvg.py",
-            "scrna/integrate.py",
-            "scrna/annotate.py",
-            "scrna/scores.py",
-            "scrna/store.py",
-            "stats.py",
-            "excluded.py",
-        ),
+        lib=lib_of("scrna_cohort.py"),
     output:
         adata="results/scrna/adata.h5ad",
         clusters="results/scrna/cluster_annotation.tsv",
@@ -110,13 +101,7 @@ rule scrna_cohort:
 rule scrna_pseudobulk:
     input:
         adata="results/scrna/adata.h5ad",
-        lib=lib(
-            "scrna/pseudobulk.py",
-            "scrna/store.py",
-            "rnaseq/deseq.py",
-            "rnaseq/lean_inference.py",
-            "excluded.py",
-        ),
+        lib=lib_of("scrna_pseudobulk.py"),
     output:
         de=directory("results/scrna/pseudobulk_de"),
         summary=report(
@@ -150,7 +135,7 @@ rule scrna_plots:
         comparison="results/scrna/site_comparison.tsv",
         markers=scrna_resource("markers"),
         signatures=scrna_resource("signatures"),
-        lib=lib("scrna/plots.py", "scrna/store.py", "plots.py"),
+        lib=lib_of("scrna_plots.py"),
     output:
         umap_cell_type_png=report(
             "results/scrna/plots/umap_cell_type.png",

@@ -7,7 +7,7 @@ OUTPUTS["sheet"] = ["results/pairing.tsv"] if config.get("samples") else []
 rule sample_pairing:
     input:
         sheet=resolve_path(config["samples"]) if config.get("samples") else [],
-        lib=lib("sheet.py"),
+        lib=lib_of("sample_pairing.py"),
     output:
         report(
             "results/pairing.tsv",
@@ -22,6 +22,7 @@ rule sample_pairing:
     conda:
         "../../envs/clinical.yaml"
     params:
-        sites=SITES,
+        reference=REF,
+        compare=CMP,
     script:
         "../../scripts/sample_pairing.py"

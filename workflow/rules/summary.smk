@@ -13,7 +13,7 @@ OUTPUTS["summary"] = summary_outputs()
 rule summary_findings:
     input:
         unpack(summary_finding_inputs),
-        lib=lib("summary/findings.py"),
+        lib=lib_of("summary_findings.py"),
     output:
         report(
             "results/summary/findings.tsv",
@@ -39,7 +39,7 @@ rule summary_findings:
 rule summary_concordance:
     input:
         unpack(summary_concordance_inputs),
-        lib=lib("summary/concordance.py", "stats.py", "plots.py"),
+        lib=lib_of("summary_concordance.py"),
     output:
         table=report(
             "results/summary/concordance.tsv",

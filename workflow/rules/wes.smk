@@ -16,13 +16,7 @@ rule wes_sample:
     input:
         calls=layer_files("wes"),
         targets=wes_targets(),
-        lib=lib(
-            "wes/vcf.py",
-            "wes/maf.py",
-            "wes/annotation.py",
-            "wes/targets.py",
-            "wes/sample.py",
-        ),
+        lib=lib_of("wes_sample.py"),
     output:
         variants="results/wes/variants/{sample}.parquet",
         filters="results/wes/filter_counts/{sample}.tsv",
@@ -48,13 +42,7 @@ rule wes_cohort:
         filters=wes_per_sample("filter_counts", "tsv"),
         neoantigens=wes_neoantigen_files(),
         targets=wes_targets(),
-        lib=lib(
-            "wes/cohort.py",
-            "wes/neoantigens.py",
-            "wes/targets.py",
-            "stats.py",
-            "excluded.py",
-        ),
+        lib=lib_of("wes_cohort.py"),
     output:
         tmb=report(
             "results/wes/tmb.tsv", caption="../report/wes_tmb.rst", category="WES"
@@ -105,7 +93,7 @@ rule wes_plots:
         comparison="results/wes/site_comparison.tsv",
         sbs6="results/wes/sbs6.tsv",
         mutations="results/wes/mutations.tsv.gz",
-        lib=lib("wes/plots.py", "wes/cohort.py", "plots.py"),
+        lib=lib_of("wes_plots.py"),
     output:
         tmb_png=report(
             "results/wes/plots/tmb_paired.png",

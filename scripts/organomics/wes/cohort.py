@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from organomics.excluded import Exclusions
+from organomics.pairing import paired_patients, site_table
 from organomics.stats import paired_site_comparison
 from organomics.wes.neoantigens import count_neoantigens, read_neoantigens
 
@@ -139,31 +140,22 @@ def cohort_exclusions(
                     record["patient"],
                     record["site"],
                 )
-    by_patient: dict[str, dict[str, str]] = {}
-    for record in samples:
-        by_patient.setdefault(record["patient"], {})[record["site"]] = record["sample"]
-    for patient, sites in by_patient.items():
-        missing = [s for s in (reference, compare) if s not in sites]
-        if missing:
+    for row in site_table(samples, reference, compare).itertuples(index=False):
+        if not row.paired:
+            present, missing = (
+                (reference, compare)
+                if getattr(row, f"sample_{reference}")
+                else (compare, reference)
+            )
             excluded.add(
                 "patient",
-                patient,
-                f"no {' or '.join(missing)} WES sample: left out of shared_private, drivers "
-                "and the paired site tests (kept in tmb.tsv)",
-                patient,
-                ",".join(sites),
+                row.patient,
+                f"no {missing} WES sample: left out of shared_private, drivers and the paired "
+                "site tests (kept in tmb.tsv)",
+                row.patient,
+                present,
             )
     return excluded
-
-
-def _paired_patients(samples: list[dict], reference: str, compare: str) -> dict[str, dict]:
-    by_patient: dict[str, dict[str, str]] = {}
-    for record in samples:
-        by_patient.setdefault(record["patient"], {})[record["site"]] = record["sample"]
-    unpaired = [p for p, s in by_patient.items() if not {reference, compare} <= set(s)]
-    if unpaired:
-        log.info("patients without both sites (left out of pairwise tables): %s", unpaired)
-    return {p: s for p, s in by_patient.items() if {reference, compare} <= set(s)}
 
 
 def shared_private(
@@ -175,7 +167,7 @@ def shared_private(
         for sample, group in variants.groupby("sample")
     }
     rows = []
-    for patient, sites in _paired_patients(samples, reference, compare).items():
+    for patient, sites in paired_patients(samples, reference, compare).items():
         a = keys.get(sites[reference], set())
         b = keys.get(sites[compare], set())
         union = len(a | b)
@@ -203,7 +195,7 @@ def drivers_table(
     hits = variants[variants["nonsynonymous"] & variants["gene"].isin(drivers)]
     mutated = set(zip(hits["sample"], hits["gene"], strict=True))
     rows = []
-    for patient, sites in _paired_patients(samples, reference, compare).items():
+    for patient, sites in paired_patients(samples, reference, compare).items():
         for gene in drivers:
             in_ref = (sites[reference], gene) in mutated
             in_cmp = (sites[compare], gene) in mutated
