@@ -45,12 +45,12 @@ def run(command: list[str], cwd: Path) -> float:
 
 
 def rule_table(benchmark_dir: Path) -> pd.DataFrame:
-    """Snakemake's benchmark files summed per rule (folder layout benchmarks/<branch>/<rule>...)."""
+    """Snakemake benchmark files summed per rule (layout logs/benchmarks/<branch>/<rule>...)."""
     rows = []
     for path in sorted(benchmark_dir.rglob("*.tsv")):
         measures = pd.read_csv(path, sep="\t").iloc[-1]
         relative = path.relative_to(benchmark_dir).with_suffix("")
-        # benchmarks/<branch>/<rule>.tsv or benchmarks/<branch>/<rule>/<sample>.tsv
+        # logs/benchmarks/<branch>/<rule>.tsv or logs/benchmarks/<branch>/<rule>/<sample>.tsv
         rule = "/".join(relative.parts[:2]) if len(relative.parts) > 2 else str(relative)
         rows.append(
             {
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     snakemake += ["--directory", str(work), "--cores", str(args.cores)]
     snakemake += ["--configfile", str(data / "config.yaml")]
     workflow_s = run(snakemake, cwd=work)
-    table = rule_table(work / "benchmarks")
+    table = rule_table(work / "logs" / "benchmarks")
     # per-job peaks from Snakemake's benchmark files (the data generator's own peak is not a job)
     peak_mb = float(table["max_rss_mb"].max()) if not table.empty else float("nan")
     out = work / f"benchmark_{args.scale}.tsv"

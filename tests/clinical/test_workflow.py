@@ -35,7 +35,7 @@ def test_flat_run_reproduces_the_study(flat_run):
             assert (flat_run / f"results/clinical/plots/{name}.{suffix}").stat().st_size > 1000
     survival = pd.read_csv(flat_run / "results/clinical/survival.tsv", sep="\t")
     assert set(survival["grouping"]) == {"mixed_response", "LM_response"}
-    assert (flat_run / "benchmarks/clinical/response.tsv").exists()
+    assert (flat_run / "logs/benchmarks/clinical/response.tsv").exists()
 
 
 def test_flat_run_lists_what_it_left_out(flat_run):

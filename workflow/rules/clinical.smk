@@ -27,7 +27,7 @@ rule clinical_response:
     log:
         "logs/clinical/response.log",
     benchmark:
-        "benchmarks/clinical/response.tsv"
+        "logs/benchmarks/clinical/response.tsv"
     conda:
         "../../envs/clinical.yaml"
     params:
@@ -63,7 +63,7 @@ rule clinical_rates:
     log:
         "logs/clinical/rates.log",
     benchmark:
-        "benchmarks/clinical/rates.tsv"
+        "logs/benchmarks/clinical/rates.tsv"
     conda:
         "../../envs/clinical.yaml"
     params:
@@ -102,7 +102,7 @@ rule clinical_survival:
     log:
         "logs/clinical/survival.log",
     benchmark:
-        "benchmarks/clinical/survival.tsv"
+        "logs/benchmarks/clinical/survival.tsv"
     conda:
         "../../envs/clinical.yaml"
     params:
@@ -146,7 +146,7 @@ rule clinical_plots:
     log:
         "logs/clinical/plots.log",
     benchmark:
-        "benchmarks/clinical/plots.tsv"
+        "logs/benchmarks/clinical/plots.tsv"
     conda:
         "../../envs/clinical.yaml"
     params:

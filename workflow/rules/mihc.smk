@@ -27,7 +27,7 @@ rule mihc_sample:
     log:
         "logs/mihc/sample/{sample}.log",
     benchmark:
-        "benchmarks/mihc/sample/{sample}.tsv"
+        "logs/benchmarks/mihc/sample/{sample}.tsv"
     conda:
         "../../envs/mihc.yaml"
     threads: 1
@@ -68,7 +68,7 @@ rule mihc_cohort:
     log:
         "logs/mihc/cohort.log",
     benchmark:
-        "benchmarks/mihc/cohort.tsv"
+        "logs/benchmarks/mihc/cohort.tsv"
     conda:
         "../../envs/mihc.yaml"
     params:
@@ -117,7 +117,7 @@ rule mihc_plots:
     log:
         "logs/mihc/plots.log",
     benchmark:
-        "benchmarks/mihc/plots.tsv"
+        "logs/benchmarks/mihc/plots.tsv"
     conda:
         "../../envs/mihc.yaml"
     params:

@@ -26,7 +26,7 @@ rule rnaseq_sample_counts:
     log:
         "logs/rnaseq/sample_counts/{sample}.log",
     benchmark:
-        "benchmarks/rnaseq/sample_counts/{sample}.tsv"
+        "logs/benchmarks/rnaseq/sample_counts/{sample}.tsv"
     conda:
         "../../envs/rnaseq.yaml"
     params:
@@ -54,7 +54,7 @@ rule rnaseq_counts:
     log:
         "logs/rnaseq/counts.log",
     benchmark:
-        "benchmarks/rnaseq/counts.tsv"
+        "logs/benchmarks/rnaseq/counts.tsv"
     conda:
         "../../envs/rnaseq.yaml"
     resources:
@@ -90,7 +90,7 @@ rule rnaseq_deseq2:
     log:
         "logs/rnaseq/deseq2.log",
     benchmark:
-        "benchmarks/rnaseq/deseq2.tsv"
+        "logs/benchmarks/rnaseq/deseq2.tsv"
     conda:
         "../../envs/rnaseq.yaml"
     threads: 8
@@ -114,7 +114,7 @@ rule rnaseq_vst:
     log:
         "logs/rnaseq/vst.log",
     benchmark:
-        "benchmarks/rnaseq/vst.tsv"
+        "logs/benchmarks/rnaseq/vst.tsv"
     conda:
         "../../envs/rnaseq.yaml"
     threads: 4
@@ -139,7 +139,7 @@ rule rnaseq_gsea:
     log:
         "logs/rnaseq/gsea.log",
     benchmark:
-        "benchmarks/rnaseq/gsea.tsv"
+        "logs/benchmarks/rnaseq/gsea.tsv"
     conda:
         "../../envs/rnaseq.yaml"
     threads: 4
@@ -166,7 +166,7 @@ rule rnaseq_ora:
     log:
         "logs/rnaseq/ora.log",
     benchmark:
-        "benchmarks/rnaseq/ora.tsv"
+        "logs/benchmarks/rnaseq/ora.tsv"
     conda:
         "../../envs/rnaseq.yaml"
     params:
@@ -197,7 +197,7 @@ rule rnaseq_signatures:
     log:
         "logs/rnaseq/signatures.log",
     benchmark:
-        "benchmarks/rnaseq/signatures.tsv"
+        "logs/benchmarks/rnaseq/signatures.tsv"
     conda:
         "../../envs/rnaseq.yaml"
     params:
@@ -284,7 +284,7 @@ rule rnaseq_plots:
     log:
         "logs/rnaseq/plots.log",
     benchmark:
-        "benchmarks/rnaseq/plots.tsv"
+        "logs/benchmarks/rnaseq/plots.tsv"
     conda:
         "../../envs/rnaseq.yaml"
     resources:

@@ -22,7 +22,7 @@ rule scrna_sample:
     log:
         "logs/scrna/sample/{sample}.log",
     benchmark:
-        "benchmarks/scrna/sample/{sample}.tsv"
+        "logs/benchmarks/scrna/sample/{sample}.tsv"
     conda:
         "../../envs/scrna.yaml"
     threads: 1
@@ -83,7 +83,7 @@ rule scrna_cohort:
     log:
         "logs/scrna/cohort.log",
     benchmark:
-        "benchmarks/scrna/cohort.tsv"
+        "logs/benchmarks/scrna/cohort.tsv"
     conda:
         "../../envs/scrna.yaml"
     threads: 2
@@ -113,7 +113,7 @@ rule scrna_pseudobulk:
     log:
         "logs/scrna/pseudobulk.log",
     benchmark:
-        "benchmarks/scrna/pseudobulk.tsv"
+        "logs/benchmarks/scrna/pseudobulk.tsv"
     conda:
         "../../envs/scrna.yaml"
     threads: 2
@@ -174,7 +174,7 @@ rule scrna_plots:
     log:
         "logs/scrna/plots.log",
     benchmark:
-        "benchmarks/scrna/plots.tsv"
+        "logs/benchmarks/scrna/plots.tsv"
     conda:
         "../../envs/scrna.yaml"
     resources:

@@ -17,7 +17,7 @@ rule sample_pairing:
     log:
         "logs/pairing.log",
     benchmark:
-        "benchmarks/pairing.tsv"
+        "logs/benchmarks/pairing.tsv"
     localrule: True
     conda:
         "../../envs/clinical.yaml"

@@ -23,7 +23,7 @@ rule summary_findings:
     log:
         "logs/summary/findings.log",
     benchmark:
-        "benchmarks/summary/findings.tsv"
+        "logs/benchmarks/summary/findings.tsv"
     conda:
         "../../envs/clinical.yaml"
     params:
@@ -55,7 +55,7 @@ rule summary_concordance:
     log:
         "logs/summary/concordance.log",
     benchmark:
-        "benchmarks/summary/concordance.tsv"
+        "logs/benchmarks/summary/concordance.tsv"
     conda:
         "../../envs/clinical.yaml"
     params:

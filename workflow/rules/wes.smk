@@ -23,7 +23,7 @@ rule wes_sample:
     log:
         "logs/wes/sample/{sample}.log",
     benchmark:
-        "benchmarks/wes/sample/{sample}.tsv"
+        "logs/benchmarks/wes/sample/{sample}.tsv"
     conda:
         "../../envs/wes.yaml"
     threads: 1
@@ -70,7 +70,7 @@ rule wes_cohort:
     log:
         "logs/wes/cohort.log",
     benchmark:
-        "benchmarks/wes/cohort.tsv"
+        "logs/benchmarks/wes/cohort.tsv"
     conda:
         "../../envs/wes.yaml"
     resources:
@@ -128,7 +128,7 @@ rule wes_plots:
     log:
         "logs/wes/plots.log",
     benchmark:
-        "benchmarks/wes/plots.tsv"
+        "logs/benchmarks/wes/plots.tsv"
     conda:
         "../../envs/wes.yaml"
     params:
