@@ -1,9 +1,7 @@
 """Snakemake adapter: one sample's VCF(s)/MAF -> passing variants (parquet) + filter counts."""
 
-import os
-
 from organomics.logs import log_to
-from organomics.tables import write_tsv
+from organomics.tables import atomic_path, write_tsv
 from organomics.wes.sample import sample_variants
 from organomics.wes.targets import read_targets
 from organomics.wes.vcf import Filters
@@ -18,7 +16,6 @@ with log_to(snakemake.log[0]):
         targets=targets,
         threads=snakemake.threads,
     )
-    tmp = snakemake.output.variants + ".tmp"
-    variants.to_parquet(tmp, index=False)
+    with atomic_path(snakemake.output.variants) as tmp:
+        variants.to_parquet(tmp, index=False)
     write_tsv(counts, snakemake.output.filters)
-    os.replace(tmp, snakemake.output.variants)

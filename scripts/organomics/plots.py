@@ -11,15 +11,25 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from organomics.pairing import paired_values  # noqa: E402
+from organomics.tables import atomic_path  # noqa: E402
+
 SITE_COLOURS = ("#1f77b4", "#d62728")  # reference site blue, compare site red, everywhere
 
 
 def save(fig: plt.Figure, png_path: str | Path, pdf_path: str | Path) -> None:
-    """Write the figure as PNG (200 dpi) and PDF, then close it."""
-    for path in (png_path, pdf_path):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png_path, dpi=200, bbox_inches="tight")
-    fig.savefig(pdf_path, bbox_inches="tight")
+    """Write a figure as PNG (200 dpi) and PDF, each atomically, then close it.
+
+    Parameters
+    ----------
+    fig
+        The figure a library plot function returned.
+    png_path, pdf_path
+        The two output files.
+    """
+    for path, options in ((png_path, {"dpi": 200}), (pdf_path, {})):
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=Path(path).suffix.lstrip("."), bbox_inches="tight", **options)
     plt.close(fig)
 
 
@@ -32,10 +42,25 @@ def paired_plot(
     title: str = "",
     ylabel: str = "",
 ) -> None:
-    """Box per site plus one grey line per patient joining its two sites."""
+    """Draw a box per site plus one grey line per paired patient joining its two sites.
+
+    Parameters
+    ----------
+    ax
+        The axes to draw on.
+    long_table
+        Rows with ``patient``, ``site`` and `value` (several per patient and site averaged).
+    value
+        The measure's column.
+    reference, compare
+        The two site labels (x positions 0 and 1).
+    title, ylabel
+        Axis texts (`ylabel` defaults to `value`).
+    """
     wide = long_table.pivot_table(index="patient", columns="site", values=value, aggfunc="mean")
     wide = wide.reindex(columns=[reference, compare])
-    for _, row in wide.dropna().iterrows():
+    paired, _ = paired_values(long_table, value, reference, compare)
+    for _, row in paired.iterrows():
         ax.plot([0, 1], [row[reference], row[compare]], color="0.6", lw=0.8, zorder=1)
     data = [wide[reference].dropna(), wide[compare].dropna()]
     boxes = ax.boxplot(data, positions=[0, 1], widths=0.4, showfliers=False, patch_artist=True)

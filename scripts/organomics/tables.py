@@ -234,7 +234,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def write_tsv(table: pd.DataFrame, path: str | Path, float_format: str = "%.6g") -> None:
+def write_tsv(table: pd.DataFrame, path: str | Path, float_format: str | None = "%.6g") -> None:
     """Write a result table (tab-separated, no index, empty cells for missing) atomically.
 
     Parameters
@@ -244,7 +244,7 @@ def write_tsv(table: pd.DataFrame, path: str | Path, float_format: str = "%.6g")
     path
         The output file; ``.gz`` is gzip-compressed with a fixed mtime (reproducible bytes).
     float_format
-        Floats with 6 significant digits by default.
+        Floats with 6 significant digits by default; None writes every digit.
     """
     compression = {"method": "gzip", "mtime": 0} if str(path).endswith(".gz") else None
     with atomic_path(path) as tmp:

@@ -9,7 +9,6 @@ include: "wes_functions.smk"
 
 
 parse_check(wes_check_inputs)
-OUTPUTS["wes"] = wes_targets_outputs()
 
 
 rule wes_sample:
@@ -38,8 +37,8 @@ rule wes_sample:
 
 rule wes_cohort:
     input:
-        variants=wes_per_sample("variants", "parquet"),
-        filters=wes_per_sample("filter_counts", "tsv"),
+        variants=per_sample("results/wes/variants/{sample}.parquet", "wes"),
+        filters=per_sample("results/wes/filter_counts/{sample}.tsv", "wes"),
         neoantigens=wes_neoantigen_files(),
         targets=wes_targets(),
         lib=lib_of("wes_cohort.py"),
@@ -87,12 +86,12 @@ rule wes_cohort:
 
 rule wes_plots:
     input:
-        tmb="results/wes/tmb.tsv",
-        shared="results/wes/shared_private.tsv",
-        neoantigens="results/wes/neoantigens.tsv",
-        comparison="results/wes/site_comparison.tsv",
-        sbs6="results/wes/sbs6.tsv",
-        mutations="results/wes/mutations.tsv.gz",
+        tmb=rules.wes_cohort.output.tmb,
+        shared=rules.wes_cohort.output.shared,
+        neoantigens=rules.wes_cohort.output.neoantigens,
+        comparison=rules.wes_cohort.output.comparison,
+        sbs6=rules.wes_cohort.output.sbs6,
+        mutations=rules.wes_cohort.output.mutations,
         lib=lib_of("wes_plots.py"),
     output:
         tmb_png=report(
@@ -138,3 +137,10 @@ rule wes_plots:
         compare=CMP,
     script:
         "../../scripts/wes_plots.py"
+
+
+OUTPUTS["wes"] = (
+    rule_targets("wes_cohort", "wes_plots") + ["results/wes/excluded.tsv"]
+    if branch_active("wes")
+    else []
+)

@@ -42,44 +42,16 @@ def wes_id(wildcards):
     return str(SAMPLES.at[wildcards.sample, "wes_id"])
 
 
-def wes_per_sample(kind, ext):
-    """Per-sample intermediate files of every WES sample, in sheet order."""
-    return [f"results/wes/{kind}/{sample}.{ext}" for sample in samples_with("wes")]
-
-
 def wes_neoantigen_records():
     """sample, patient, site and resolved path of each sample with a neoantigen table."""
     records = []
     for sample in samples_with("neoantigens"):
-        paths = sample_sheet.split_paths(SAMPLES.at[sample, "neoantigens"])
+        path = sample_file(sample, "neoantigens", "neoantigen table")
         record = SAMPLES.loc[sample, ["sample", "patient", "site"]].to_dict()
-        records.append({**record, "path": resolve_path(paths[0])})
+        records.append({**record, "path": path})
     return records
 
 
 def wes_neoantigen_files():
     """Neoantigen tables as inputs of the cohort rule."""
     return [record["path"] for record in wes_neoantigen_records()]
-
-
-def wes_plot_outputs():
-    """Every WES figure, PNG and PDF."""
-    names = [
-        "tmb_paired",
-        "neoantigens_paired",
-        "shared_private",
-        "oncoplot",
-        "sbs6_spectrum",
-    ]
-    return [
-        f"results/wes/plots/{name}.{ext}" for name in names for ext in ("png", "pdf")
-    ]
-
-
-def wes_targets_outputs():
-    """Final targets of the wes branch (empty when no sample has WES data)."""
-    if not branch_active("wes"):
-        return []
-    tables = ["tmb", "shared_private", "neoantigens", "drivers", "site_comparison"]
-    tables += ["filter_summary", "sbs6", "excluded"]
-    return [f"results/wes/{name}.tsv" for name in tables] + wes_plot_outputs()

@@ -30,6 +30,26 @@ def load_variants(paths: list[str]) -> pd.DataFrame:
     return table.astype({c: str for c in categorical})
 
 
+def filter_summary(per_sample: list[pd.DataFrame], steps: list[str]) -> pd.DataFrame:
+    """One row per sample of the per-sample filter counts.
+
+    Parameters
+    ----------
+    per_sample
+        Each sample's filter_counts table (columns sample, step, n).
+    steps
+        The steps, in order (the columns after ``sample``; absent ones are 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sample`` and one column per step.
+    """
+    long = pd.concat(per_sample, ignore_index=True)
+    wide = long.pivot(index="sample", columns="step", values="n").reset_index()
+    return wide.reindex(columns=["sample", *steps], fill_value=0)
+
+
 def tmb_table(
     variants: pd.DataFrame,
     samples: list[dict],

@@ -12,7 +12,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from organomics.plots import SITE_COLOURS, paired_plot, save  # noqa: E402
+from organomics.pairing import paired_patients  # noqa: E402
+from organomics.plots import SITE_COLOURS, paired_plot  # noqa: E402
 from organomics.wes.cohort import SBS6  # noqa: E402
 
 # Oncoplot classes in priority order (a sample with several hits in a gene shows the first).
@@ -42,13 +43,29 @@ def paired_metric(
     value: str,
     reference: str,
     compare: str,
-    png: str,
-    pdf: str,
     comparison: pd.DataFrame | None = None,
     ylabel: str = "",
     title: str = "",
-) -> None:
-    """Box per site with one line per patient joining its two samples."""
+) -> plt.Figure:
+    """Box per site with one line per patient joining its two samples.
+
+    Parameters
+    ----------
+    table
+        One row per sample with ``patient``, ``site`` and `value`.
+    value
+        The measure (e.g. ``tmb``).
+    reference, compare
+        The two site labels.
+    comparison
+        site_comparison.tsv: its row for `value` (n pairs, test, p) is written under the axis.
+    ylabel, title
+        Axis texts.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(4.2, 4.4))
     if table.empty or table[value].isna().all():
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
@@ -58,13 +75,23 @@ def paired_metric(
         note = _annotation(comparison, value)
         if note:
             ax.set_xlabel(note, fontsize=7)
-    save(fig, png, pdf)
+    return fig
 
 
-def shared_private_bars(
-    table: pd.DataFrame, reference: str, compare: str, png: str, pdf: str
-) -> None:
-    """Stacked bars per patient: shared, private to the reference site, private to the other."""
+def shared_private_bars(table: pd.DataFrame, reference: str, compare: str) -> plt.Figure:
+    """Stacked bars per patient: shared, private to the reference site, private to the other.
+
+    Parameters
+    ----------
+    table
+        shared_private.tsv (patient, shared, private_<reference>, private_<compare>).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     columns = ["shared", f"private_{reference}", f"private_{compare}"]
     data = table.assign(total=table[columns].sum(axis=1)).sort_values("total", ascending=False)
     fig, ax = plt.subplots(figsize=(max(5, 0.28 * len(data) + 2), 4))
@@ -79,7 +106,7 @@ def shared_private_bars(
     ax.set_ylabel("passing variants")
     ax.set_title("Shared and private mutations per patient")
     ax.legend(frameon=False, fontsize=8)
-    save(fig, png, pdf)
+    return fig
 
 
 def oncoplot(
@@ -88,14 +115,25 @@ def oncoplot(
     genes: list[str],
     reference: str,
     compare: str,
-    png: str,
-    pdf: str,
-) -> None:
-    """Two panels (one per site) of the top genes x paired patients, coloured by class."""
-    patients = sorted(
-        {r["patient"] for r in samples if r["site"] == reference}
-        & {r["patient"] for r in samples if r["site"] == compare}
-    )
+) -> plt.Figure:
+    """Two panels (one per site) of the top genes x paired patients, coloured by class.
+
+    Parameters
+    ----------
+    mutations
+        mutations.tsv.gz (sample, patient, site, gene, variant_class, nonsynonymous, ...).
+    samples
+        ``{"sample", "patient", "site"}`` of every WES sample.
+    genes
+        The genes (rows), most mutated first.
+    reference, compare
+        The two site labels (left and right panel).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    patients = sorted(paired_patients(samples, reference, compare))
     classes = list(CLASS_COLOURS)
     code = {c: i + 1 for i, c in enumerate(classes)}
     hits = mutations[mutations["nonsynonymous"] & mutations["gene"].isin(genes)].copy()
@@ -128,11 +166,23 @@ def oncoplot(
         fig.legend(handles=handles, loc="lower center", ncol=min(5, len(handles)), fontsize=7,
                    frameon=False, bbox_to_anchor=(0.5, -0.03))  # fmt: skip
     fig.suptitle("Top mutated genes (non-synonymous) by site, paired patients")
-    save(fig, png, pdf)
+    return fig
 
 
-def sbs6_by_site(spectrum: pd.DataFrame, reference: str, compare: str, png: str, pdf: str) -> None:
-    """Mean SBS6 fraction per site with each sample as a dot."""
+def sbs6_by_site(spectrum: pd.DataFrame, reference: str, compare: str) -> plt.Figure:
+    """Mean SBS6 fraction per site with each sample as a dot.
+
+    Parameters
+    ----------
+    spectrum
+        sbs6.tsv (sample, site, substitution, fraction).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     x = np.arange(len(SBS6))
     width = 0.38
@@ -151,4 +201,4 @@ def sbs6_by_site(spectrum: pd.DataFrame, reference: str, compare: str, png: str,
     ax.set_ylabel("fraction of single-base substitutions")
     ax.set_title("SBS6 spectrum by site (passing SNVs)")
     ax.legend(frameon=False)
-    save(fig, png, pdf)
+    return fig
