@@ -11,7 +11,7 @@ from scipy import stats
 from organomics.pairing import paired_values
 
 # The exact null distribution is a cheap convolution over doubled ranks (n * n(n+1) steps), so it
-# stays exact far beyond DESIGN.md's "n <= 25": the studies' 27 pairs get exact p-values too.
+# stays exact far beyond the usual n <= 25 cut-off: the studies' 27 pairs get exact p-values too.
 EXACT_MAX_PAIRS = 200
 EXACT_TEST = "Wilcoxon signed-rank, exact, two-sided"
 APPROX_TEST = "Wilcoxon signed-rank, normal approximation, two-sided"
