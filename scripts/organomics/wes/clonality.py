@@ -503,3 +503,66 @@ def clonality_exclusions(
                 record["site"],
             )
     return excluded
+
+
+def cohort_clonality(
+    samples: list[dict],
+    variants: pd.DataFrame,
+    copy_number: list[dict],
+    segments: dict[str, pd.DataFrame],
+    neoantigens: dict[str, pd.DataFrame],
+    reference: str,
+    compare: str,
+    level: float = 0.95,
+    polyclonal_jsi: float = 0.3,
+    max_ic50_nm: float = 500,
+) -> dict:
+    """Every clonality table of the cohort.
+
+    Parameters
+    ----------
+    samples
+        ``{"sample", "patient", "site"}`` of every WES sample.
+    variants
+        Passing variants of every sample.
+    copy_number
+        ``{"sample", "patient", "site", "purity"}`` of the samples with purity and copy number.
+    segments
+        Those samples' `copynumber.read_segments` tables.
+    neoantigens
+        `neoantigens.read_neoantigens` table of each sample that has one.
+    reference, compare
+        Site labels.
+    level, polyclonal_jsi, max_ic50_nm
+        CCF interval level, seeding cut-off, neoantigen IC50 cut-off.
+
+    Returns
+    -------
+    dict
+        ``ccf`` (ccf.tsv), ``classes`` (clonality_variants.tsv), ``patients``
+        (clonality.tsv), ``samples`` (clonality_samples.tsv), ``comparison``
+        (clonality_comparison.tsv), ``excluded`` (Exclusions).
+    """
+    purity = {r["sample"]: float(r["purity"]) for r in copy_number}
+    parts = [
+        ccf_table(variants[variants["sample"] == s], segments[s], purity[s], level) for s in purity
+    ]
+    ccf = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CCF_COLUMNS)
+    counts, unreadable = {}, set()
+    for sample, epitopes in neoantigens.items():
+        if sample in purity:
+            found = clonal_neoantigens(epitopes, ccf[ccf["sample"] == sample], max_ic50_nm)
+            counts[sample] = found
+            if found == (None, None):
+                unreadable.add(sample)
+    with_cn = [r for r in samples if r["sample"] in purity]
+    classes = variant_classes(ccf, with_cn, reference, compare)
+    per_sample = sample_clonality(samples, variants, ccf, purity, counts)
+    return {
+        "ccf": ccf,
+        "classes": classes,
+        "patients": patient_clonality(classes, reference, compare, polyclonal_jsi),
+        "samples": per_sample,
+        "comparison": clonality_comparison(per_sample, reference, compare),
+        "excluded": clonality_exclusions(samples, set(purity), reference, compare, unreadable),
+    }
