@@ -9,6 +9,7 @@ include: "wes_functions.smk"
 
 
 parse_check(wes_check_inputs)
+parse_check(wes_check_copy_number)
 
 
 rule wes_sample:
@@ -139,8 +140,107 @@ rule wes_plots:
         "../../scripts/wes_plots.py"
 
 
+rule wes_clonality:
+    input:
+        variants=per_sample("results/wes/variants/{sample}.parquet", "wes"),
+        cn=wes_copy_number_files(),
+        neoantigens=wes_neoantigen_files(),
+        lib=lib_of("wes_clonality.py"),
+    output:
+        ccf="results/wes/ccf.tsv",
+        classes="results/wes/clonality_variants.tsv",
+        clonality=report(
+            "results/wes/clonality.tsv",
+            caption="../report/wes_clonality.rst",
+            category="WES",
+        ),
+        samples="results/wes/clonality_samples.tsv",
+        comparison="results/wes/clonality_comparison.tsv",
+        excluded=exclusions("wes", "clonality"),
+    log:
+        "logs/wes/clonality.log",
+    benchmark:
+        "logs/benchmarks/wes/clonality.tsv"
+    conda:
+        "../../envs/wes.yaml"
+    resources:
+        mem_mb=mem_mb_scaled(2000),
+    params:
+        samples=sample_records("wes"),
+        copy_number=wes_copy_number_records(),
+        neoantigens=wes_neoantigen_records(),
+        settings=config["wes"],
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/wes_clonality.py"
+
+
+rule wes_copy_number:
+    input:
+        cn=wes_copy_number_files(),
+        arms=wes_arm_table(),
+        lib=lib_of("wes_copy_number.py"),
+    output:
+        summary=report(
+            "results/wes/copy_number.tsv",
+            caption="../report/wes_copy_number.rst",
+            category="WES",
+        ),
+        arms="results/wes/arm_events.tsv",
+        paired="results/wes/arm_events_paired.tsv",
+        comparison="results/wes/copy_number_comparison.tsv",
+    log:
+        "logs/wes/copy_number.log",
+    benchmark:
+        "logs/benchmarks/wes/copy_number.tsv"
+    conda:
+        "../../envs/wes.yaml"
+    params:
+        copy_number=wes_copy_number_records(),
+        settings=config["wes"]["copy_number"],
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/wes_copy_number.py"
+
+
+rule wes_clonality_plots:
+    input:
+        classes=rules.wes_clonality.output.classes,
+        copy_number=rules.wes_copy_number.output.summary,
+        comparison=rules.wes_copy_number.output.comparison,
+        lib=lib_of("wes_clonality_plots.py"),
+    output:
+        ccf_png=report(
+            "results/wes/plots/ccf_scatter.png",
+            caption="../report/wes_ccf_scatter.rst",
+            category="WES",
+        ),
+        ccf_pdf="results/wes/plots/ccf_scatter.pdf",
+        fga_png="results/wes/plots/fga_paired.png",
+        fga_pdf="results/wes/plots/fga_paired.pdf",
+    log:
+        "logs/wes/clonality_plots.log",
+    benchmark:
+        "logs/benchmarks/wes/clonality_plots.tsv"
+    conda:
+        "../../envs/wes.yaml"
+    params:
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/wes_clonality_plots.py"
+
+
 OUTPUTS["wes"] = (
-    rule_targets("wes_cohort", "wes_plots") + ["results/wes/excluded.tsv"]
+    rule_targets("wes_cohort", "wes_plots")
+    + (
+        rule_targets("wes_clonality", "wes_copy_number", "wes_clonality_plots")
+        if wes_copy_number_records()
+        else []
+    )
+    + ["results/wes/excluded.tsv"]
     if branch_active("wes")
     else []
 )

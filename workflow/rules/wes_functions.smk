@@ -1,4 +1,5 @@
 # wes branch helpers: parse-time checks of the config, params and input lists.
+from organomics.wes import copynumber as wes_copynumber  # noqa: E402
 from organomics.wes import sample as wes_sample  # noqa: E402
 
 
@@ -55,3 +56,48 @@ def wes_neoantigen_records():
 def wes_neoantigen_files():
     """Neoantigen tables as inputs of the cohort rule."""
     return [record["path"] for record in wes_neoantigen_records()]
+
+
+def wes_copy_number_records():
+    """sample, patient, site, purity, cn_id and resolved `cn` path of each WES sample with
+    both a purity and a copy-number file (the others are listed in excluded.tsv)."""
+    records = []
+    for sample in samples_with("wes"):
+        purity = SAMPLES.at[sample, "purity"] if "purity" in SAMPLES.columns else ""
+        cell = SAMPLES.at[sample, "cn"] if "cn" in SAMPLES.columns else ""
+        if not purity or not cell:
+            continue
+        cn_id = SAMPLES.at[sample, "cn_id"] if "cn_id" in SAMPLES.columns else ""
+        record = SAMPLES.loc[sample, ["sample", "patient", "site"]].to_dict()
+        path = sample_file(sample, "cn", "copy-number file")
+        records.append(
+            {**record, "purity": float(purity), "cn_id": cn_id or sample, "path": path}
+        )
+    return records
+
+
+def wes_copy_number_files():
+    """The copy-number files as inputs of the clonality and copy-number rules."""
+    return sorted({record["path"] for record in wes_copy_number_records()})
+
+
+def wes_check_copy_number():
+    """Before any job: purity within (0, 1], one readable segment file per sample."""
+    if "purity" in SAMPLES.columns:
+        for sample in SAMPLES.index[SAMPLES["purity"] != ""]:
+            value = float(SAMPLES.at[sample, "purity"])
+            if not 0 < value <= 1:
+                raise InputError(
+                    config["samples"],
+                    f"purity {value:g} outside (0, 1]",
+                    row=sample,
+                    column="purity",
+                )
+    for record in wes_copy_number_records():
+        wes_copynumber.check_segments(record["path"], record["cn_id"])
+
+
+def wes_arm_table():
+    """The bundled arm coordinates of config wes.copy_number.genome."""
+    genome = config["wes"]["copy_number"]["genome"]
+    return workflow.source_path(f"../../resources/wes/arms_{genome}.tsv")

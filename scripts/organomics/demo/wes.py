@@ -1,4 +1,4 @@
-"""Demo WES layer: Mutect2 bgzipped VCFs with VEP CSQ (and traps), capture BED, pVACseq tables."""
+"""Demo WES layer: Mutect2 VCFs with VEP CSQ (and traps), capture BED, pVACseq, purity, segments."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pysam
 
 CHROMS = [str(c) for c in range(1, 23)]
@@ -496,5 +497,51 @@ def write(outdir: Path, prefix: str, cohort) -> tuple[dict[str, dict[str, str]],
                 "wes_id": f"{sample}_T",
                 "neoantigens": f"{prefix}/wes/{sample}.all_epitopes.tsv.gz",
             }
+    write_copy_number(folder, prefix, sheet, cohort)
     config = {"targets": f"{prefix}/wes/capture_targets.bed.gz"}
     return sheet, config
+
+
+ARMS = Path(__file__).resolve().parents[3] / "resources" / "wes" / "arms_GRCh38.tsv"
+# Arm events of the demo: (total, minor) copy number; a loss is also LOH, cnLOH keeps 2 copies.
+ARM_EVENTS = {"gain": (3, 1), "amplification": (4, 1), "loss": (1, 0), "cnloh": (2, 0)}
+
+
+def write_copy_number(folder: Path, prefix: str, sheet: dict, cohort) -> None:
+    """A purity and arm-level segments per sample: shared (trunk) events per patient and
+    private ones per site; reference-site samples as a generic TSV, compare-site samples as
+    ASCAT segments, so that both readers run.
+
+    Drawn from their own random stream, so the VCFs and pVACseq tables stay as they were.
+    """
+    rng = cohort.rng("wes-copy-number")
+    arms = pd.read_csv(ARMS, sep="\t", dtype={"chrom": str})
+    arms = arms[arms["chrom"].isin(CHROMS) & arms["scored"]].reset_index(drop=True)
+    names = list(ARM_EVENTS)
+    patients: dict[str, list[str]] = {}
+    for sample in sheet:
+        patients.setdefault(sample.rsplit("_", 1)[0], []).append(sample)
+    for samples in patients.values():
+        chosen = rng.choice(len(arms), 8, replace=False)
+        trunk = {int(i): names[int(rng.integers(len(names)))] for i in chosen[:3]}
+        for k, sample in enumerate(samples):
+            events = dict(trunk)
+            for i in chosen[3 + 2 * k : 5 + 2 * k][: int(rng.integers(0, 3))]:
+                events[int(i)] = names[int(rng.integers(len(names)))]
+            purity = float(np.round(rng.uniform(0.35, 0.8), 2))
+            site = sample.rsplit("_", 1)[1]
+            rows = []
+            for i, arm in arms.iterrows():
+                total, minor = ARM_EVENTS[events[i]] if i in events else (2, 1)
+                rows.append((arm["chrom"], int(arm["start"]), int(arm["end"]), total, minor))
+            if site == cohort.reference:
+                name = f"{sample}.cn.tsv"
+                lines = ["chrom\tstart\tend\ttotal_cn\tminor_cn"]
+                lines += [f"chr{c}\t{a}\t{b}\t{t}\t{m}" for c, a, b, t, m in rows]
+            else:
+                name = f"{sample}.ascat.segments.txt"
+                lines = ["sample\tchr\tstartpos\tendpos\tnMajor\tnMinor"]
+                lines += [f"{sample}\t{c}\t{a}\t{b}\t{t - m}\t{m}" for c, a, b, t, m in rows]
+            (folder / name).write_text("\n".join(lines) + "\n")
+            sheet[sample]["purity"] = f"{purity:.2f}"
+            sheet[sample]["cn"] = f"{prefix}/wes/{name}"

@@ -1,4 +1,4 @@
-"""WES figures: paired TMB/neoantigens, shared/private bars, two-panel oncoplot, SBS6 by site."""
+"""WES figures: paired TMB/neoantigens, shared/private bars, oncoplot, SBS6, CCF scatter."""
 
 from __future__ import annotations
 
@@ -201,4 +201,68 @@ def sbs6_by_site(spectrum: pd.DataFrame, reference: str, compare: str) -> plt.Fi
     ax.set_ylabel("fraction of single-base substitutions")
     ax.set_title("SBS6 spectrum by site (passing SNVs)")
     ax.legend(frameon=False)
+    return fig
+
+
+def ccf_class_colours(reference: str, compare: str) -> dict[str, str]:
+    """Colour of each clonal class of `clonality.variant_classes` (private: the site's colour)."""
+    return {
+        "shared_clonal": "#2ca02c",
+        "shared_subclonal": "#9467bd",
+        "shared_mixed": "#ff7f0e",
+        f"private_{reference}_clonal": SITE_COLOURS[0],
+        f"private_{reference}_subclonal": "#9ecae1",
+        f"private_{compare}_clonal": SITE_COLOURS[1],
+        f"private_{compare}_subclonal": "#fcaeae",
+        "unknown": "#bbbbbb",
+    }
+
+
+def ccf_scatter(classes: pd.DataFrame, reference: str, compare: str) -> plt.Figure:
+    """CCF at the reference site against the compare site, one panel per patient.
+
+    Parameters
+    ----------
+    classes
+        clonality_variants.tsv (patient, ccf_<ref>, ccf_<cmp>, class); a variant not called at
+        a site has CCF 0 there, one without copy number is left out.
+    reference, compare
+        Site labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    patients = list(dict.fromkeys(classes["patient"])) if len(classes) else []
+    if not patients:
+        fig, ax = plt.subplots(figsize=(4, 4))
+        ax.text(0.5, 0.5, "no patient with copy number at both sites", ha="center",
+                va="center", transform=ax.transAxes)  # fmt: skip
+        ax.set_axis_off()
+        return fig
+    columns = min(6, len(patients))
+    rows = int(np.ceil(len(patients) / columns))
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(2.1 * columns, 2.1 * rows + 0.6), sharex=True, sharey=True,
+        squeeze=False,
+    )  # fmt: skip
+    colours = ccf_class_colours(reference, compare)
+    for ax, patient in zip(axes.flat, patients, strict=False):
+        own = classes[classes["patient"] == patient]
+        for name, colour in colours.items():
+            hit = own[own["class"] == name]
+            ax.scatter(hit[f"ccf_{reference}"], hit[f"ccf_{compare}"], s=8, color=colour,
+                       alpha=0.8, linewidths=0)  # fmt: skip
+        ax.plot([0, 1], [0, 1], color="0.8", lw=0.6, zorder=0)
+        ax.set_xlim(-0.05, 1.05)
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_title(patient, fontsize=8)
+        ax.tick_params(labelsize=6)
+    for ax in list(axes.flat)[len(patients) :]:
+        ax.set_axis_off()
+    fig.supxlabel(f"CCF {reference}", fontsize=9)
+    fig.supylabel(f"CCF {compare}", fontsize=9)
+    handles = [Patch(color=c, label=n.replace("_", " ")) for n, c in colours.items()]
+    fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=6, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / (2.1 * rows + 0.6)))
     return fig
