@@ -117,8 +117,48 @@ def test_demo_vcf_cohort(tmp_path, snakemake_runner):
     assert comparison.at["tmb", "statistic"] == comparison.at["n_nonsynonymous", "statistic"]
     # the unpaired patient is kept in tmb.tsv and listed, with its reason, in excluded.tsv
     excluded = read(results / "excluded.tsv")
-    unpaired = excluded.query("level == 'patient'")
+    unpaired = excluded.query("level == 'patient' and step == 'cohort'")
     assert len(unpaired) == 1 and "paired site tests" in unpaired["reason"].iloc[0]
+    # copy number: every sample has a purity and segments (generic TSV at PL, ASCAT at LM)
+    ccf = read(results / "ccf.tsv")
+    passing = read(results / "filter_summary.tsv")["passing"].sum()
+    assert len(ccf) == passing
+    inside = ccf["total_cn"].notna()
+    assert inside.sum() > 0.8 * len(ccf)
+    assert ccf.loc[inside, "ccf"].between(0, 1).all()
+    assert (ccf.loc[inside, "ccf_low"] <= ccf.loc[inside, "ccf"] + 1e-9).all()
+    assert (ccf.loc[inside, "ccf_high"] >= ccf.loc[inside, "ccf"] - 1e-9).all()
+    assert ccf.loc[~inside, ["ccf", "clonal"]].isna().all().all()
+    clonality = read(results / "clonality.tsv")
+    assert len(clonality) == 3 and set(clonality["seeding"]) <= {"monoclonal", "polyclonal"}
+    samples = read(results / "clonality_samples.tsv")
+    assert len(samples) == 7 and samples["math"].notna().all()
+    assert samples["n_clonal_neoantigens"].notna().all()
+    copy_number = read(results / "copy_number.tsv")
+    assert len(copy_number) == 7 and copy_number["fga"].between(0, 1).all()
+    paired_arms = read(results / "arm_events_paired.tsv")
+    assert (paired_arms["class"] == "shared").sum() >= 3 * 3  # three trunk events per patient
+    assert not (excluded["step"] == "clonality").any()  # nothing left out
+    for name in ("ccf_scatter", "fga_paired"):
+        assert (results / "plots" / f"{name}.png").stat().st_size > 0
+
+
+def test_bad_purity_and_segments_stop_before_any_job(tmp_path, snakemake_runner):
+    shutil.copy(DATA / "cohort.maf", tmp_path / "cohort.maf")
+    (tmp_path / "seg.tsv").write_text(
+        "chrom\tstart\tend\ttotal_cn\tminor_cn\n1\t100\t200\t2\t1\n1\t150\t300\t2\t1\n"
+    )
+    sheet = "sample\tpatient\tsite\twes\twes_id\tpurity\tcn\n"
+    row = "A\tP1\tPL\tcohort.maf\tTCGA-AA-0001-01A\t{purity}\tseg.tsv\n"
+    (tmp_path / "config.yaml").write_text("samples: samples.tsv\nwes: {exome_size_mb: 30}\n")
+    (tmp_path / "samples.tsv").write_text(sheet + row.format(purity="1.5e0"))
+    result = snakemake_runner(tmp_path, "wes", "-n", "--configfile", "config.yaml", check=False)
+    assert result.returncode != 0
+    assert "purity 1.5 outside (0, 1]" in result.stdout + result.stderr
+    (tmp_path / "samples.tsv").write_text(sheet + row.format(purity="0.6"))
+    result = snakemake_runner(tmp_path, "wes", "-n", "--configfile", "config.yaml", check=False)
+    assert result.returncode != 0
+    assert "seg.tsv, row 3: segment 1:150-300 overlaps" in result.stdout + result.stderr
 
 
 def test_missing_callable_size_is_reported(tmp_path, snakemake_runner):

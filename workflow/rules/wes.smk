@@ -156,7 +156,7 @@ rule wes_clonality:
         ),
         samples="results/wes/clonality_samples.tsv",
         comparison="results/wes/clonality_comparison.tsv",
-        excluded=exclusions("wes", "clonality"),
+        excluded=wes_clonality_exclusions(),
     log:
         "logs/wes/clonality.log",
     benchmark:

@@ -101,3 +101,11 @@ def wes_arm_table():
     """The bundled arm coordinates of config wes.copy_number.genome."""
     genome = config["wes"]["copy_number"]["genome"]
     return workflow.source_path(f"../../resources/wes/arms_{genome}.tsv")
+
+
+def wes_clonality_exclusions():
+    """The clonality step's exclusion table, registered for results/wes/excluded.tsv only when
+    some sample has copy number (without, the step does not run and lists nothing)."""
+    if wes_copy_number_records():
+        return exclusions("wes", "clonality")
+    return "results/wes/excluded/clonality_inactive.tsv"
