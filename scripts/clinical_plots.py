@@ -8,14 +8,14 @@ from organomics.plots import save
 
 with log_to(snakemake.log[0]):
     out = snakemake.output
-    sites = tuple(snakemake.params.sites)
+    reference, compare = snakemake.params.reference, snakemake.params.compare
     timepoints = pd.read_csv(snakemake.input.timepoints, sep="\t", dtype={"patient": str})
     responses = pd.read_csv(snakemake.input.responses, sep="\t", dtype={"patient": str})
     rates = pd.read_csv(snakemake.input.rates, sep="\t")
     patients = (
         survival.read_patients(snakemake.input.patients[0]) if snakemake.input.patients else None
     )
-    save(figures.waterfall(responses, sites), out.waterfall_png, out.waterfall_pdf)
-    save(figures.spider(timepoints, responses, sites), out.spider_png, out.spider_pdf)
-    save(figures.swimmer(responses, sites, patients), out.swimmer_png, out.swimmer_pdf)
+    save(figures.waterfall(responses, reference, compare), out.waterfall_png, out.waterfall_pdf)
+    save(figures.spider(timepoints, responses, reference, compare), out.spider_png, out.spider_pdf)
+    save(figures.swimmer(responses, reference, compare, patients), out.swimmer_png, out.swimmer_pdf)
     save(figures.rate_bars(rates), out.rates_png, out.rates_pdf)

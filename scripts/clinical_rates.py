@@ -7,9 +7,11 @@ from organomics.logs import log_to
 from organomics.tables import write_tsv
 
 with log_to(snakemake.log[0]):
-    sites = tuple(snakemake.params.sites)
+    reference, compare = snakemake.params.reference, snakemake.params.compare
     responses = pd.read_csv(snakemake.input.responses, sep="\t", dtype={"patient": str})
-    mixed = rates.mixed_response(responses, sites, snakemake.params.mixed_from)
-    write_tsv(rates.response_rates(responses, sites), snakemake.output.rates)
+    mixed = rates.mixed_response(responses, reference, compare, snakemake.params.mixed_from)
+    write_tsv(rates.response_rates(responses, reference, compare), snakemake.output.rates)
     write_tsv(mixed, snakemake.output.mixed)
-    write_tsv(rates.site_comparison(responses, mixed, sites), snakemake.output.comparison)
+    write_tsv(
+        rates.site_comparison(responses, mixed, reference, compare), snakemake.output.comparison
+    )

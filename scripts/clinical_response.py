@@ -15,11 +15,11 @@ with log_to(snakemake.log[0]) as log:
     exclusions = Exclusions("response")
     sited = recist.assign_sites(table, snakemake.params.organ_sites, source, exclusions)
     options = recist.Options(snakemake.params.confirmation_days, snakemake.params.min_sd_days)
-    sites = list(snakemake.params.sites)
+    reference, compare = snakemake.params.reference, snakemake.params.compare
     timepoints, responses = recist.assess(
-        sited, sites, options, exclusions, patients=sorted(set(table["patient"]))
+        sited, reference, compare, options, exclusions, patients=sorted(set(table["patient"]))
     )
-    for site in sites:
+    for site in (reference, compare):
         evaluable = responses.loc[responses["site"] == site, "patient"]
         log.info(
             "%s: %d of %d patients evaluable (the others, with reasons, in excluded.tsv)",

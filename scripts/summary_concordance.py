@@ -20,7 +20,7 @@ with log_to(snakemake.log[0]) as log:
         log.warning("%s vs %s: %s", row.measure_x, row.measure_y, row.note)
     write_tsv(table, snakemake.output.table)
     save(
-        concordance.scatter(table, joined, tuple(snakemake.params.sites)),
+        concordance.scatter(table, joined, snakemake.params.reference, snakemake.params.compare),
         snakemake.output.png,
         snakemake.output.pdf,
     )

@@ -12,23 +12,32 @@ def read(name):
 
 
 with log_to(snakemake.log[0]):
-    ref, cmp = snakemake.params.reference, snakemake.params.compare
+    reference, compare = snakemake.params.reference, snakemake.params.compare
     names = snakemake.input.keys()
     rows = []
     if "clinical" in names:
-        rows += findings.clinical_rows(read("clinical"), ref, cmp)
+        rows += findings.clinical_rows(read("clinical"), reference, compare)
     if "wes" in names:
         rows += findings.paired_rows(
-            "wes", read("wes"), lambda r: r["metric"], ref, cmp, "median paired difference"
+            "wes",
+            read("wes"),
+            lambda r: r["metric"],
+            reference,
+            compare,
+            "median paired difference",
         )
     if "rnaseq_results" in names:
         sheet = pd.DataFrame(snakemake.params.samples)
         vst = pd.read_csv(snakemake.input.rnaseq_vst, sep="\t", index_col=0)
         in_rna = sheet[sheet["sample"].isin(vst.columns)]
         pairs = in_rna.pivot(index="patient", columns="site", values="sample").dropna()
-        pairs = pairs.rename(columns={ref: f"sample_{ref}", cmp: f"sample_{cmp}"}).reset_index()
+        pairs = pairs.rename(
+            columns={reference: f"sample_{reference}", compare: f"sample_{compare}"}
+        ).reset_index()
         results = read("rnaseq_results")
-        rows += findings.expression_rows(results, vst, snakemake.params.genes, pairs, ref, cmp)
+        rows += findings.expression_rows(
+            results, vst, snakemake.params.genes, pairs, reference, compare
+        )
         rows += findings.pathway_rows(
             read("rnaseq_gsea"), snakemake.params.top_pathways, len(pairs)
         )
@@ -36,8 +45,8 @@ with log_to(snakemake.log[0]):
             "rnaseq",
             read("rnaseq_signatures"),
             lambda r: f"{r['signature']} signature (ssGSEA)",
-            ref,
-            cmp,
+            reference,
+            compare,
             "median paired difference in ssGSEA score",
         )
     if "mihc" in names:
@@ -48,8 +57,8 @@ with log_to(snakemake.log[0]):
                 f"{r['phenotype']} fraction"
                 + ("" if r["region"] == "all" else f" in {r['region']}")
             ),
-            ref,
-            cmp,
+            reference,
+            compare,
             "median paired difference in fraction of cells",
         )
     if "scrna" in names:
@@ -61,8 +70,8 @@ with log_to(snakemake.log[0]):
                 if r["signature"] == "fraction"
                 else f"{r['signature']} score in {r['cell_type']}"
             ),
-            ref,
-            cmp,
+            reference,
+            compare,
             "median paired difference (per-patient mean score or fraction)",
         )
-    write_tsv(findings.assemble(rows, ref, cmp), snakemake.output[0])
+    write_tsv(findings.assemble(rows, reference, compare), snakemake.output[0])

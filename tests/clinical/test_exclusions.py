@@ -17,7 +17,7 @@ def run(tmp_path, body: str):
     exclusions = Exclusions("response")
     sited = recist.assign_sites(table, ORGANS, path, exclusions)
     _, responses = recist.assess(
-        sited, ["PL", "LM"], recist.Options(), exclusions, sorted(set(table["patient"]))
+        sited, "PL", "LM", recist.Options(), exclusions, sorted(set(table["patient"]))
     )
     return responses, exclusions.table()
 

@@ -37,7 +37,7 @@ def test_response_rates_with_clopper_pearson_intervals():
     table = responses(
         {"P1": ("PR", "PD"), "P2": ("CR", "SD"), "P3": ("SD", "SD"), "P4": ("PD", "PR")}
     )
-    result = rates.response_rates(table, SITES).set_index("site")
+    result = rates.response_rates(table, *SITES).set_index("site")
     assert result.loc["PL", "responders"] == 2 and result.loc["PL", "orr"] == 0.5
     assert result.loc["LM", "disease_control"] == 3 and result.loc["LM", "dcr"] == 0.75
     # Clopper-Pearson from the beta quantiles: 2 of 4.
@@ -52,7 +52,7 @@ def test_mixed_response_patterns_from_the_sign_of_first_change():
         {p: ("SD", "SD") for p in ("P1", "P2", "P3", "P4")},
         {"P1": (-10, 12), "P2": (5, -3), "P3": (-10, -2), "P4": (0, 8)},
     )
-    mixed = rates.mixed_response(table, SITES).set_index("patient")["pattern"]
+    mixed = rates.mixed_response(table, *SITES).set_index("patient")["pattern"]
     assert mixed.to_dict() == {
         "P1": "LM_up_PL_down",
         "P2": "PL_up_LM_down",
@@ -68,8 +68,8 @@ def test_site_comparison_exact_tests_by_hand():
     changes = {f"A{i}": (-40, 5) for i in range(7)} | {"B0": (3, -35)}
     changes |= {f"C{i}": (-5, -5) for i in range(4)}
     table = responses(best, changes)
-    mixed = rates.mixed_response(table, SITES)
-    result = rates.site_comparison(table, mixed, SITES).set_index("metric")
+    mixed = rates.mixed_response(table, *SITES)
+    result = rates.site_comparison(table, mixed, *SITES).set_index("metric")
     orr = result.loc["orr"]
     assert (orr["discordant_PL_better"], orr["discordant_LM_better"]) == (7, 1)
     assert orr["p_value"] == pytest.approx(2 * (comb(8, 0) + comb(8, 1)) / 2**8)
@@ -85,7 +85,7 @@ def test_published_mixed_response_p_value():
     best = {f"M{i}": ("SD", "SD") for i in range(17)}
     changes = {f"M{i}": (-10, 10) if i < 15 else (10, -10) for i in range(17)}
     table = responses(best, changes)
-    mixed = rates.mixed_response(table, SITES)
-    row = rates.site_comparison(table, mixed, SITES).set_index("metric").loc["mixed_response"]
+    mixed = rates.mixed_response(table, *SITES)
+    row = rates.site_comparison(table, mixed, *SITES).set_index("metric").loc["mixed_response"]
     assert row["p_value"] == pytest.approx(2 * (1 + 17 + 136) / 2**17)
     assert round(row["p_value"], 4) == 0.0023

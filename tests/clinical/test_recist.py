@@ -29,7 +29,7 @@ def assess(frame, options=None):
         site: organs for site, organs in organ_sites.items() if organs[0] in set(frame.organ)
     }
     sited = recist.assign_sites(frame, present)
-    return recist.assess(sited, ["PL", "LM"], options or recist.Options())
+    return recist.assess(sited, "PL", "LM", options or recist.Options())
 
 
 def row_of(responses, patient="P1", site="PL"):

@@ -17,7 +17,7 @@ ORGANS = {"PL": ["lung"], "LM": ["liver"]}
 
 
 def organ_response(table):
-    return recist.assess(recist.assign_sites(table, ORGANS), ["PL", "LM"], recist.Options())[1]
+    return recist.assess(recist.assign_sites(table, ORGANS), "PL", "LM", recist.Options())[1]
 
 
 @pytest.fixture(scope="module")
@@ -29,17 +29,17 @@ def demo(tmp_path_factory):
 
 def test_demo_reproduces_the_study_exactly(demo):
     table = organ_response(lesions.read_lesions(demo / "clinical/lesions.tsv"))
-    rate = rates.response_rates(table, ("PL", "LM")).set_index("site")
+    rate = rates.response_rates(table, "PL", "LM").set_index("site")
     assert (rate.loc["PL", "n"], rate.loc["LM", "n"]) == (52, 52)
     assert (rate.loc["PL", "responders"], rate.loc["LM", "responders"]) == (17, 11)
     assert (rate.loc["PL", "disease_control"], rate.loc["LM", "disease_control"]) == (45, 35)
-    mixed = rates.mixed_response(table, ("PL", "LM"))
+    mixed = rates.mixed_response(table, "PL", "LM")
     assert mixed["pattern"].value_counts().to_dict() == {
         "concordant": 35,
         "LM_up_PL_down": 15,
         "PL_up_LM_down": 2,
     }
-    comparison = rates.site_comparison(table, mixed, ("PL", "LM")).set_index("metric")
+    comparison = rates.site_comparison(table, mixed, "PL", "LM").set_index("metric")
     assert round(comparison.loc["mixed_response", "p_value"], 4) == 0.0023
 
 

@@ -33,7 +33,8 @@ rule clinical_response:
     params:
         organ_sites=config["clinical"]["organ_sites"],
         evaluator=config["clinical"]["sdtm"].get("evaluator"),
-        sites=SITES,
+        reference=REF,
+        compare=CMP,
         confirmation_days=config["clinical"]["confirmation_days"],
         min_sd_days=config["clinical"]["min_sd_days"],
     script:
@@ -67,7 +68,8 @@ rule clinical_rates:
     conda:
         "../../envs/clinical.yaml"
     params:
-        sites=SITES,
+        reference=REF,
+        compare=CMP,
         mixed_from=config["clinical"]["mixed_response_from"],
     script:
         "../../scripts/clinical_rates.py"
@@ -150,6 +152,7 @@ rule clinical_plots:
     conda:
         "../../envs/clinical.yaml"
     params:
-        sites=SITES,
+        reference=REF,
+        compare=CMP,
     script:
         "../../scripts/clinical_plots.py"

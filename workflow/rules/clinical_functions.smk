@@ -43,11 +43,11 @@ def check_clinical_inputs():
         block["sdtm"].get("tr")
     ):
         raise InputError(None, "config clinical.sdtm needs both `tu` and `tr`")
-    if set(block["organ_sites"]) != set(SITES):
+    if set(block["organ_sites"]) != {REF, CMP}:
         raise InputError(
             None,
             f"config clinical.organ_sites has keys {sorted(block['organ_sites'])}; "
-            f"they must be the site labels {list(SITES)}",
+            f"they must be the site labels {[REF, CMP]}",
         )
     inputs = clinical_lesion_inputs()
     for path in [*inputs.values(), *clinical_patients_input()]:

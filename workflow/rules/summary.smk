@@ -60,7 +60,8 @@ rule summary_concordance:
         "../../envs/clinical.yaml"
     params:
         pairs=summary_concordance_pairs(),
-        sites=SITES,
+        reference=REF,
+        compare=CMP,
         samples=summary_sample_sites(),
     script:
         "../../scripts/summary_concordance.py"

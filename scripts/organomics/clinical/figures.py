@@ -12,9 +12,8 @@ from organomics.plots import SITE_COLOURS
 RESPONSE_COLOURS = {"CR": "#1a9850", "PR": "#91cf60", "SD": "#fee08b", "PD": "#d73027", "NE": "0.7"}
 
 
-def waterfall(responses: pd.DataFrame, sites: tuple[str, str]) -> plt.Figure:
+def waterfall(responses: pd.DataFrame, reference: str, compare: str) -> plt.Figure:
     """Best % change of each site's target sum, patients ordered by the reference site."""
-    reference, compare = sites
     wide = responses.pivot(index="patient", columns="site", values="best_change_pct")
     wide = wide.reindex(columns=[reference, compare]).sort_values(
         [reference, compare], ascending=False, na_position="first"
@@ -36,11 +35,13 @@ def waterfall(responses: pd.DataFrame, sites: tuple[str, str]) -> plt.Figure:
     return fig
 
 
-def spider(timepoints: pd.DataFrame, responses: pd.DataFrame, sites: tuple[str, str]) -> plt.Figure:
+def spider(
+    timepoints: pd.DataFrame, responses: pd.DataFrame, reference: str, compare: str
+) -> plt.Figure:
     """% change from baseline over time, one panel per site, lines coloured by best response."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     best = responses.set_index(["patient", "site"])["best_response"]
-    for ax, site in zip(axes, sites, strict=True):
+    for ax, site in zip(axes, (reference, compare), strict=True):
         for patient, rows in timepoints[timepoints["site"] == site].groupby("patient"):
             rows = rows.dropna(subset=["change_pct"])
             colour = RESPONSE_COLOURS[best.get((patient, site), "NE")]
@@ -56,7 +57,7 @@ def spider(timepoints: pd.DataFrame, responses: pd.DataFrame, sites: tuple[str, 
 
 
 def swimmer(
-    responses: pd.DataFrame, sites: tuple[str, str], patients: pd.DataFrame | None
+    responses: pd.DataFrame, reference: str, compare: str, patients: pd.DataFrame | None
 ) -> plt.Figure:
     """Time on study per patient with each site's first PD marked (and PFS when known)."""
     span = responses.groupby("patient")["last_day"].max()
@@ -66,7 +67,7 @@ def swimmer(
     fig, ax = plt.subplots(figsize=(7, max(4, 0.16 * len(span))))
     y = {patient: position for position, patient in enumerate(span.index)}
     ax.barh(list(y.values()), span.to_numpy(), color="0.85")
-    markers = ((sites[0], SITE_COLOURS[0], "o"), (sites[1], SITE_COLOURS[1], "s"))
+    markers = ((reference, SITE_COLOURS[0], "o"), (compare, SITE_COLOURS[1], "s"))
     for site, colour, marker in markers:
         rows = responses[(responses["site"] == site) & responses["first_pd_day"].notna()]
         ax.scatter(

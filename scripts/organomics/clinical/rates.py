@@ -14,10 +14,10 @@ DISEASE_CONTROL = ("CR", "PR", "SD")
 CI_METHOD = "Clopper-Pearson 95%"
 
 
-def response_rates(responses: pd.DataFrame, sites: tuple[str, str]) -> pd.DataFrame:
+def response_rates(responses: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
     """ORR and DCR per site over its evaluable patients, with Clopper-Pearson 95% CIs."""
     rows = []
-    for site in sites:
+    for site in (reference, compare):
         best = responses.loc[responses["site"] == site, "best_response"]
         n = len(best)
         row = {"site": site, "n": n}
@@ -41,7 +41,7 @@ def response_rates(responses: pd.DataFrame, sites: tuple[str, str]) -> pd.DataFr
 
 
 def mixed_response(
-    responses: pd.DataFrame, sites: tuple[str, str], change: str = "first"
+    responses: pd.DataFrame, reference: str, compare: str, change: str = "first"
 ) -> pd.DataFrame:
     """Per patient evaluable at both sites: concordant, or which site grows while the other shrinks.
 
@@ -49,7 +49,6 @@ def mixed_response(
     `{compare}_up_{reference}_down` when the compare site grows (> 0) and the reference shrinks
     (< 0), the opposite pattern likewise, `concordant` otherwise.
     """
-    reference, compare = sites
     column = f"{change}_change_pct"
     wide = responses.pivot(index="patient", columns="site", values=column)
     wide = wide.reindex(columns=[reference, compare]).dropna()
@@ -80,13 +79,12 @@ def _exact_binomial(better_reference: int, better_compare: int) -> float:
 
 
 def site_comparison(
-    responses: pd.DataFrame, mixed: pd.DataFrame, sites: tuple[str, str]
+    responses: pd.DataFrame, mixed: pd.DataFrame, reference: str, compare: str
 ) -> pd.DataFrame:
     """Exact McNemar for ORR and DCR, exact binomial on the two mixed patterns; BH over the three.
 
     Only patients evaluable at both sites enter the paired ORR/DCR tests.
     """
-    reference, compare = sites
     best = responses.pivot(index="patient", columns="site", values="best_response")
     best = best.reindex(columns=[reference, compare]).dropna()
     rows = []

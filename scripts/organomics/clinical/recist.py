@@ -313,7 +313,8 @@ def assess_site(rows: pd.DataFrame, options: Options) -> tuple[pd.DataFrame, dic
 
 def assess(
     lesions: pd.DataFrame,
-    sites: list[str],
+    reference: str,
+    compare: str,
     options: Options,
     exclusions: Exclusions | None = None,
     patients: list[str] | None = None,
@@ -324,8 +325,8 @@ def assess(
     ----------
     lesions
         Lesion rows with a `site` column (assign_sites).
-    sites
-        The site labels, reference first.
+    reference, compare
+        The two site labels (each patient's rows: reference first).
     options
         Confirmation and minimum-SD settings.
     exclusions
@@ -344,7 +345,7 @@ def assess(
     everyone = sorted(set(patients if patients is not None else lesions["patient"]))
     groups = dict(iter(lesions.groupby(["patient", "site"], sort=True)))
     for patient in everyone:
-        for site in sites:
+        for site in (reference, compare):
             rows = groups.get((patient, site))
             reason = "no lesion at this site" if rows is None else not_evaluable(_with_sizes(rows))
             if reason is not None:
@@ -367,6 +368,6 @@ def assess(
     response_columns += ["best_change_pct", "best_response", "n_target_lesions", "n_assessments"]
     response_columns += ["first_day", "first_pd_day", "last_day"]
     responses = pd.DataFrame(summaries, columns=response_columns)
-    order = {site: position for position, site in enumerate(sites)}
+    order = {reference: 0, compare: 1}
     responses = responses.sort_values(["patient", "site"], key=lambda s: s.map(order).fillna(s))
     return timepoints, responses.reset_index(drop=True)

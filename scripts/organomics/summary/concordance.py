@@ -80,7 +80,7 @@ def sample_values(spec: dict, tables: dict[str, pd.DataFrame]) -> pd.Series:
 
 
 def concordance(
-    pairs: list[dict], tables: dict[str, pd.DataFrame], sites: pd.Series
+    pairs: list[dict], tables: dict[str, pd.DataFrame], sample_sites: pd.Series
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Spearman rho per pair of measures over the samples that have both; BH across pairs.
 
@@ -90,7 +90,7 @@ def concordance(
     for pair in pairs:
         x, y = sample_values(pair["x"], tables), sample_values(pair["y"], tables)
         both = pd.concat([x.rename("x"), y.rename("y")], axis=1, join="inner").dropna()
-        both["site"] = sites.reindex(both.index)
+        both["site"] = sample_sites.reindex(both.index)
         enough = len(both) >= 3 and both["x"].nunique() > 1 and both["y"].nunique() > 1
         rho, p_value = spearman(both["x"], both["y"]) if enough else (np.nan, np.nan)
         rows.append(
@@ -114,14 +114,16 @@ def concordance(
     return table, joined
 
 
-def scatter(table: pd.DataFrame, joined: list[pd.DataFrame], sites: tuple[str, str]) -> plt.Figure:
+def scatter(
+    table: pd.DataFrame, joined: list[pd.DataFrame], reference: str, compare: str
+) -> plt.Figure:
     """One panel per pair of measures, points coloured by site, rho and p in the title."""
     n = max(1, len(joined))
     columns = min(n, 3)
     rows = int(np.ceil(n / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.8 * rows), squeeze=False)
     for ax, row, data in zip(axes.flat, table.to_dict("records"), joined, strict=False):
-        for site, colour in zip(sites, SITE_COLOURS, strict=True):
+        for site, colour in zip((reference, compare), SITE_COLOURS, strict=True):
             subset = data[data["site"] == site]
             ax.scatter(subset["x"], subset["y"], s=16, color=colour, label=site)
         ax.set_xlabel(row["measure_x"], fontsize=8)
