@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pysam
 import pytest
 import yaml
 
@@ -180,3 +181,38 @@ def test_bad_vcf_header_stops_before_any_job(tmp_path, snakemake_runner):
     result = snakemake_runner(tmp_path, "wes", "-n", "--configfile", "config.yaml", check=False)
     assert result.returncode != 0
     assert "lacks a 'Consequence' field" in result.stdout + result.stderr
+
+
+def test_sbs96_with_a_fasta(tmp_path, snakemake_runner):
+    # a FASTA whose REF bases are the VCF's and whose neighbours are chosen, so that each
+    # passing SNV's class is known: 5' A, 3' T around every site
+    records = [
+        line.split("\t")[:5]
+        for line in (DATA / "mutect2_vep.vcf").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    contigs = {"chr1": ["G"] * 2000, "chr2": ["G"] * 2000}
+    for chrom, pos, _, ref, _ in records:
+        contigs[chrom][int(pos) - 2] = "A"
+        contigs[chrom][int(pos) - 1 : int(pos) - 1 + len(ref)] = list(ref)
+        contigs[chrom][int(pos) - 1 + len(ref)] = "T"
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text("".join(f">{c}\n{''.join(s)}\n" for c, s in contigs.items()))
+    pysam.faidx(str(fasta))
+    shutil.copy(DATA / "mutect2_vep.vcf", tmp_path / "calls.vcf")
+    (tmp_path / "samples.tsv").write_text("sample\tpatient\tsite\twes\nA\tP1\tPL\tcalls.vcf\n")
+    config = {"samples": "samples.tsv", "wes": {"exome_size_mb": 30, "fasta": "ref.fa"}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    snakemake_runner(tmp_path, "wes", "--configfile", "config.yaml")
+    counts = read(tmp_path / "results" / "wes" / "sbs96.tsv").set_index("sample")
+    assert counts.shape == (1, 96)
+    found = counts.loc["A"][counts.loc["A"] > 0].to_dict()
+    # passing SNVs (test_reader): chr1 100 G>T, 600 A>C, 800 C>T, 900 G>C, 1300 G>A, chr2
+    # 1000 T>G; a purine REF is reverse-complemented with its context (A G T -> A C T)
+    expected = {
+        "A[C>A]T": 1,  # 100 G>T
+        "A[T>G]T": 2,  # 600 A>C (A A T -> A T T) and chr2 1000 T>G
+        "A[C>T]T": 2,  # 800 C>T and 1300 G>A
+        "A[C>G]T": 1,  # 900 G>C
+    }
+    assert found == expected

@@ -10,6 +10,7 @@ include: "wes_functions.smk"
 
 parse_check(wes_check_inputs)
 parse_check(wes_check_copy_number)
+parse_check(wes_check_fasta)
 
 
 rule wes_sample:
@@ -233,6 +234,25 @@ rule wes_clonality_plots:
         "../../scripts/wes_clonality_plots.py"
 
 
+rule wes_sbs96:
+    input:
+        variants=per_sample("results/wes/variants/{sample}.parquet", "wes"),
+        fasta=wes_fasta(),
+        lib=lib_of("wes_sbs96.py"),
+    output:
+        sbs96="results/wes/sbs96.tsv",
+    log:
+        "logs/wes/sbs96.log",
+    benchmark:
+        "logs/benchmarks/wes/sbs96.tsv"
+    conda:
+        "../../envs/wes.yaml"
+    params:
+        samples=sample_records("wes"),
+    script:
+        "../../scripts/wes_sbs96.py"
+
+
 OUTPUTS["wes"] = (
     rule_targets("wes_cohort", "wes_plots")
     + (
@@ -240,6 +260,7 @@ OUTPUTS["wes"] = (
         if wes_copy_number_records()
         else []
     )
+    + (rule_targets("wes_sbs96") if config["wes"].get("fasta") else [])
     + ["results/wes/excluded.tsv"]
     if branch_active("wes")
     else []

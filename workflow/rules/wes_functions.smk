@@ -109,3 +109,26 @@ def wes_clonality_exclusions():
     if wes_copy_number_records():
         return exclusions("wes", "clonality")
     return "results/wes/excluded/clonality_inactive.tsv"
+
+
+def wes_fasta():
+    """The reference FASTA and its index files as inputs of the SBS96 rule."""
+    path = config["wes"].get("fasta")
+    if not path:
+        return []
+    fasta = resolve_path(path)
+    index = [f"{fasta}.fai"] + (
+        [f"{fasta}.gzi"] if fasta.endswith((".gz", ".bgz")) else []
+    )
+    return [fasta, *index]
+
+
+def wes_check_fasta():
+    """Before any job: the configured FASTA and its index files exist."""
+    for path in wes_fasta():
+        if not Path(path).exists():
+            raise InputError(
+                config["wes"]["fasta"],
+                f"{path} not found (config wes.fasta: the FASTA needs its .fai, and .gzi when "
+                "bgzipped; `samtools faidx` writes them)",
+            )

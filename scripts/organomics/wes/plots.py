@@ -100,8 +100,10 @@ def shared_private_bars(table: pd.DataFrame, reference: str, compare: str) -> pl
     labels = ["shared", f"private {reference}", f"private {compare}"]
     x = np.arange(len(data))
     for column, colour, label in zip(columns, colours, labels, strict=True):
-        ax.bar(x, data[column], bottom=bottom, color=colour, label=label, width=0.8)
-        bottom += data[column].to_numpy()
+        # float: a cohort without a paired patient gives an empty (object) column
+        heights = data[column].to_numpy(dtype=float)
+        ax.bar(x, heights, bottom=bottom, color=colour, label=label, width=0.8)
+        bottom += heights
     ax.set_xticks(x, data["patient"], rotation=90, fontsize=7)
     ax.set_ylabel("passing variants")
     ax.set_title("Shared and private mutations per patient")
