@@ -92,12 +92,22 @@ def _integers(chunk: pd.DataFrame, column: str, path: str) -> np.ndarray:
 
 
 def check_maf(path: str) -> None:
-    """Header-only check: the MAF has every required column."""
-    _, columns = _header(path)
+    """Header-only check: the MAF has every required column.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the column header's line (after any '#' comment lines) and the first
+        missing column.
+    """
+    skipped, columns = _header(path)
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise InputError(
-            path, f"MAF lacks required column(s) {', '.join(missing)}", column=missing[0]
+            path,
+            f"MAF lacks required column(s) {', '.join(missing)}; required: {', '.join(REQUIRED)}",
+            row=skipped + 1,
+            column=missing[0],
         )
 
 

@@ -13,7 +13,14 @@ GENERIC = ("hla", "peptide", "ic50_nm")
 
 
 def read_neoantigens(path: str) -> pd.DataFrame:
-    """Epitopes as columns variant, peptide, hla, ic50_nm (one row per predicted epitope)."""
+    """Epitopes as columns variant, peptide, hla, ic50_nm (one row per predicted epitope).
+
+    Raises
+    ------
+    InputError
+        Naming the file, the header line (row 1) and the missing column, or the row and column
+        of an IC50 that is not a number.
+    """
     table = read_table(path)
     # pVACseq writes NA for epitopes a predictor could not score
     table = table.replace({"NA": None, "NaN": None, "nan": None, "N/A": None})
@@ -22,11 +29,16 @@ def read_neoantigens(path: str) -> pd.DataFrame:
         score = next((c for c in PVACSEQ_IC50 if c in columns), None)
         if score is None:
             raise InputError(
-                path, f"pVACseq table lacks an IC50 column (one of {', '.join(PVACSEQ_IC50)})"
+                path,
+                f"pVACseq table lacks an IC50 column (one of {', '.join(PVACSEQ_IC50)})",
+                row=1,
+                column=PVACSEQ_IC50[0],
             )
         missing = [c for c in PVACSEQ_VARIANT if c not in columns]
         if missing:
-            raise InputError(path, f"pVACseq table lacks {', '.join(missing)}", column=missing[0])
+            raise InputError(
+                path, f"pVACseq table lacks {', '.join(missing)}", row=1, column=missing[0]
+            )
         variant = (
             table["Chromosome"].str.removeprefix("chr")
             + ":"
@@ -47,7 +59,16 @@ def read_neoantigens(path: str) -> pd.DataFrame:
             }
         )
     lower = {c.lower(): c for c in table.columns}
-    if all(c in lower for c in GENERIC):
+    missing = [c for c in GENERIC if c not in lower]
+    if missing and len(missing) < len(GENERIC):
+        raise InputError(
+            path,
+            "neither a pVACseq table (HLA Allele, MT Epitope Seq, ...) nor a generic table "
+            f"(hla, peptide, ic50_nm): lacks {', '.join(missing)}",
+            row=1,
+            column=missing[0],
+        )
+    if not missing:
         table = table.rename(columns={lower[c]: c for c in (*GENERIC, "variant") if c in lower})
         return pd.DataFrame(
             {

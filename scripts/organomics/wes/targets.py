@@ -65,11 +65,31 @@ def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, n
     return merged_starts, merged_ends
 
 
+BED_COLUMNS = ("chrom", "chromStart", "chromEnd")
+INTERVAL_LIST_COLUMNS = ("contig", "start", "end")
+
+
+def _integer(path: str, text: str, line_no: int, column: str) -> int:
+    """A start or end coordinate; anything but a whole number names file, line and column."""
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(
+            path, f"expected an integer coordinate, got {text!r}", row=line_no, column=column
+        ) from None
+
+
 def read_targets(path: str) -> Targets:
     """Read a BED (0-based half-open) or Picard interval list (1-based closed) file, merged.
 
     A file is taken as a Picard interval list when it has a SAM-style '@HD'/'@SQ' header;
     other header lines (track, browser, #, @) are skipped; a `.gz` file is read with gzip.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the line and the column (BED: chrom, chromStart, chromEnd; interval
+        list: contig, start, end) of the first line that is not an interval.
     """
     one_based = False
     per_chrom: dict[str, tuple[list[int], list[int]]] = {}
@@ -82,19 +102,33 @@ def read_targets(path: str) -> Targets:
                     one_based = True
                 if not line.strip() or line.startswith(("#", "@", "track", "browser")):
                     continue
-                fields = line.rstrip("\n").split("\t")
+                fields = line.rstrip("\r\n").split("\t")
+                names = INTERVAL_LIST_COLUMNS if one_based else BED_COLUMNS
                 if len(fields) < 3:
-                    raise InputError(path, "expected at least 3 tab-separated columns", row=line_no)
-                try:
-                    start, end = int(fields[1]), int(fields[2])
-                except ValueError:
+                    text = line.strip()
+                    hint = " (separated by spaces? BED columns are tab-separated)" * (" " in text)
                     raise InputError(
-                        path, f"start/end not integers: {fields[1]!r}, {fields[2]!r}", row=line_no
-                    ) from None
+                        path,
+                        f"expected at least 3 tab-separated columns ({', '.join(names)}), got "
+                        f"{len(fields)}: {text[:60]!r}{hint}",
+                        row=line_no,
+                        column=names[len(fields)],
+                    )
+                start, end = (_integer(path, fields[i], line_no, names[i]) for i in (1, 2))
                 if one_based:
                     start -= 1
-                if end < start or start < 0:
-                    raise InputError(path, f"invalid interval {start}-{end}", row=line_no)
+                if start < 0:
+                    first = "1 (interval lists are 1-based)" if one_based else "0"
+                    raise InputError(
+                        path, f"start {fields[1]} is below {first}", row=line_no, column=names[1]
+                    )
+                if end < start:
+                    raise InputError(
+                        path,
+                        f"end {fields[2]} is before start {fields[1]}",
+                        row=line_no,
+                        column=names[2],
+                    )
                 s, e = per_chrom.setdefault(norm_chrom(fields[0]), ([], []))
                 s.append(start)
                 e.append(end)

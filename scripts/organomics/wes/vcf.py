@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
+import re
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from cyvcf2 import VCF
 
@@ -66,6 +70,46 @@ def check_gzip_complete(path: str) -> None:
             raise InputError(path, "truncated bgzip file (no BGZF end-of-file block)")
 
 
+def file_header(path: str) -> str | None:
+    """The header lines exactly as the file has them, the #CHROM line included.
+
+    htslib rewrites the header it hands to cyvcf2 (`raw_header` gains a
+    ``##FILTER=<ID=PASS>`` line when the file has none), so only the file's own lines give
+    the line numbers that error messages quote.
+
+    Parameters
+    ----------
+    path
+        A plain or (b)gzipped VCF.
+
+    Returns
+    -------
+    str or None
+        The header text; None when the file has no '#' lines (a BCF).
+
+    Raises
+    ------
+    InputError
+        When the compressed stream ends or breaks inside the header.
+    """
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+    lines = []
+    try:
+        with (gzip.open if gzipped else open)(path, "rb") as handle:
+            for line in handle:
+                if not line.startswith(b"#"):
+                    break
+                lines.append(line)
+    except (OSError, EOFError, zlib.error) as err:
+        raise InputError(
+            path,
+            f"cannot read the VCF header ({err}); truncated or corrupt file?",
+            row=len(lines) + 1,
+        ) from None
+    return b"".join(lines).decode("utf-8", "replace") if lines else None
+
+
 def header_values(raw_header: str, key: str) -> list[str]:
     """Values of '##key=value' header lines."""
     prefix = f"##{key}="
@@ -117,14 +161,14 @@ def choose_tumour(path: str, samples: list[str], raw_header: str, wes_id: str = 
     )
 
 
-def _annotation_picker(path: str, vcf: VCF):
+def _annotation_picker(path: str, vcf: VCF, header_text: str):
     for key, cls in (("CSQ", CsqPicker), ("ANN", AnnPicker)):
         try:
             description = vcf.get_header_type(key)["Description"]
         except KeyError:
             continue
         fields = parse_format(description)
-        line = header_line_number(vcf.raw_header, f"##INFO=<ID={key},")
+        line = header_line_number(header_text, f"##INFO=<ID={key},")
         if key == "CSQ" and "Consequence" not in fields:
             raise InputError(
                 path,
@@ -141,13 +185,14 @@ def _annotation_picker(path: str, vcf: VCF):
     return None, None
 
 
-def _format_ids(vcf: VCF) -> set[str]:
-    ids = set()
+def _declared_types(vcf: VCF) -> dict[tuple[str, str], str]:
+    """{("INFO" or "FORMAT", ID): Type} of the header's INFO and FORMAT lines."""
+    types = {}
     for h in vcf.header_iter():
         info = h.info()
-        if info.get("HeaderType") == "FORMAT":
-            ids.add(info["ID"])
-    return ids
+        if info.get("HeaderType") in ("INFO", "FORMAT"):
+            types[(info["HeaderType"], info["ID"])] = info.get("Type", "String")
+    return types
 
 
 @dataclass
@@ -157,6 +202,9 @@ class VcfHeader:
     vcf: VCF
     tumour: str
     tumour_index: int
+    samples: list[str]
+    header_text: str
+    types: dict[tuple[str, str], str]
     key: str | None
     picker: CsqPicker | AnnPicker | None
     header_lines: int
@@ -181,19 +229,23 @@ def open_vcf(path: str, wes_id: str = "", threads: int = 1) -> VcfHeader:
         vcf = VCF(path, threads=threads if threads > 1 else None, lazy=True)
     except Exception as err:  # cyvcf2 raises bare Exception on a bad header
         raise InputError(path, f"cannot open as VCF: {err}") from None
-    raw = vcf.raw_header
     samples = list(vcf.samples)
     try:
+        raw = file_header(path) or vcf.raw_header  # line numbers as in the file
         tumour = choose_tumour(path, samples, raw, wes_id)
-        key, picker = _annotation_picker(path, vcf)
+        key, picker = _annotation_picker(path, vcf, raw)
     except InputError:
         vcf.close()
         raise
-    fmt = _format_ids(vcf)
+    types = _declared_types(vcf)
+    fmt = {name for kind, name in types if kind == "FORMAT"}
     header = VcfHeader(
         vcf=vcf,
         tumour=tumour,
         tumour_index=samples.index(tumour),
+        samples=samples,
+        header_text=raw,
+        types=types,
         key=key,
         picker=picker,
         header_lines=raw.count("\n"),
@@ -222,6 +274,82 @@ def header_line_number(raw_header: str, prefix: str) -> int | None:
     return None
 
 
+INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _value_problem(value: str, kind: str) -> str | None:
+    """Why one INFO or FORMAT value (','-separated) does not fit its header Type, or None."""
+    for item in value.split(","):
+        if item in ("", "."):  # missing
+            continue
+        if kind == "Integer" and not INTEGER.fullmatch(item):
+            return f"{value!r} is not an Integer (header Type=Integer)"
+        if kind == "Float":
+            try:
+                float(item)
+            except ValueError:
+                return f"{value!r} is not a Float (header Type=Float)"
+    return None
+
+
+def record_problem(path: str, line_no: int, header: VcfHeader) -> tuple[str | None, str | None]:
+    """Why htslib could not parse the record on file line `line_no`, read from the text.
+
+    Parameters
+    ----------
+    path
+        The VCF (plain or bgzip).
+    line_no
+        1-based file line of the record.
+    header
+        The open file's header (sample columns, INFO/FORMAT Types).
+
+    Returns
+    -------
+    tuple
+        (field, reason): the field as 'POS', 'QUAL', 'INFO/ID' or 'FORMAT/ID' (None when the
+        problem is the line as a whole) and the reason; (None, None) when the text shows
+        nothing wrong (a BCF, or a problem only htslib sees).
+    """
+    try:
+        with open(path, "rb") as handle:
+            gzipped = handle.read(2) == b"\x1f\x8b"
+        with (gzip.open if gzipped else open)(path, "rb") as handle:
+            line = next(islice(handle, line_no - 1, None), None)
+            following = next(handle, None)
+            if gzipped and following is not None:
+                # htslib reads ahead: a cut or corrupt stream can stop it lines before the cut
+                for _ in handle:
+                    pass
+    except (OSError, EOFError, zlib.error) as err:
+        return None, f"the compressed data is cut short or corrupt ({err}); truncated file?"
+    if line is None or line.startswith(b"#"):
+        return None, None
+    if following is None and not line.endswith(b"\n"):
+        return None, "the file ends inside this line: truncated?"
+    fields = line.decode("utf-8", "replace").rstrip("\r\n").split("\t")
+    n_columns = 9 + len(header.samples) if header.samples else 8
+    if len(fields) != n_columns:
+        return None, f"{len(fields)} tab-separated fields where the #CHROM line has {n_columns}"
+    where = f"{fields[0]}:{fields[1]}"
+    if not INTEGER.fullmatch(fields[1]):
+        return "POS", f"POS {fields[1]!r} is not an integer"
+    if _value_problem(fields[5], "Float"):
+        return "QUAL", f"{where}: QUAL {fields[5]!r} is not a number"
+    for item in fields[7].split(";"):
+        key, _, value = item.partition("=")
+        problem = _value_problem(value, header.types.get(("INFO", key), "String"))
+        if problem:
+            return f"INFO/{key}", f"{where}: {problem}"
+    keys = fields[8].split(":")
+    for sample, cell in zip(header.samples, fields[9:], strict=True):
+        for key, value in zip(keys, cell.split(":"), strict=False):
+            problem = _value_problem(value, header.types.get(("FORMAT", key), "String"))
+            if problem:
+                return f"FORMAT/{key}", f"{where}, sample {sample}: {problem}"
+    return None, None
+
+
 def check_vcf(path: str, wes_id: str = "", require_annotation: bool = False) -> bool:
     """Header-only checks, cheap enough to run on every sample before any job starts.
 
@@ -241,7 +369,7 @@ def check_vcf(path: str, wes_id: str = "", require_annotation: bool = False) -> 
         True when the VCF carries CSQ or ANN annotation.
     """
     header = open_vcf(path, wes_id)
-    raw = header.vcf.raw_header
+    raw = header.header_text
     header.vcf.close()
     if header.key is None and require_annotation:
         eff = header_line_number(raw, "##INFO=<ID=EFF,")
@@ -386,11 +514,15 @@ def read_vcf(
     except Exception as err:
         if type(err) is not Exception:
             raise
-        raise InputError(
-            path,
-            f"cannot parse the VCF record ({err}); truncated or malformed file?",
-            row=header_lines + n_records + 1,
-        ) from None
+        vcf.close()
+        line_no = header_lines + n_records + 1
+        field, problem = record_problem(path, line_no, h)
+        message = (
+            f"cannot parse the VCF record: {problem}"
+            if problem
+            else f"cannot parse the VCF record ({err}); truncated or malformed file?"
+        )
+        raise InputError(path, message, row=line_no, column=field) from None
     counts["alleles"] += n_alleles
     counts["filter"] += n_filter
     counts["depth"] += n_depth
