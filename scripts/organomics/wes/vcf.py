@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
+from typing import ClassVar
 
 from cyvcf2 import VCF
 
@@ -25,8 +26,9 @@ NORMAL_NAMES = {"normal"}  # Strelka2 names its columns NORMAL and TUMOR
 
 @dataclass(frozen=True)
 class Filters:
-    """Per-variant filters (defaults from the issue / config schema)."""
+    """Per-variant filters; the defaults are the schema's (tests/test_defaults.py checks)."""
 
+    SCHEMA_SECTION: ClassVar[str] = "wes.filters"
     pass_only: bool = True
     min_tumor_depth: int = 10
     min_tumor_alt: int = 3
@@ -34,6 +36,7 @@ class Filters:
 
     @classmethod
     def from_config(cls, block: dict | None) -> Filters:
+        """The filters of a config ``wes.filters`` block (missing keys take the defaults)."""
         block = block or {}
         return cls(**{k: block[k] for k in cls.__dataclass_fields__ if k in block})
 
