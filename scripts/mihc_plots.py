@@ -4,6 +4,7 @@ import pandas as pd
 
 from organomics.logs import log_to
 from organomics.mihc import plots
+from organomics.plots import save
 
 
 def read(path):
@@ -13,35 +14,36 @@ def read(path):
 with log_to(snakemake.log[0]):
     inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params
     ref, cmp = params.reference, params.compare
-    plots.paired_panels(
+    fractions = plots.paired_panels(
         read(inputs.fractions),
         "fraction",
         "phenotype",
         ref,
         cmp,
-        outputs.fractions_png,
-        outputs.fractions_pdf,
         comparison=read(inputs.comparison),
         ylabel="fraction of cells",
     )
+    save(fractions, outputs.fractions_png, outputs.fractions_pdf)
     composition = read(inputs.composition)
-    plots.composition_bars(composition, ref, cmp, outputs.composition_png, outputs.composition_pdf)
+    save(
+        plots.composition_bars(composition, ref, cmp),
+        outputs.composition_png,
+        outputs.composition_pdf,
+    )
     points = [pd.read_parquet(path) for path in inputs.points]
     classes = list(dict.fromkeys(composition["class"]))
-    plots.spatial_scatter(
-        points, list(params.scatter_samples), outputs.scatter_png, outputs.scatter_pdf, classes
-    )
+    scatter = plots.spatial_scatter(points, list(params.scatter_samples), classes)
+    save(scatter, outputs.scatter_png, outputs.scatter_pdf)
     spatial, spatial_comparison = read(inputs.spatial), read(inputs.spatial_comparison)
-    plots.paired_panels(
+    distances = plots.paired_panels(
         spatial,
         "median_distance_um",
         "phenotype",
         ref,
         cmp,
-        outputs.spatial_png,
-        outputs.spatial_pdf,
         comparison=spatial_comparison[spatial_comparison["measure"] == "median_distance_um"]
         if not spatial_comparison.empty
         else None,
         ylabel="median distance to tumour (µm)",
     )
+    save(distances, outputs.spatial_png, outputs.spatial_pdf)

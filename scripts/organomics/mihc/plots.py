@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from organomics.plots import paired_plot, save
+from organomics.plots import paired_plot
 
 
 def _p_label(comparison: pd.DataFrame, keys: dict) -> str:
@@ -29,13 +29,35 @@ def paired_panels(
     facet: str,
     reference: str,
     compare: str,
-    png: str,
-    pdf: str,
     comparison: pd.DataFrame | None = None,
     ylabel: str = "",
     region: str = "all",
-) -> None:
-    """One paired box/line panel per `facet` value (e.g. phenotype), for one region."""
+) -> plt.Figure:
+    """One paired box/line panel per `facet` value (e.g. phenotype), for one region.
+
+    Parameters
+    ----------
+    table
+        Long table with ``patient``, ``site``, ``region``, `facet` and `value` columns.
+    value
+        The measure plotted (e.g. ``fraction``, ``median_distance_um``).
+    facet
+        The column whose values get one panel each, in order of first appearance.
+    reference, compare
+        The two site labels (left and right box).
+    comparison
+        The paired tests of `table` (``p_value``, ``p_adj`` by `facet` and ``region``); their
+        p and q are written under each panel. None writes none.
+    ylabel
+        The y-axis label (default `value`).
+    region
+        The region whose rows are plotted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The grid of panels; "no data" in a panel whose facet has no row.
+    """
     data = table[table["region"] == region]
     facets = list(dict.fromkeys(data[facet])) or ["(none)"]
     ncols = min(4, len(facets))
@@ -54,13 +76,26 @@ def paired_panels(
         ax.set_visible(False)
     fig.suptitle(f"{ylabel or value} by site (region: {region})")
     fig.tight_layout()
-    save(fig, png, pdf)
+    return fig
 
 
-def composition_bars(
-    composition: pd.DataFrame, reference: str, compare: str, png: str, pdf: str
-) -> None:
-    """Stacked bars of exclusive phenotype classes per sample, reference site first."""
+def composition_bars(composition: pd.DataFrame, reference: str, compare: str) -> plt.Figure:
+    """Stacked bars of exclusive phenotype classes per sample, reference site first.
+
+    Parameters
+    ----------
+    composition
+        composition.tsv (``sample, patient, site, region, class, fraction``); region ``all``
+        is plotted.
+    reference, compare
+        The two site labels: reference samples left of a line, compare samples right of it,
+        each ordered by patient.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One stacked bar per sample, classes in order of first appearance (``other`` grey).
+    """
     data = composition[composition["region"] == "all"]
     wide = data.pivot_table(index="sample", columns="class", values="fraction", aggfunc="sum")
     classes = list(dict.fromkeys(data["class"]))
@@ -87,17 +122,32 @@ def composition_bars(
     ax.set_title(f"Cell composition per sample ({reference} left, {compare} right)")
     ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8)
     fig.tight_layout()
-    save(fig, png, pdf)
+    return fig
 
 
 def spatial_scatter(
     points: Sequence[pd.DataFrame],
     titles: Sequence[str],
-    png: str,
-    pdf: str,
     classes: Sequence[str] = (),
-) -> None:
-    """Cell positions of one sample per site, coloured by composition class (`classes` order)."""
+) -> plt.Figure:
+    """Cell positions of one sample per site, coloured by composition class (`classes` order).
+
+    Parameters
+    ----------
+    points
+        One table per panel with ``x``, ``y`` (µm) and ``label`` (the cell's composition class),
+        as the per-sample job writes them (points/{sample}.parquet).
+    titles
+        The panel titles (the samples' ids), in `points` order.
+    classes
+        Composition classes in colour order; labels not listed follow in order of appearance.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per table, image orientation (y downwards), ``other`` cells grey and drawn
+        first.
+    """
     labels = list(dict.fromkeys([*classes, *(label for p in points for label in p["label"])]))
     palette = dict(zip(labels, plt.get_cmap("tab10")(np.arange(len(labels)) % 10), strict=True))
     if "other" in palette:
@@ -119,4 +169,4 @@ def spatial_scatter(
     if labels:
         axes.flat[-1].legend(bbox_to_anchor=(1.01, 1), loc="upper left", markerscale=4, fontsize=8)
     fig.tight_layout()
-    save(fig, png, pdf)
+    return fig
