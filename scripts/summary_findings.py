@@ -3,6 +3,7 @@
 import pandas as pd
 
 from organomics.logs import log_to
+from organomics.pairing import site_table
 from organomics.summary import findings
 from organomics.tables import write_tsv
 
@@ -30,10 +31,8 @@ with log_to(snakemake.log[0]):
         sheet = pd.DataFrame(snakemake.params.samples)
         vst = pd.read_csv(snakemake.input.rnaseq_vst, sep="\t", index_col=0)
         in_rna = sheet[sheet["sample"].isin(vst.columns)]
-        pairs = in_rna.pivot(index="patient", columns="site", values="sample").dropna()
-        pairs = pairs.rename(
-            columns={reference: f"sample_{reference}", compare: f"sample_{compare}"}
-        ).reset_index()
+        pairs = site_table(in_rna, reference, compare)
+        pairs = pairs[pairs["paired"]].drop(columns="paired")
         results = read("rnaseq_results")
         rows += findings.expression_rows(
             results, vst, snakemake.params.genes, pairs, reference, compare

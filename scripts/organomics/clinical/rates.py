@@ -7,6 +7,7 @@ import pandas as pd
 from scipy.stats import binomtest
 from statsmodels.stats.proportion import proportion_confint
 
+from organomics.pairing import paired_values
 from organomics.stats import bh
 
 RESPONDER = ("CR", "PR")
@@ -49,9 +50,7 @@ def mixed_response(
     `{compare}_up_{reference}_down` when the compare site grows (> 0) and the reference shrinks
     (< 0), the opposite pattern likewise, `concordant` otherwise.
     """
-    column = f"{change}_change_pct"
-    wide = responses.pivot(index="patient", columns="site", values=column)
-    wide = wide.reindex(columns=[reference, compare]).dropna()
+    wide, _ = paired_values(responses, f"{change}_change_pct", reference, compare)
     up_down = f"{compare}_up_{reference}_down"
     down_up = f"{reference}_up_{compare}_down"
     pattern = np.select(
@@ -85,15 +84,17 @@ def site_comparison(
 
     Only patients evaluable at both sites enter the paired ORR/DCR tests.
     """
-    best = responses.pivot(index="patient", columns="site", values="best_response")
-    best = best.reindex(columns=[reference, compare]).dropna()
     rows = []
     for metric, categories in (("orr", RESPONDER), ("dcr", DISEASE_CONTROL)):
-        at_reference = best[reference].isin(categories)
-        at_compare = best[compare].isin(categories)
+        # 1/0 per evaluable patient and site (never missing): the pairs are the patients
+        # evaluable at both sites
+        hit = responses.assign(hit=responses["best_response"].isin(categories).astype(float))
+        paired, _ = paired_values(hit, "hit", reference, compare)
+        at_reference = paired[reference] == 1
+        at_compare = paired[compare] == 1
         better_reference = int((at_reference & ~at_compare).sum())
         better_compare = int((at_compare & ~at_reference).sum())
-        n = len(best)
+        n = len(paired)
         rows.append(
             {
                 "metric": metric,
