@@ -1,16 +1,18 @@
 """Snakemake adapter: one sample's featureCounts / salmon / STAR file -> gene counts TSV."""
 
 from organomics.logs import log_to
-from organomics.rnaseq import steps
+from organomics.rnaseq.counts import sample_counts
+from organomics.tables import write_tsv
 
 with log_to(snakemake.log[0]):
-    params = snakemake.params
-    steps.sample_counts(
-        snakemake.input.counts[0],
-        snakemake.output.counts,
+    inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params
+    counts, excluded = sample_counts(
+        inputs.counts[0],
         params.format,
         params.strandedness,
         params.tx2gene or None,
-        patient_site=(params.patient, params.site),
-        out_excluded=snakemake.output.excluded,
+        params.patient,
+        params.site,
     )
+    write_tsv(counts.rename("count").reset_index(), outputs.counts)
+    excluded.write(outputs.excluded)

@@ -16,8 +16,8 @@ from organomics.rnaseq.deseq import (
     is_benign,
     paired_deseq,
     paired_samples,
-    size_factors,
 )
+from organomics.rnaseq.qc import size_factors
 
 DATA = Path(__file__).parent / "data"
 

@@ -13,6 +13,7 @@ from scipy import stats
 
 from organomics.errors import InputError
 from organomics.rnaseq import enrichment, genesets
+from organomics.rnaseq.results import signature_long
 
 
 def test_read_gmt_plain_and_gz(tmp_path, repo):
@@ -208,7 +209,7 @@ def test_signature_site_comparison_against_scipy():
     )
     from organomics.stats import paired_site_comparison
 
-    long = enrichment.signature_long(scores, design)
+    long = signature_long(scores, design)
     row = paired_site_comparison(long, "score", ["signature"], "PL", "LM").iloc[0]
     expected = stats.wilcoxon(lm, pl, method="exact").pvalue
     assert row["n_pairs"] == 10 and row["p_value"] == pytest.approx(expected)

@@ -299,6 +299,5 @@ rule rnaseq_plots:
         pca_genes=config["rnaseq"]["pca_genes"],
         heatmap_genes=config["rnaseq"]["heatmap_genes"],
         nes_terms=config["rnaseq"]["gsea"]["nes_terms"],
-        plots=RNASEQ_PLOTS,
     script:
         "../../scripts/rnaseq_plots.py"

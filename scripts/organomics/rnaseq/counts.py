@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
-from organomics.tables import read_table
+from organomics.excluded import Exclusions
+from organomics.tables import read_table, read_tsv
 
 log = logging.getLogger(__name__)
 
@@ -278,3 +279,93 @@ def combine_samples(per_sample: Mapping[str, pd.Series]) -> pd.DataFrame:
     matrix = pd.DataFrame({sample: per_sample[sample].reindex(first.index) for sample in samples})
     matrix.index.name = "gene"
     return matrix.astype(np.int64)
+
+
+def sample_counts(
+    path: str | Path,
+    fmt: str,
+    strandedness: str,
+    tx2gene: str | None,
+    patient: str = "",
+    site: str = "",
+) -> tuple[pd.Series, Exclusions]:
+    """One sample's gene counts from its featureCounts / salmon / STAR file (step
+    ``sample_counts``).
+
+    Parameters
+    ----------
+    path
+        The per-sample file (the sheet's `rna` cell).
+    fmt
+        ``auto``, ``featurecounts``, ``salmon`` or ``star`` (config ``rnaseq.sample_format``).
+    strandedness
+        STAR's ReadsPerGene column: ``none``, ``yes`` or ``reverse``.
+    tx2gene
+        Transcript -> gene table for salmon (None otherwise).
+    patient, site
+        The sample's patient and site, for the exclusion rows.
+
+    Returns
+    -------
+    (pandas.Series, Exclusions)
+        Count per gene (index ``gene``), and the salmon transcripts missing from tx2gene, one
+        row each with its reads (empty for the other formats).
+    """
+    if fmt == "auto":
+        fmt = guess_format(path)
+    mapping = read_tx2gene(tx2gene) if (fmt == "salmon" and tx2gene) else None
+    series = read_sample_counts(path, fmt, strandedness, mapping, tx2gene)
+    log.info("%s: %s format, %d genes, %d reads", path, fmt, len(series), int(series.sum()))
+    excluded = Exclusions("sample_counts")
+    unmapped = series.attrs.get("unmapped_transcripts")
+    if unmapped is not None:
+        for transcript, reads in zip(unmapped["transcript"], unmapped["reads"], strict=True):
+            reason = f"salmon transcript not in tx2gene {tx2gene} ({reads:g} reads): dropped"
+            excluded.add("transcript", transcript, reason, patient, site)
+    return series, excluded
+
+
+def cohort_counts(
+    design: pd.DataFrame, matrix: str | None = None, per_sample: Sequence[str | Path] = ()
+) -> tuple[pd.DataFrame, Exclusions]:
+    """The cohort counts matrix from a matrix file or the per-sample count tables (step
+    ``counts``).
+
+    Parameters
+    ----------
+    design
+        The RNA samples (sample, patient, site), in sheet order.
+    matrix
+        The cohort matrix (config ``rnaseq.counts``), or None for per-sample tables.
+    per_sample
+        The per-sample ``gene, count`` tables written by the ``rnaseq_sample_counts`` rule, one
+        per row of `design` in the same order (used when `matrix` is None).
+
+    Returns
+    -------
+    (pandas.DataFrame, Exclusions)
+        Genes x samples int64 counts (samples in `design` order), and the matrix columns left
+        out because they are not sheet samples.
+
+    Raises
+    ------
+    InputError
+        When a sample has no counts at all (or any error of the readers).
+    """
+    samples = design["sample"].tolist()
+    excluded = Exclusions("counts")
+    if matrix:
+        counts = read_matrix(matrix, samples)
+        for column in counts.attrs.get("ignored_columns", []):
+            excluded.add("sample", column, f"column of {matrix} that is not a sheet sample")
+    else:
+        series = {
+            sample: read_tsv(path, dtype={"gene": str}).set_index("gene")["count"]
+            for sample, path in zip(samples, per_sample, strict=True)
+        }
+        counts = combine_samples(series)
+    empty = counts.columns[counts.sum(axis=0) == 0].tolist()
+    if empty:
+        raise InputError(matrix, f"sample(s) with no counts at all: {', '.join(empty)}")
+    log.info("counts: %d genes x %d samples", *counts.shape)
+    return counts, excluded

@@ -11,7 +11,10 @@ import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
+from organomics.excluded import Exclusions
+from organomics.pairing import site_table
 from organomics.rnaseq.counts import check_counts
+from organomics.rnaseq.genesets import log_symbols, to_symbols
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +46,33 @@ RESULT_COLUMNS = [
     "padj",
     "log2FoldChange_shrunk",
 ]
+# deseq2_results.tsv: the gene's symbol beside its id
+TABLE_COLUMNS = ["gene", "symbol", *RESULT_COLUMNS[1:]]
 
 
 def paired_samples(
     design: pd.DataFrame, reference: str, compare: str
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Rows of `design` whose patient has both sites, and the sorted excluded patient ids.
+    """The samples the paired model ~ patient + site can use.
 
-    Raises when the paired model cannot be fitted, naming the patients that make it so.
+    Parameters
+    ----------
+    design
+        sample, patient, site per sample (one sample per patient and site).
+    reference, compare
+        The two site labels; no other site may appear.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        The rows of `design` whose patient has both sites (paired as organomics.pairing says),
+        in order; and the sorted ids of the other patients.
+
+    Raises
+    ------
+    InputError
+        For a missing column, a repeated sample, another site, a patient with two samples at
+        one site, or a model that cannot be fitted (naming the patients that make it so).
     """
     missing = [column for column in ("sample", "patient", "site") if column not in design.columns]
     if missing:
@@ -62,13 +84,17 @@ def paired_samples(
     other = sorted(set(design["site"]) - {reference, compare})
     if other:
         raise InputError(None, f"sites {other} are neither {reference} nor {compare}")
-    sites = design.groupby("patient")["site"].agg(lambda s: frozenset(s))
-    both = sites[sites.map(lambda s: s == {reference, compare})].index
-    excluded = sorted(set(design["patient"]) - set(both))
-    kept = design[design["patient"].isin(both)].reset_index(drop=True)
+    twice = design[design.duplicated(["patient", "site"])]
+    if len(twice):
+        shown = ", ".join(f"{row.patient} ({row.site})" for row in twice.itertuples())
+        raise InputError(None, f"more than one sample of a patient at one site: {shown}")
+    sites = site_table(design, reference, compare)
+    paired = set(sites.loc[sites["paired"], "patient"])
+    excluded = sorted(set(design["patient"]) - paired)
+    kept = design[design["patient"].isin(paired)].reset_index(drop=True)
     if kept.empty:
-        only_ref = sorted(sites[sites == frozenset([reference])].index)
-        only_cmp = sorted(sites[sites == frozenset([compare])].index)
+        only_ref = sorted(sites.loc[sites[f"sample_{compare}"].eq(""), "patient"])
+        only_cmp = sorted(sites.loc[sites[f"sample_{reference}"].eq(""), "patient"])
         raise InputError(
             None,
             "the paired design ~ patient + site is not full rank: no patient has both "
@@ -321,13 +347,66 @@ def vst(counts: pd.DataFrame, n_cpus: int = 1) -> pd.DataFrame:
     )
 
 
-def size_factors(counts: pd.DataFrame) -> pd.Series:
-    """DESeq2 median-of-ratios size factors (genes with a zero in any sample are ignored)."""
-    with np.errstate(divide="ignore"):
-        logs = np.log(counts.to_numpy(dtype=float))
-    usable = np.isfinite(logs).all(axis=1)
-    if not usable.any():
-        raise InputError(None, "every gene has a zero count in some sample; cannot normalise")
-    log_means = logs[usable].mean(axis=1, keepdims=True)
-    factors = np.exp(np.median(logs[usable] - log_means, axis=0))
-    return pd.Series(factors, index=counts.columns, name="size_factor")
+def results_table(result: pd.DataFrame, symbols: pd.Series | None) -> pd.DataFrame:
+    """deseq2_results.tsv: the results with each gene's symbol, sorted by padj.
+
+    Parameters
+    ----------
+    result
+        :func:`paired_deseq`'s table.
+    symbols
+        Ensembl id -> symbol (:func:`genesets.read_symbol_table`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        TABLE_COLUMNS, sorted by padj, then p, then gene (missing padj last).
+    """
+    table = result.copy()
+    table.insert(1, "symbol", to_symbols(table["gene"], symbols).to_numpy())
+    log_symbols(table["gene"], table["symbol"])
+    table = table.sort_values(["padj", "pvalue", "gene"], na_position="last")
+    return table[TABLE_COLUMNS]
+
+
+def unpaired_samples(
+    design: pd.DataFrame, excluded_patients: list[str], reference: str, compare: str
+) -> tuple[pd.DataFrame, Exclusions]:
+    """The samples left out of the paired model (deseq2_excluded.tsv and step ``deseq2``).
+
+    Parameters
+    ----------
+    design
+        sample, patient, site of every RNA sample.
+    excluded_patients
+        ``result.attrs["excluded_patients"]`` of :func:`paired_deseq`.
+    reference, compare
+        The two site labels (named in the reason).
+
+    Returns
+    -------
+    (pandas.DataFrame, Exclusions)
+        sample, patient, site, reason of each left-out sample; the same as exclusions.
+    """
+    reason = f"patient lacks a {reference}/{compare} pair"
+    excluded = design[design["patient"].isin(excluded_patients)].assign(reason=reason)
+    exclusions = Exclusions("deseq2")
+    for row in excluded.itertuples():
+        exclusions.add("sample", row.sample, reason, patient=row.patient, site=row.site)
+    return excluded, exclusions
+
+
+def warnings_table(result: pd.DataFrame) -> pd.DataFrame:
+    """warnings.tsv: PyDESeq2's warnings and non-converged fits of :func:`paired_deseq`.
+
+    Parameters
+    ----------
+    result
+        :func:`paired_deseq`'s table (its ``attrs["warnings"]``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        WARNING_COLUMNS, header only when there were none.
+    """
+    return pd.DataFrame(result.attrs.get("warnings", []), columns=WARNING_COLUMNS)

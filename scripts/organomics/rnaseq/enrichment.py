@@ -3,14 +3,46 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
-from organomics.rnaseq.genesets import restrict
+from organomics.rnaseq.genesets import log_symbols, ranking, restrict, to_symbols
+from organomics.rnaseq.results import signature_long
+from organomics.stats import paired_site_comparison
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GseaSettings:
+    """The config block ``rnaseq.gsea`` (GSEA prerank; the size window also applies to ORA).
+
+    Parameters
+    ----------
+    permutations
+        Gene-set permutations (>= 1000 for reported results).
+    min_size, max_size
+        Gene-set size window, counted among the ranked (or background) genes.
+    seed
+        Permutation seed.
+    top_terms
+        Terms whose running scores are kept for the plots.
+    nes_terms
+        Terms per direction in the NES bar chart.
+    """
+
+    SCHEMA_SECTION: ClassVar[str] = "rnaseq.gsea"
+    permutations: int = 1000
+    min_size: int = 15
+    max_size: int = 500
+    seed: int = 0
+    top_terms: int = 6
+    nes_terms: int = 12
+
 
 GSEA_COLUMNS = ["term", "nes", "pvalue", "fdr", "size", "leading_edge"]
 ORA_COLUMNS = [
@@ -96,6 +128,83 @@ def prerank(
     # FDR first: with 1,000 permutations many sets share the smallest p, 1 / (n + 1)
     table = table.sort_values(["fdr", "_abs", "pvalue", "term"]).drop(columns="_abs")
     return table.reset_index(drop=True)[GSEA_COLUMNS], results
+
+
+CURVE_COLUMNS = ["term", "position", "running_score", "hit"]
+
+
+def gsea(
+    results: pd.DataFrame,
+    gene_sets: dict[str, list[str]],
+    settings: GseaSettings,
+    threads: int = 1,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """GSEA prerank on the DESeq2 Wald statistic (gsea_prerank.tsv and its running scores).
+
+    Parameters
+    ----------
+    results
+        The DESeq2 results table (``symbol``, ``stat``); genes without a symbol are left out.
+    gene_sets
+        term -> gene symbols.
+    settings
+        Permutations, size window, seed and how many terms keep their running score.
+    threads
+        Threads of gseapy's engine.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        :func:`prerank`'s table, and the running scores of :func:`top_terms` (CURVE_COLUMNS:
+        one row per term and ranked gene, hit = 1 where the gene is in the set).
+    """
+    if settings.permutations < 1000:
+        log.warning(
+            "GSEA with %d permutations: use >= 1000 for reported results", settings.permutations
+        )
+    table, raw = prerank(
+        ranking(results, "stat"),
+        gene_sets,
+        permutations=settings.permutations,
+        min_size=settings.min_size,
+        max_size=settings.max_size,
+        seed=settings.seed,
+        threads=threads,
+    )
+    return table, running_scores(raw, top_terms(table, settings.top_terms))
+
+
+def running_scores(raw: dict, terms: list[str]) -> pd.DataFrame:
+    """The running enrichment score and hits of each term, for the GSEA plot.
+
+    Parameters
+    ----------
+    raw
+        term -> gseapy result (``.run_es``, ``.hits``), as :func:`prerank` returns.
+    terms
+        The terms to keep, in order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        CURVE_COLUMNS, one row per term and position in the ranking.
+    """
+    rows = []
+    for term in terms:
+        running = np.asarray(raw[term].run_es, dtype=float)
+        hits = np.zeros(len(running), dtype=int)
+        hits[np.asarray(raw[term].hits, dtype=int)] = 1
+        rows.append(
+            pd.DataFrame(
+                {
+                    "term": term,
+                    "position": np.arange(len(running)),
+                    "running_score": running,
+                    "hit": hits,
+                }
+            )
+        )
+    return pd.concat(rows) if rows else pd.DataFrame(columns=CURVE_COLUMNS)
 
 
 # Null ES within this relative distance of the observed ES count as "at least as extreme": the
@@ -306,10 +415,52 @@ def ssgsea_scores(
     return scores
 
 
-def signature_long(scores: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
-    """Long table (sample, patient, site, signature, score) joining scores with the design."""
-    long = scores.reset_index().melt(id_vars="sample", var_name="signature", value_name="score")
-    return long.merge(design[["sample", "patient", "site"]], on="sample", how="inner")
+def signature_scores(
+    values: pd.DataFrame, symbols: pd.Series | None, signatures: dict[str, list[str]]
+) -> pd.DataFrame:
+    """ssGSEA immune signature scores from gene-level expression (signature_scores.tsv).
+
+    Parameters
+    ----------
+    values
+        Genes x samples VST values (any gene ids).
+    symbols
+        Ensembl id -> symbol (:func:`genesets.read_symbol_table`).
+    signatures
+        signature -> gene symbols.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Samples x signatures scores (:func:`ssgsea_scores`), genes collapsed to one per symbol
+        (:func:`collapse_to_symbols`).
+    """
+    mapped = to_symbols(values.index, symbols)
+    log_symbols(values.index, mapped)
+    return ssgsea_scores(collapse_to_symbols(values, mapped), signatures)
+
+
+def signature_comparison(
+    scores: pd.DataFrame, design: pd.DataFrame, reference: str, compare: str
+) -> pd.DataFrame:
+    """Paired test of each signature's score between the sites (signature_comparison.tsv).
+
+    Parameters
+    ----------
+    scores
+        Samples x signatures (:func:`signature_scores`).
+    design
+        sample, patient, site of the samples.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per signature, as ``organomics.stats.paired_site_comparison`` gives it.
+    """
+    long = signature_long(scores, design)
+    return paired_site_comparison(long, "score", ["signature"], reference, compare)
 
 
 def collapse_to_symbols(expression: pd.DataFrame, symbols: pd.Series) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,6 +12,9 @@ import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
+from organomics.tables import read_table
+
+log = logging.getLogger(__name__)
 
 ENSEMBL = re.compile(r"^ENS[A-Z]*G\d{11}")
 
@@ -52,8 +56,20 @@ def read_gmts(paths: Iterable[str | Path]) -> dict[str, list[str]]:
 
 
 def read_symbol_table(path: str | Path) -> pd.Series:
-    """Ensembl gene id (no version) -> symbol, from the bundled ensembl_to_symbol.tsv.gz."""
-    table = pd.read_csv(path, sep="\t", dtype=str, usecols=["ensembl_id", "symbol"])
+    """Ensembl gene id (no version) -> symbol (config ``rnaseq.symbols``).
+
+    Parameters
+    ----------
+    path
+        A table with columns ``ensembl_id`` and ``symbol`` (others ignored), e.g. the bundled
+        ensembl_to_symbol.tsv.gz.
+
+    Returns
+    -------
+    pandas.Series
+        Symbol indexed by Ensembl id; the first row of an id repeated.
+    """
+    table = read_table(path, required=["ensembl_id", "symbol"])
     return table.drop_duplicates("ensembl_id").set_index("ensembl_id")["symbol"]
 
 
@@ -87,6 +103,58 @@ def to_symbols(genes: Iterable[str], table: pd.Series | None) -> pd.Series:
         stripped = genes[ensembl].str.extract(r"^(ENS[A-Z]*G\d{11})", expand=False)
         symbols[ensembl] = stripped.map(table).fillna("").to_numpy()
     return symbols
+
+
+def log_symbols(genes: Iterable[str], symbols: Iterable[str]) -> None:
+    """Log how many genes have no symbol (left out of gene-set tests) or share one (collapsed).
+
+    Parameters
+    ----------
+    genes
+        Gene ids.
+    symbols
+        Their symbols, in the same order ("" or missing for none).
+    """
+    genes = pd.Series(list(genes)).astype(str)
+    symbols = pd.Series(list(symbols)).fillna("").astype(str)
+    missing = genes[symbols.eq("").to_numpy()]
+    if len(missing):
+        log.warning(
+            "%d of %d genes have no symbol and are left out of GSEA, ORA and signatures (e.g. %s)",
+            len(missing),
+            len(genes),
+            ", ".join(missing.head(5)),
+        )
+    named = symbols[symbols.ne("")]
+    shared = named[named.duplicated(keep=False)]
+    if len(shared):
+        log.info(
+            "%d genes share %d symbols (e.g. _PAR_Y copies); gene-set steps keep one per symbol",
+            len(shared),
+            shared.nunique(),
+        )
+
+
+def gene_labels(results: pd.DataFrame) -> tuple[pd.Series, dict[str, str]]:
+    """How figures name genes: the symbol, else the gene id.
+
+    Parameters
+    ----------
+    results
+        The DESeq2 results table (``gene``, ``symbol``; "" for no symbol).
+
+    Returns
+    -------
+    (pandas.Series, dict)
+        Label per gene id; and label -> gene id, where a symbol shared by several genes names
+        the first of them in `results` and every gene id also names itself (genes of interest
+        may be given as the matrix's own ids, e.g. Ensembl).
+    """
+    labels = results.set_index("gene")["symbol"]
+    labels = labels.where(labels.ne(""), labels.index.to_series())
+    by_label = {label: gene for gene, label in labels[::-1].items()}
+    by_label.update({gene: gene for gene in labels.index if gene not in by_label})
+    return labels, by_label
 
 
 def ranking(results: pd.DataFrame, metric: str = "stat") -> pd.Series:
