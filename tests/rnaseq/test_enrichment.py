@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +18,8 @@ from scipy import stats
 from organomics.errors import InputError
 from organomics.rnaseq import enrichment, genesets
 from organomics.rnaseq.results import signature_long
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 
 def test_read_gmt_plain_and_gz(tmp_path, repo):
@@ -94,6 +100,29 @@ def test_ora_matches_hypergeometric():
     assert row["size"] == 30
     assert table.columns.tolist() == enrichment.ORA_COLUMNS
     assert set(table["direction"]) == {"down"}
+    assert row["leading_edge"] == ";".join(sorted(genes[:10]))
+
+
+def test_ora_table_is_the_same_whatever_the_hash_seed(tmp_path):
+    """gseapy's overlap genes come from a set: without sorting, their order (and ora.tsv)
+    changed from run to run with Python's string hash seed."""
+    code = (
+        "import pandas as pd\n"
+        "from organomics.rnaseq import enrichment\n"
+        "genes = [f'GENE{i}' for i in range(200)]\n"
+        "results = pd.DataFrame({'gene': genes, 'symbol': genes, 'padj': [0.001] * 40 + [0.5] *"
+        " 160, 'log2FoldChange': [-1.0] * 40 + [0.1] * 160})\n"
+        "sets = {'S': genes[:30] + genes[100:120]}\n"
+        "table = enrichment.ora(results, sets, alpha=0.05, lfc=0.5, min_size=5, max_size=100)\n"
+        "print(table['leading_edge'].iloc[0])\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(SCRIPTS)}
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert run.returncode == 0, run.stderr
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
 
 
 def test_prerank_recovers_planted_set_and_is_seeded():

@@ -371,7 +371,10 @@ def ora(
                     "pvalue": pd.to_numeric(raw["P-value"], errors="coerce"),
                     "fdr": pd.to_numeric(raw["Adjusted P-value"], errors="coerce"),
                     "size": [len(sets[t]) for t in raw["Term"].astype(str)],
-                    "leading_edge": raw["Genes"].astype(str),
+                    # gseapy joins a set intersection: its order follows the string hash,
+                    # which changes with every process (PYTHONHASHSEED); sorted, the table is
+                    # the same on every run
+                    "leading_edge": raw["Genes"].astype(str).map(_sorted_genes),
                 }
             )
         )
@@ -379,6 +382,10 @@ def ora(
         return pd.DataFrame(columns=ORA_COLUMNS)
     table = pd.concat(frames, ignore_index=True)
     return table.sort_values(["direction", "pvalue", "term"]).reset_index(drop=True)[ORA_COLUMNS]
+
+
+def _sorted_genes(genes: str) -> str:
+    return ";".join(sorted(genes.split(";")))
 
 
 def ssgsea_scores(
