@@ -287,11 +287,6 @@ def test_bed_with_text_line_stops_cleanly(tmp_path, snakemake_runner, clean_fail
     assert not (tmp_path / "results/wes/variants/P1_PL.parquet").exists()
 
 
-@pytest.mark.xfail(
-    reason="the BED is read by the wes_sample job only: wes_check_inputs "
-    "(workflow/rules/wes_functions.smk) checks that it exists, not that it parses",
-    strict=False,
-)
 def test_bed_with_text_line_stops_before_any_job(tmp_path, snakemake_runner, clean_failure):
     (tmp_path / "data").mkdir()
     cells, fragments = bed_with_text_line(tmp_path)

@@ -1,11 +1,12 @@
 # wes branch helpers: parse-time checks of the config, params and input lists.
 from organomics.wes import copynumber as wes_copynumber  # noqa: E402
 from organomics.wes import sample as wes_sample  # noqa: E402
+from organomics.wes import targets as wes_targets_reader  # noqa: E402
 
 
 def wes_check_inputs():
-    """Before any job: TMB needs a callable size, a configured BED must exist, and every
-    VCF/MAF header must be readable (tumour column, CSQ fields, MAF columns)."""
+    """Before any job: TMB needs a callable size, a configured BED must exist and parse, and
+    every VCF/MAF header must be readable (tumour column, CSQ fields, MAF columns)."""
     if not branch_active("wes"):
         return
     block = config["wes"]
@@ -15,8 +16,15 @@ def wes_check_inputs():
             "the wes branch needs `targets` (capture BED) or `exome_size_mb` for TMB",
             column="wes",
         )
-    if block.get("targets") and not Path(resolve_path(block["targets"])).exists():
-        raise InputError(block["targets"], "capture BED (config wes.targets) not found")
+    if block.get("targets"):
+        bed = resolve_path(block["targets"])
+        if not Path(bed).exists():
+            raise InputError(
+                block["targets"], "capture BED (config wes.targets) not found"
+            )
+        wes_targets_reader.read_targets(
+            bed
+        )  # a text cell stops the run here, not in a job
     require_annotation = not block.get("allow_unannotated", False)
     checked = set()
     for sample in samples_with("wes"):
