@@ -1,18 +1,16 @@
 """Snakemake adapter: Kaplan-Meier PFS/OS by mixed-response pattern and compare-site response."""
 
-import pandas as pd
-
 from organomics.clinical import figures, survival
 from organomics.excluded import Exclusions
 from organomics.logs import log_to
 from organomics.plots import save
-from organomics.tables import write_tsv
+from organomics.tables import read_tsv, write_tsv
 
 with log_to(snakemake.log[0]) as log:
     out = snakemake.output
-    responses = pd.read_csv(snakemake.input.responses, sep="\t", dtype={"patient": str})
-    mixed = pd.read_csv(snakemake.input.mixed, sep="\t", dtype={"patient": str})
-    not_evaluable = pd.read_csv(snakemake.input.response_excluded, sep="\t", dtype=str)
+    responses = read_tsv(snakemake.input.responses, dtype={"patient": str})
+    mixed = read_tsv(snakemake.input.mixed, dtype={"patient": str})
+    not_evaluable = read_tsv(snakemake.input.response_excluded, dtype=str)
     # Every lesion-input patient is either evaluable somewhere or recorded as not evaluable.
     lesion_patients = set(responses["patient"]) | set(not_evaluable["patient"].dropna())
     path = snakemake.input.patients[0]

@@ -5,7 +5,7 @@ import pandas as pd
 from organomics.logs import log_to
 from organomics.plots import save
 from organomics.summary import concordance
-from organomics.tables import write_tsv
+from organomics.tables import read_tsv, write_tsv
 
 with log_to(snakemake.log[0]) as log:
     tables = {}
@@ -13,9 +13,9 @@ with log_to(snakemake.log[0]) as log:
         if name == "lib":
             continue
         index = 0 if name == "rnaseq_vst" else None
-        tables[name] = pd.read_csv(snakemake.input[name], sep="\t", index_col=index)
-    sites = pd.DataFrame(snakemake.params.samples).set_index("sample")["site"]
-    table, joined = concordance.concordance(snakemake.params.pairs, tables, sites)
+        tables[name] = read_tsv(snakemake.input[name], index_col=index)
+    sample_sites = pd.DataFrame(snakemake.params.samples).set_index("sample")["site"]
+    table, joined = concordance.concordance(snakemake.params.pairs, tables, sample_sites)
     for row in table[table["note"] != ""].itertuples():
         log.warning("%s vs %s: %s", row.measure_x, row.measure_y, row.note)
     write_tsv(table, snakemake.output.table)

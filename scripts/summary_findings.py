@@ -5,23 +5,18 @@ import pandas as pd
 from organomics.logs import log_to
 from organomics.pairing import site_table
 from organomics.summary import findings
-from organomics.tables import write_tsv
-
-
-def read(name):
-    return pd.read_csv(snakemake.input[name], sep="\t")
-
+from organomics.tables import read_tsv, write_tsv
 
 with log_to(snakemake.log[0]):
     reference, compare = snakemake.params.reference, snakemake.params.compare
     names = snakemake.input.keys()
     rows = []
     if "clinical" in names:
-        rows += findings.clinical_rows(read("clinical"), reference, compare)
+        rows += findings.clinical_rows(read_tsv(snakemake.input.clinical), reference, compare)
     if "wes" in names:
         rows += findings.paired_rows(
             "wes",
-            read("wes"),
+            read_tsv(snakemake.input.wes),
             lambda r: r["metric"],
             reference,
             compare,
@@ -29,20 +24,20 @@ with log_to(snakemake.log[0]):
         )
     if "rnaseq_results" in names:
         sheet = pd.DataFrame(snakemake.params.samples)
-        vst = pd.read_csv(snakemake.input.rnaseq_vst, sep="\t", index_col=0)
+        vst = read_tsv(snakemake.input.rnaseq_vst, index_col=0)
         in_rna = sheet[sheet["sample"].isin(vst.columns)]
         pairs = site_table(in_rna, reference, compare)
         pairs = pairs[pairs["paired"]].drop(columns="paired")
-        results = read("rnaseq_results")
+        results = read_tsv(snakemake.input.rnaseq_results)
         rows += findings.expression_rows(
             results, vst, snakemake.params.genes, pairs, reference, compare
         )
         rows += findings.pathway_rows(
-            read("rnaseq_gsea"), snakemake.params.top_pathways, len(pairs)
+            read_tsv(snakemake.input.rnaseq_gsea), snakemake.params.top_pathways, len(pairs)
         )
         rows += findings.paired_rows(
             "rnaseq",
-            read("rnaseq_signatures"),
+            read_tsv(snakemake.input.rnaseq_signatures),
             lambda r: f"{r['signature']} signature (ssGSEA)",
             reference,
             compare,
@@ -51,7 +46,7 @@ with log_to(snakemake.log[0]):
     if "mihc" in names:
         rows += findings.paired_rows(
             "mihc",
-            read("mihc"),
+            read_tsv(snakemake.input.mihc),
             lambda r: (
                 f"{r['phenotype']} fraction"
                 + ("" if r["region"] == "all" else f" in {r['region']}")
@@ -63,7 +58,7 @@ with log_to(snakemake.log[0]):
     if "scrna" in names:
         rows += findings.paired_rows(
             "scrna",
-            read("scrna"),
+            read_tsv(snakemake.input.scrna),
             lambda r: (
                 f"{r['cell_type']} fraction"
                 if r["signature"] == "fraction"
