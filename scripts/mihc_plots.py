@@ -13,20 +13,20 @@ def read(path):
 
 with log_to(snakemake.log[0]):
     inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params
-    ref, cmp = params.reference, params.compare
+    reference, compare = params.reference, params.compare
     fractions = plots.paired_panels(
         read(inputs.fractions),
         "fraction",
         "phenotype",
-        ref,
-        cmp,
+        reference,
+        compare,
         comparison=read(inputs.comparison),
         ylabel="fraction of cells",
     )
     save(fractions, outputs.fractions_png, outputs.fractions_pdf)
     composition = read(inputs.composition)
     save(
-        plots.composition_bars(composition, ref, cmp),
+        plots.composition_bars(composition, reference, compare),
         outputs.composition_png,
         outputs.composition_pdf,
     )
@@ -39,8 +39,8 @@ with log_to(snakemake.log[0]):
         spatial,
         "median_distance_um",
         "phenotype",
-        ref,
-        cmp,
+        reference,
+        compare,
         comparison=spatial_comparison[spatial_comparison["measure"] == "median_distance_um"]
         if not spatial_comparison.empty
         else None,

@@ -22,9 +22,9 @@ with log_to(snakemake.log[0]) as log:
         save(plots.umap(obs, coords, "patient", "patient"),
              out.umap_patient_png, out.umap_patient_pdf)  # fmt: skip
     else:
-        log.warning("no UMAP (config scrna.integration.umap is false): empty UMAP figures")
+        log.warning("no UMAP (config scrna.integration.umap is false): placeholder UMAP figures")
         for name in ("cell_type", "site", "patient"):
-            fig = plots.plt.figure()
+            fig = plots.placeholder("no UMAP: config scrna.integration.umap is false")
             save(fig, getattr(out, f"umap_{name}_png"), getattr(out, f"umap_{name}_pdf"))
     genes = [g for spec in markers.compartments.values() for g in spec["positive"]]
     genes = [g for g in dict.fromkeys(genes) if g in var.index]
@@ -41,5 +41,5 @@ with log_to(snakemake.log[0]) as log:
     )
     save(paired, out.score_paired_png, out.score_paired_pdf)
     cell_types = read_table(snakemake.input.cell_types, dtype=None)
-    composition = plots.composition_bars(cell_types, labels, (reference, compare))
+    composition = plots.composition_bars(cell_types, labels, reference, compare)
     save(composition, out.composition_png, out.composition_pdf)

@@ -162,14 +162,29 @@ def score_paired(
 
 
 def composition_bars(
-    cell_types: pd.DataFrame, labels: list[str], sites: tuple[str, str] = ("PL", "LM")
+    cell_types: pd.DataFrame, labels: list[str], reference: str, compare: str
 ) -> plt.Figure:
-    """Stacked cell-type fractions per sample, grouped by patient (reference site first)."""
+    """Stacked cell-type fractions per sample, grouped by patient (reference site first).
+
+    Parameters
+    ----------
+    cell_types
+        cell_types.tsv (``sample, patient, site, cell_type, fraction``).
+    labels
+        Cell types in stacking and legend order; those absent from `cell_types` are skipped.
+    reference, compare
+        The two site labels: within a patient, the reference sample comes first.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One stacked bar per sample.
+    """
     table = cell_types.pivot_table(
         index="sample", columns="cell_type", values="fraction", aggfunc="sum", fill_value=0.0
     )
     samples = cell_types.drop_duplicates("sample").assign(
-        site_order=lambda t: t["site"].map({sites[0]: 0, sites[1]: 1})
+        site_order=lambda t: t["site"].map({reference: 0, compare: 1})
     )
     order = samples.sort_values(["patient", "site_order"])["sample"]
     table = table.reindex(index=[s for s in order if s in table.index])
