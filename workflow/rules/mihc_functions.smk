@@ -2,6 +2,7 @@
 from organomics.mihc import cohort as mihc_cohort  # noqa: E402
 from organomics.mihc import readers as mihc_readers  # noqa: E402
 from organomics.mihc import sample as mihc_sample  # noqa: E402
+from organomics.pairing import paired_patients  # noqa: E402
 
 
 def mihc_check_inputs():
@@ -68,7 +69,7 @@ def mihc_scatter_samples():
             "config mihc",
             f"scatter_patient {wanted!r} has no mihc sample; patients: {', '.join(by_patient)}",
         )
-    paired = [p for p, sites in by_patient.items() if REF in sites and CMP in sites]
+    paired = list(paired_patients(records, REF, CMP))
     patient = wanted or (paired[0] if paired else next(iter(by_patient), None))
     if patient is None:
         return []

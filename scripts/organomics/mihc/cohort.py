@@ -11,6 +11,7 @@ from organomics.errors import InputError
 from organomics.excluded import COLUMNS as EXCLUDED_COLUMNS
 from organomics.excluded import Exclusions
 from organomics.mihc.sample import SPATIAL_COLUMNS as sample_spatial_columns
+from organomics.pairing import paired_patients
 from organomics.stats import paired_site_comparison
 
 FRACTION_COLUMNS = [
@@ -155,21 +156,19 @@ def exclusions_table(
         pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False) for path in sample_paths
     ]
     pairing = Exclusions("pairing")
-    sites: dict[str, dict[str, str]] = {}
+    paired = paired_patients(records, reference, compare)
     for record in records:
-        sites.setdefault(str(record["patient"]), {})[str(record["site"])] = str(record["sample"])
-    for patient, by_site in sites.items():
-        if not {reference, compare} <= set(by_site):
-            for site, sample in by_site.items():
-                other = compare if site == reference else reference
-                pairing.add(
-                    "sample",
-                    sample,
-                    f"no {other} cell table for this patient: kept in the per-sample tables, "
-                    "left out of the paired tests",
-                    patient=patient,
-                    site=site,
-                )
+        patient, site = str(record["patient"]), str(record["site"])
+        if patient not in paired:
+            other = compare if site == reference else reference
+            pairing.add(
+                "sample",
+                str(record["sample"]),
+                f"no {other} cell table for this patient: kept in the per-sample tables, "
+                "left out of the paired tests",
+                patient=patient,
+                site=site,
+            )
     frames = [frame for frame in [*frames, pairing.table()] if not frame.empty]
     if not frames:
         return pd.DataFrame(columns=EXCLUDED_COLUMNS)

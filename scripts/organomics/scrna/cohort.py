@@ -18,6 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from organomics.errors import InputError
+from organomics.pairing import paired_patients
 from organomics.scrna import annotate, hvg, integrate, scores
 
 log = logging.getLogger(__name__)
@@ -396,9 +397,9 @@ def exclude_from_tests(
     exclusions
         organomics.excluded.Exclusions of the step.
     """
-    sites = samples.groupby("patient")["site"].agg(set)
+    paired = paired_patients(samples, reference, compare)
     for _, row in samples.iterrows():
-        if sites[row["patient"]] != {reference, compare}:
+        if row["patient"] not in paired:
             other = compare if row["site"] == reference else reference
             exclusions.add(
                 "sample",

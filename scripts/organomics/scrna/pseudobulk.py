@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from organomics.pairing import paired_patients
 from organomics.scrna.annotate import indicator
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,7 @@ def cell_type_de(
     for cell_type in sorted(groups["cell_type"].unique()):
         of_type = groups[groups["cell_type"] == cell_type]
         rows = of_type[of_type["n_cells"] >= min_cells]
-        sites = rows.groupby("patient")["site"].agg(set)
-        paired = sites[sites.map(lambda s: s == {reference, compare})].index
+        paired = list(paired_patients(rows, reference, compare))
         if exclusions is not None:
             _exclude_profiles(of_type, paired, min_cells, exclusions)
         rows = rows[rows["patient"].isin(paired)]
@@ -133,7 +133,7 @@ def cell_type_de(
     return results, pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
 
 
-def _exclude_profiles(groups: pd.DataFrame, paired: pd.Index, min_cells: int, exclusions) -> None:
+def _exclude_profiles(groups: pd.DataFrame, paired: list[str], min_cells: int, exclusions) -> None:
     """Record the (sample, cell type) profiles of one cell type that its test leaves out."""
     for _, row in groups.iterrows():
         if row["n_cells"] < min_cells:
