@@ -216,3 +216,7 @@ def test_sbs96_with_a_fasta(tmp_path, snakemake_runner):
         "A[C>G]T": 1,  # 900 G>C
     }
     assert found == expected
+    # every passing SNV lies on a contig of the FASTA: the step lists nothing
+    excluded = read(tmp_path / "results" / "wes" / "excluded.tsv")
+    assert (tmp_path / "results" / "wes" / "excluded" / "sbs96.tsv").exists()
+    assert not (excluded["step"] == "sbs96").any()

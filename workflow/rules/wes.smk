@@ -241,6 +241,7 @@ rule wes_sbs96:
         lib=lib_of("wes_sbs96.py"),
     output:
         sbs96="results/wes/sbs96.tsv",
+        excluded=wes_fasta_exclusions(),
     log:
         "logs/wes/sbs96.log",
     benchmark:

@@ -131,6 +131,15 @@ def wes_fasta():
     return [fasta, *index]
 
 
+def wes_fasta_exclusions():
+    """The SBS96 step's exclusion table (SNVs on contigs absent from the FASTA, at a contig end,
+    with an N in the trinucleotide or a REF other than the FASTA's), registered for
+    results/wes/excluded.tsv only when wes.fasta is set."""
+    if config["wes"].get("fasta"):
+        return exclusions("wes", "sbs96")
+    return "results/wes/excluded/sbs96_inactive.tsv"
+
+
 def wes_check_fasta():
     """Before any job: the configured FASTA and its index files exist."""
     for path in wes_fasta():

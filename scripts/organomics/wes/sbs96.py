@@ -8,6 +8,7 @@ import pandas as pd
 import pysam
 
 from organomics.errors import InputError
+from organomics.excluded import Exclusions
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,23 @@ def _contig(fasta: pysam.FastaFile, chrom: str) -> str | None:
     return next((name for name in candidates if name in names), None)
 
 
-def sbs96_table(variants: pd.DataFrame, samples: list[dict], fasta_path: str) -> pd.DataFrame:
+# Why an SNV is not counted, in the order excluded.tsv lists them (step sbs96).
+SKIPPED = {
+    "absent": "on contigs absent from the FASTA ({detail}): not counted in sbs96.tsv",
+    "edge": "at the first or last base of a contig (no trinucleotide): not counted in sbs96.tsv",
+    "n_context": "an N (or another base than A, C, G, T) in the FASTA trinucleotide: not counted "
+    "in sbs96.tsv",
+    "mismatch": "REF differs from the FASTA base ({detail}; the run stops above "
+    f"{MAX_MISMATCH:.0%} of the SNVs): not counted in sbs96.tsv",
+}
+
+
+def sbs96_table(
+    variants: pd.DataFrame,
+    samples: list[dict],
+    fasta_path: str,
+    excluded: Exclusions | None = None,
+) -> pd.DataFrame:
     """Counts of the 96 classes per sample.
 
     Parameters
@@ -59,9 +76,14 @@ def sbs96_table(variants: pd.DataFrame, samples: list[dict], fasta_path: str) ->
     variants
         Passing variants of every sample (sample, chrom, pos, ref, alt).
     samples
-        ``{"sample", ...}`` of every WES sample (a row each, zeros when none has an SNV).
+        ``{"sample", "patient", "site"}`` of every WES sample (a row each, zeros when none has
+        an SNV).
     fasta_path
         Reference FASTA (plain or bgzipped, with its .fai, and .gzi when bgzipped).
+    excluded
+        When given, receives one ``snvs`` row per sample and reason for the SNVs left out:
+        on a contig absent from the FASTA, at a contig end, with an N in the trinucleotide, or
+        with a REF other than the FASTA's (`SKIPPED`).
 
     Returns
     -------
@@ -71,33 +93,42 @@ def sbs96_table(variants: pd.DataFrame, samples: list[dict], fasta_path: str) ->
     Raises
     ------
     InputError
-        When more than MAX_MISMATCH of the SNVs have a REF other than the FASTA's base, or none
-        of their chromosomes is in the FASTA.
+        When more than MAX_MISMATCH of the SNVs on the FASTA's contigs have a REF other than the
+        FASTA's base, or none of their chromosomes is in the FASTA.
     """
     snv = variants[(variants["ref"].str.len() == 1) & (variants["alt"].str.len() == 1)]
     snv = snv[snv["ref"].isin(list(BASES)) & snv["alt"].isin(list(BASES))]
     counts = {record["sample"]: dict.fromkeys(SBS96, 0) for record in samples}
-    mismatched, missing, checked = [], 0, 0
+    skipped: dict[str, dict[str, list[str]]] = {}
+    mismatched, checked = [], 0
     try:
         fasta = pysam.FastaFile(fasta_path)
     except (OSError, ValueError) as error:
         raise InputError(fasta_path, f"cannot open the FASTA: {error}") from None
+
+    def skip(sample: str, reason: str, what: str) -> None:
+        skipped.setdefault(sample, {}).setdefault(reason, []).append(what)
+
     with fasta:
         for row in snv.itertuples(index=False):
             contig = _contig(fasta, str(row.chrom))
             if contig is None:
-                missing += 1
+                skip(row.sample, "absent", str(row.chrom))
                 continue
             context = fasta.fetch(contig, max(0, row.pos - 2), row.pos + 1).upper()
             if len(context) != 3:  # first or last base of a contig: no trinucleotide
-                missing += 1
+                skip(row.sample, "edge", f"{row.chrom}:{row.pos}")
                 continue
             checked += 1
             if context[1] != row.ref:
-                mismatched.append(f"{row.chrom}:{row.pos} {row.ref} (FASTA {context[1:2] or '-'})")
+                what = f"{row.chrom}:{row.pos} {row.ref} (FASTA {context[1:2] or '-'})"
+                mismatched.append(what)
+                skip(row.sample, "mismatch", what)
                 continue
             name = sbs96_class(context, row.alt)
-            if name and row.sample in counts:
+            if not name:
+                skip(row.sample, "n_context", f"{row.chrom}:{row.pos} {context}")
+            elif row.sample in counts:
                 counts[row.sample][name] += 1
     if len(snv) and not checked:
         raise InputError(fasta_path, "none of the variants' chromosomes is in the FASTA")
@@ -107,10 +138,32 @@ def sbs96_table(variants: pd.DataFrame, samples: list[dict], fasta_path: str) ->
             f"{len(mismatched)} of {checked} SNVs have a REF other than the FASTA's base (e.g. "
             f"{', '.join(mismatched[:3])}); is it the build the VCFs were called on?",
         )
-    if mismatched or missing:
-        log.warning(
-            "SBS96: %d SNV(s) with a REF other than the FASTA's and %d without a trinucleotide "
-            "in it (contig absent, or at a contig end) left out", len(mismatched), missing,
-        )  # fmt: skip
+    n_skipped = {r: sum(len(s.get(r, [])) for s in skipped.values()) for r in SKIPPED}
+    if any(n_skipped.values()):
+        log.warning("SBS96: SNVs left out: %s", n_skipped)
+    if excluded is not None:
+        _add_exclusions(excluded, samples, snv, skipped)
     table = pd.DataFrame.from_dict(counts, orient="index", columns=SBS96)
     return table.rename_axis("sample").reset_index()
+
+
+def _add_exclusions(excluded: Exclusions, samples: list[dict], snv: pd.DataFrame, skipped: dict):
+    """One ``snvs`` row per sample and reason, naming the contigs or the first positions."""
+    n_snv = snv.groupby("sample").size()
+    for record in samples:
+        sample = record["sample"]
+        for reason, text in SKIPPED.items():
+            found = skipped.get(sample, {}).get(reason, [])
+            if not found:
+                continue
+            if reason == "absent":
+                detail = ", ".join(dict.fromkeys(found))
+            else:
+                detail = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+            excluded.add(
+                "snvs",
+                f"{sample}: {len(found)} of {int(n_snv.get(sample, 0))} SNVs",
+                text.format(detail=detail) + ("" if "{detail}" in text else f" ({detail})"),
+                record.get("patient", ""),
+                record.get("site", ""),
+            )
