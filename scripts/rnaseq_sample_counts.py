@@ -7,7 +7,7 @@ from organomics.tables import write_tsv
 with log_to(snakemake.log[0]):
     inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params
     counts, excluded = sample_counts(
-        inputs.counts[0],
+        inputs.counts,
         params.format,
         params.strandedness,
         params.tx2gene or None,

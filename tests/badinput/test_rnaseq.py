@@ -225,3 +225,18 @@ def test_per_sample_files_with_different_genes(tmp_path, snakemake_runner, clean
     two = one.replace("ENSG00000111640.15", "ENSG00000000003.15")
     result = run_per_sample(tmp_path, snakemake_runner, {"a.txt": one, "b.txt": two}, {})
     clean_failure(result, "different genes", "ENSG00000000003.15", workdir=tmp_path)
+
+
+def test_two_count_files_in_one_cell_stop_before_any_job(tmp_path, snakemake_runner, clean_failure):
+    text = FEATURECOUNTS.format(samples="s1.bam", a="10", b="20")
+    rna = {}
+    for sample in SAMPLES:
+        rna[sample] = f"{sample}.fc.txt"
+        (tmp_path / rna[sample]).write_text(text)
+    rna["A_PL"] = "A_PL.fc.txt;A_LM.fc.txt"
+    write_sheet(tmp_path, rna)
+    config = {"samples": "samples.tsv", "rnaseq": {"counts": None}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake_runner(tmp_path, TARGET, "--configfile", "config.yaml", check=False)
+    clean_failure(result, "one count file per sample", "A_PL", "rna", workdir=tmp_path)
+    assert not (tmp_path / "results").exists()

@@ -19,6 +19,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from organomics.tables import read_tsv
+
 DATA = Path(__file__).parent / "data" / "rnaseq"
 REPO = Path(__file__).resolve().parents[2]
 # RPS4Y1 (chrY), KDM5D (chrY): expressed in male samples only, so strongly "up in LM"
@@ -26,10 +28,6 @@ RPS4Y1, KDM5D = "ENSG00000129824", "ENSG00000012817"
 # two real ids of the subset (with symbols) that get a GENCODE-style _PAR_Y twin (all-zero
 # row) in the versioned matrix
 PAR_TWINS = ["ENSG00000120217", "ENSG00000206503"]  # CD274, HLA-A
-
-
-def read(path):
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
 
 
 def symbol_table():
@@ -69,7 +67,7 @@ def run_geuvadis(workdir: Path, runner, variant: str) -> Path:
     matrix = geuvadis_matrix(variant)
     matrix.index.name = "gene_id"
     matrix.to_csv(workdir / "counts.tsv.gz", sep="\t")
-    design = read(DATA / "geuvadis_design.tsv")
+    design = read_tsv(DATA / "geuvadis_design.tsv")
     design.to_csv(workdir / "samples.tsv", sep="\t", index=False)
     config = {
         "samples": "samples.tsv",
@@ -104,8 +102,8 @@ def test_geuvadis_lfc_matches_bioconductor(geuvadis):
     """Issue 12 finding 1: Ensembl ids (plain, versioned, _PAR_Y) and symbols run end to end
     and give Bioconductor DESeq2's LFCs (stored run on the same counts and design)."""
     variant, out = geuvadis
-    results = results_by_ensembl(variant, read(out / "deseq2_results.tsv"))
-    reference = read(DATA / "deseq2_geuvadis.tsv").set_index("gene")
+    results = results_by_ensembl(variant, read_tsv(out / "deseq2_results.tsv"))
+    reference = read_tsv(DATA / "deseq2_geuvadis.tsv").set_index("gene")
     joined = results.join(reference, rsuffix="_R", how="inner").dropna(
         subset=["log2FoldChange", "log2FoldChange_R"]
     )
@@ -128,7 +126,7 @@ def test_geuvadis_par_y_rows_kept_apart_with_the_x_symbol(geuvadis):
     variant, out = geuvadis
     if variant != "versioned_par_y":
         pytest.skip("only the GENCODE-style matrix has _PAR_Y rows")
-    results = read(out / "deseq2_results.tsv").set_index("gene")
+    results = read_tsv(out / "deseq2_results.tsv").set_index("gene")
     for gene in PAR_TWINS:
         x_copy = results.index[results.index.str.match(gene + r"\.\d+$")][0]
         twin = f"{x_copy}_PAR_Y"
@@ -139,14 +137,14 @@ def test_geuvadis_par_y_rows_kept_apart_with_the_x_symbol(geuvadis):
 def test_geuvadis_gene_set_steps_agree_across_id_types(geuvadis, tmp_path_factory):
     """GSEA, ORA and signatures ran on every id type; signature scores do not depend on ids."""
     variant, out = geuvadis
-    scores = read(out / "signature_scores.tsv").set_index("sample")
+    scores = read_tsv(out / "signature_scores.tsv").set_index("sample")
     assert len(scores) == 12 and scores.notna().all().all()
-    gsea = read(out / "gsea_prerank.tsv")
+    gsea = read_tsv(out / "gsea_prerank.tsv")
     assert len(gsea) > 0
     # issue 12 finding 10: no permutation p of 0 (smallest possible: 1 / (n + 1))
     assert (gsea["pvalue"] > 0).all() and (gsea["fdr"] > 0).all()
-    assert (read(out / "warnings.tsv")["category"] != "UserWarning").all()  # 5 residual df
-    assert read(out / "excluded.tsv").empty  # every sample paired, every column a sheet sample
+    assert (read_tsv(out / "warnings.tsv")["category"] != "UserWarning").all()  # 5 residual df
+    assert read_tsv(out / "excluded.tsv").empty  # every sample paired, every column a sheet sample
     plots = sorted(p.name for p in (out / "plots").iterdir())
     assert len(plots) == 20
     if variant == "versioned_par_y":
@@ -154,7 +152,7 @@ def test_geuvadis_gene_set_steps_agree_across_id_types(geuvadis, tmp_path_factor
         # versions are stripped, so the scores equal the plain-id run's
         # (the "ensembl" run comes first: module fixtures run their params in order)
         plain = tmp_path_factory.getbasetemp() / "geuvadis_ensembl0/results/rnaseq"
-        reference = read(plain / "signature_scores.tsv").set_index("sample")
+        reference = read_tsv(plain / "signature_scores.tsv").set_index("sample")
         pd.testing.assert_frame_equal(scores, reference)
 
 
@@ -174,7 +172,7 @@ def hand_summed_salmon(sample: str) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def salmon_run(tmp_path_factory, snakemake_runner):
     workdir = tmp_path_factory.mktemp("salmon")
-    design = read(DATA / "salmon_design.tsv")
+    design = read_tsv(DATA / "salmon_design.tsv")
     design["rna"] = [str(DATA / path) for path in design["rna"]]
     design.to_csv(workdir / "samples.tsv", sep="\t", index=False)
     config = {
@@ -201,8 +199,8 @@ def test_salmon_counts_are_summed_and_rounded(salmon_run):
 
 def test_salmon_lfc_matches_bioconductor_and_warns(salmon_run):
     """3 pairs leave 2 residual degrees of freedom: PyDESeq2's warning reaches warnings.tsv."""
-    results = read(salmon_run / "deseq2_results.tsv").set_index("gene")
-    reference = read(DATA / "deseq2_salmon.tsv").set_index("gene")
+    results = read_tsv(salmon_run / "deseq2_results.tsv").set_index("gene")
+    reference = read_tsv(DATA / "deseq2_salmon.tsv").set_index("gene")
     joined = results.join(reference, rsuffix="_R", how="inner").dropna(
         subset=["log2FoldChange", "log2FoldChange_R"]
     )
@@ -213,7 +211,7 @@ def test_salmon_lfc_matches_bioconductor_and_warns(salmon_run):
     r = np.corrcoef(joined["log2FoldChange"], joined["log2FoldChange_R"])[0, 1]
     assert r >= 0.999
     np.testing.assert_allclose(joined["baseMean"], joined["baseMean_R"], rtol=1e-5)  # 6 digits
-    warned = read(salmon_run / "warnings.tsv")
+    warned = read_tsv(salmon_run / "warnings.tsv")
     assert warned["message"].str.startswith("As the residual degrees of freedom is less").any()
     assert warned["message"].str.startswith("The dispersion trend curve fitting did not").any()
 
@@ -238,7 +236,7 @@ def test_featurecounts_files(tmp_path, snakemake_runner):
     """featureCounts 2.0.3 output files: the counts column of each, and each library size equals
     the tool's own `Assigned` line in its .summary file."""
     matrix = run_tool_files(tmp_path, snakemake_runner, ".featureCounts.txt", {})
-    library = read(tmp_path / "results/rnaseq/library_sizes.tsv").set_index("sample")
+    library = read_tsv(tmp_path / "results/rnaseq/library_sizes.tsv").set_index("sample")
     for sample, prefix in TOOL_SAMPLES.items():
         with open(DATA / f"tools/{prefix}.featureCounts.txt") as handle:
             rows = [r for r in csv.reader(handle, delimiter="\t") if not r[0].startswith("#")]
@@ -275,13 +273,13 @@ def test_salmon_transcripts_missing_from_tx2gene_are_listed(tmp_path, snakemake_
         lines = [line for line in handle if not line.startswith(("TCONS_00000001\t",
                                                                  "TCONS_00000003\t"))]  # fmt: skip
     (tmp_path / "tx2gene.tsv").write_text("".join(lines))
-    design = read(DATA / "salmon_design.tsv")
+    design = read_tsv(DATA / "salmon_design.tsv")
     design["rna"] = [str(DATA / path) for path in design["rna"]]
     design.to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
     config = {"samples": "samples.tsv", "rnaseq": {"counts": None, "tx2gene": "tx2gene.tsv"}}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     snakemake_runner(tmp_path, "results/rnaseq/excluded.tsv", "--configfile", "config.yaml")
-    excluded = read(tmp_path / "results/rnaseq/excluded.tsv")
+    excluded = read_tsv(tmp_path / "results/rnaseq/excluded.tsv")
     dropped = excluded.query("step == 'sample_counts'")
     assert len(dropped) == 2 * len(design)
     assert set(dropped["item"]) == {"TCONS_00000001", "TCONS_00000003"}

@@ -11,10 +11,7 @@ import yaml
 
 from organomics.demo.__main__ import write_demo
 from organomics.demo.cohort import DemoCohort
-
-
-def read(path):
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
+from organomics.tables import read_tsv
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +24,7 @@ def demo_run(tmp_path_factory, snakemake_runner):
     config["samples"] = "demo/samples.tsv"
     config["rnaseq"] = {"counts": "demo/rnaseq/counts.tsv.gz", "gsea": {"permutations": 100}}
     (work / "config.yaml").write_text(yaml.safe_dump(config))
-    sheet = read(work / "demo/samples.tsv")
+    sheet = read_tsv(work / "demo/samples.tsv")
     sheet["rna"] = sheet["rna"].str.replace(str(work) + "/", "", regex=False)
     sheet.to_csv(work / "demo/samples.tsv", sep="\t", index=False)
     snakemake_runner(work, "rnaseq", "--configfile", "config.yaml")
@@ -35,31 +32,31 @@ def demo_run(tmp_path_factory, snakemake_runner):
 
 
 def test_demo_tables(demo_run):
-    results = read(demo_run / "deseq2_results.tsv").set_index("symbol")
+    results = read_tsv(demo_run / "deseq2_results.tsv").set_index("symbol")
     assert results.columns.tolist()[:1] == ["gene"]
     assert {"baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"} < set(results.columns)
     for gene in ("CD8A", "LCK", "ICOS"):
         assert results.loc[gene, "log2FoldChange"] < 0 and results.loc[gene, "padj"] < 0.05
-    excluded = read(demo_run / "deseq2_excluded.tsv")
+    excluded = read_tsv(demo_run / "deseq2_excluded.tsv")
     assert excluded["sample"].tolist() == ["P11_PL"]
     # issue 12 finding 8: the same sample, with its reason, in the branch's excluded.tsv
-    branch = read(demo_run / "excluded.tsv")
+    branch = read_tsv(demo_run / "excluded.tsv")
     assert branch[["step", "level", "item", "patient", "site"]].values.tolist() == [
         ["deseq2", "sample", "P11_PL", "P11", "PL"]
     ]
-    warned = read(demo_run / "warnings.tsv")
+    warned = read_tsv(demo_run / "warnings.tsv")
     assert warned.columns.tolist() == ["step", "category", "message", "n_genes"]
-    gsea = read(demo_run / "gsea_prerank.tsv")
+    gsea = read_tsv(demo_run / "gsea_prerank.tsv")
     assert gsea.columns.tolist() == ["term", "nes", "pvalue", "fdr", "size", "leading_edge"]
     tcr = gsea[gsea["term"] == "T cell receptor signaling pathway (GO:0050852)"].iloc[0]
     assert tcr["nes"] < 0 and tcr["fdr"] < 0.05
-    ora = read(demo_run / "ora.tsv")
+    ora = read_tsv(demo_run / "ora.tsv")
     assert "antigen processing and presentation (GO:0019882)" in set(
         ora.loc[(ora["direction"] == "down") & (ora["fdr"] < 0.05), "term"]
     )
-    scores = read(demo_run / "signature_scores.tsv")
+    scores = read_tsv(demo_run / "signature_scores.tsv")
     assert len(scores) == 21 and "CD8_T_cells" in scores.columns
-    comparison = read(demo_run / "signature_comparison.tsv").set_index("signature")
+    comparison = read_tsv(demo_run / "signature_comparison.tsv").set_index("signature")
     cd8 = comparison.loc["CD8_T_cells"]
     assert cd8["n_pairs"] == 10 and cd8["median_LM"] < cd8["median_PL"]
     assert {"statistic", "p_value", "p_adj", "test"} < set(comparison.columns)
@@ -99,7 +96,7 @@ def test_star_per_sample_counts(tmp_path, snakemake_runner):
         tmp_path / "A_LM.ReadsPerGene.out.tab.gz", sep="\t", header=None, skiprows=4, index_col=0
     )
     assert matrix["A_LM"].tolist() == star[3].tolist()
-    library = read(tmp_path / "results/rnaseq/library_sizes.tsv")
+    library = read_tsv(tmp_path / "results/rnaseq/library_sizes.tsv")
     assert library["library_size"].tolist() == matrix.sum().tolist()
 
 

@@ -18,7 +18,7 @@ if (
 
 rule rnaseq_sample_counts:
     input:
-        counts=layer_files("rna"),
+        counts=rnaseq_count_file,
         lib=lib_of("rnaseq_sample_counts.py"),
     output:
         counts="results/rnaseq/sample_counts/{sample}.tsv",

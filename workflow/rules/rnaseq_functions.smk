@@ -1,5 +1,4 @@
 # rnaseq branch helpers: which samples have RNA, where their counts come from, targets.
-from organomics.rnaseq import counts as rnaseq_counts  # noqa: E402
 from organomics.tables import read_table as rnaseq_read_table  # noqa: E402
 
 RNASEQ_PLOTS = (
@@ -55,10 +54,15 @@ RNASEQ_SAMPLES = parse_check(rnaseq_sample_ids)
 
 
 def rnaseq_check_inputs():
-    """Parse-time check of the cohort matrix header: every RNA sample must be a column, and
-    no column may appear twice (the body is checked by the counts job, cell by cell)."""
-    matrix = rnaseq_matrix() if branch_active("rnaseq") else None
+    """Parse-time check of the inputs: per-sample files, one per sample; a cohort matrix,
+    every RNA sample a column of its header and no column twice (the body is checked by the
+    counts job, cell by cell)."""
+    if not branch_active("rnaseq"):
+        return
+    matrix = rnaseq_matrix()
     if not matrix:
+        for sample in RNASEQ_SAMPLES:
+            sample_file(sample, "rna", "count file")
         return
     header = [str(c) for c in rnaseq_read_table(matrix, nrows=0).columns]
     if len(header) < 2:
@@ -95,14 +99,14 @@ def rnaseq_counts_input(wildcards):
     matrix = rnaseq_matrix()
     if matrix:
         return {"matrix": matrix}
-    for sample in RNASEQ_SAMPLES:
-        if len(sample_sheet.split_paths(SAMPLES.at[sample, "rna"])) != 1:
-            raise InputError(
-                config["samples"], "one count file per sample", row=sample, column="rna"
-            )
     return {
-        "per_sample": [f"results/rnaseq/sample_counts/{s}.tsv" for s in RNASEQ_SAMPLES]
+        "per_sample": per_sample("results/rnaseq/sample_counts/{sample}.tsv", "rna")
     }
+
+
+def rnaseq_count_file(wildcards):
+    """The per-sample count file of wildcards.sample (one per sample, checked at parse)."""
+    return sample_file(wildcards.sample, "rna", "count file")
 
 
 def rnaseq_tx2gene():

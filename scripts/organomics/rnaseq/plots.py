@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 from scipy.cluster.hierarchy import leaves_list, linkage  # noqa: E402
 from scipy.spatial.distance import squareform  # noqa: E402
 
+from organomics.pairing import paired_patients  # noqa: E402
 from organomics.plots import SITE_COLOURS, paired_plot  # noqa: E402
 
 GREY = "0.7"
@@ -97,9 +98,9 @@ def pca_plot(scores, explained, design, reference, compare) -> plt.Figure:
     """PC1 vs PC2 coloured by site, each patient's two samples joined by a line."""
     fig, ax = plt.subplots(figsize=(5.5, 5))
     table = scores.join(design.set_index("sample")[["patient", "site"]])
-    for _, group in table.groupby("patient"):
-        if len(group) > 1:
-            ax.plot(group["PC1"], group["PC2"], color="0.75", lw=0.7, zorder=1)
+    for pair in paired_patients(design, reference, compare).values():
+        both = table.loc[[pair[reference], pair[compare]]]
+        ax.plot(both["PC1"], both["PC2"], color="0.75", lw=0.7, zorder=1)
     for site, colour in zip((reference, compare), SITE_COLOURS, strict=True):
         part = table[table["site"] == site]
         ax.scatter(part["PC1"], part["PC2"], c=colour, s=22, label=site, zorder=2)
