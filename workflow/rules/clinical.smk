@@ -9,7 +9,6 @@ include: "clinical_functions.smk"
 
 if branch_active("clinical"):
     parse_check(check_clinical_inputs)
-    OUTPUTS["clinical"] = clinical_outputs()
 
 
 rule clinical_response:
@@ -156,3 +155,12 @@ rule clinical_plots:
         compare=CMP,
     script:
         "../../scripts/clinical_plots.py"
+
+
+OUTPUTS["clinical"] = (
+    rule_targets("clinical_response", "clinical_rates", "clinical_plots")
+    + (rule_targets("clinical_survival") if clinical_patients_input() else [])
+    + ["results/clinical/excluded.tsv"]
+    if branch_active("clinical")
+    else []
+)

@@ -64,28 +64,3 @@ def check_clinical_inputs():
     )
     for path in clinical_patients_input():
         clinical_survival.read_patients(path)
-
-
-def clinical_plot(name):
-    """The PNG and PDF of one clinical figure."""
-    return [f"results/clinical/plots/{name}.png", f"results/clinical/plots/{name}.pdf"]
-
-
-def clinical_outputs():
-    """Final targets of the clinical branch."""
-    tables = [
-        "organ_response",
-        "timepoint_response",
-        "response_rates",
-        "mixed_response",
-    ]
-    tables.append("site_comparison")
-    tables.append("excluded")
-    targets = [f"results/clinical/{name}.tsv" for name in tables]
-    for name in ("waterfall", "spider", "swimmer", "response_rates"):
-        targets += clinical_plot(name)
-    if config["clinical"].get("patients"):
-        targets.append("results/clinical/survival.tsv")
-        for name in ("km_by_mixed_response", "km_by_site_response"):
-            targets += clinical_plot(name)
-    return targets

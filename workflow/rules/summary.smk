@@ -7,9 +7,6 @@ validate(config["summary"], "../schemas/summary.schema.yaml")
 include: "summary_functions.smk"
 
 
-OUTPUTS["summary"] = summary_outputs()
-
-
 rule summary_findings:
     input:
         unpack(summary_finding_inputs),
@@ -65,3 +62,13 @@ rule summary_concordance:
         samples=summary_sample_sites(),
     script:
         "../../scripts/summary_concordance.py"
+
+
+# findings.tsv when any layer is active; the concordance table and plot when a pair's two
+# layers are
+OUTPUTS["summary"] = (
+    rule_targets("summary_findings")
+    + (rule_targets("summary_concordance") if summary_concordance_pairs() else [])
+    if any(branch_active(branch) for branch in BRANCHES)
+    else []
+)

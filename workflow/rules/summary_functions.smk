@@ -50,17 +50,3 @@ def summary_concordance_pairs():
 def summary_sample_sites():
     """sample -> patient and site for every sheet row."""
     return SAMPLES[["sample", "patient", "site"]].to_dict("records")
-
-
-def summary_outputs():
-    """findings.tsv when any layer is active; concordance when a pair of layers is."""
-    if not any(branch_active(branch) for branch in BRANCHES):
-        return []
-    targets = ["results/summary/findings.tsv"]
-    if summary_concordance_pairs():
-        targets += [
-            "results/summary/concordance.tsv",
-            "results/summary/plots/concordance.png",
-            "results/summary/plots/concordance.pdf",
-        ]
-    return targets
