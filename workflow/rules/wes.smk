@@ -11,6 +11,7 @@ include: "wes_functions.smk"
 parse_check(wes_check_inputs)
 parse_check(wes_check_copy_number)
 parse_check(wes_check_fasta)
+parse_check(wes_check_signatures)
 
 
 rule wes_sample:
@@ -254,6 +255,60 @@ rule wes_sbs96:
         "../../scripts/wes_sbs96.py"
 
 
+rule wes_signatures:
+    input:
+        sbs96=rules.wes_sbs96.output.sbs96,
+        matrix=wes_signature_matrix(),
+        lib=lib_of("wes_signatures.py"),
+    output:
+        signatures=report(
+            "results/wes/signatures.tsv",
+            caption="../report/wes_signatures.rst",
+            category="WES",
+        ),
+        by_site="results/wes/signatures_by_site.tsv",
+        comparison="results/wes/signatures_comparison.tsv",
+        excluded=wes_signature_exclusions(),
+    log:
+        "logs/wes/signatures.log",
+    benchmark:
+        "logs/benchmarks/wes/signatures.tsv"
+    conda:
+        "../../envs/wes.yaml"
+    params:
+        samples=sample_records("wes"),
+        settings=config["wes"]["signatures"],
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/wes_signatures.py"
+
+
+rule wes_signature_plots:
+    input:
+        signatures=rules.wes_signatures.output.signatures,
+        comparison=rules.wes_signatures.output.comparison,
+        lib=lib_of("wes_signature_plots.py"),
+    output:
+        png=report(
+            "results/wes/plots/signatures.png",
+            caption="../report/wes_signatures_plot.rst",
+            category="WES",
+        ),
+        pdf="results/wes/plots/signatures.pdf",
+    log:
+        "logs/wes/signature_plots.log",
+    benchmark:
+        "logs/benchmarks/wes/signature_plots.tsv"
+    conda:
+        "../../envs/wes.yaml"
+    params:
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/wes_signature_plots.py"
+
+
 OUTPUTS["wes"] = (
     rule_targets("wes_cohort", "wes_plots")
     + (
@@ -261,7 +316,11 @@ OUTPUTS["wes"] = (
         if wes_copy_number_records()
         else []
     )
-    + (rule_targets("wes_sbs96") if config["wes"].get("fasta") else [])
+    + (
+        rule_targets("wes_sbs96", "wes_signatures", "wes_signature_plots")
+        if config["wes"].get("fasta")
+        else []
+    )
     + ["results/wes/excluded.tsv"]
     if branch_active("wes")
     else []

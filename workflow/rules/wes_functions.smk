@@ -1,6 +1,7 @@
 # wes branch helpers: parse-time checks of the config, params and input lists.
 from organomics.wes import copynumber as wes_copynumber  # noqa: E402
 from organomics.wes import sample as wes_sample  # noqa: E402
+from organomics.wes import signatures as wes_signatures  # noqa: E402
 from organomics.wes import targets as wes_targets_reader  # noqa: E402
 
 
@@ -149,3 +150,28 @@ def wes_check_fasta():
                 f"{path} not found (config wes.fasta: the FASTA needs its .fai, and .gzi when "
                 "bgzipped; `samtools faidx` writes them)",
             )
+
+
+def wes_signature_matrix():
+    """The reference signature matrix (config wes.signatures.matrix), resolved."""
+    return resolve_path(config["wes"]["signatures"]["matrix"])
+
+
+def wes_signature_exclusions():
+    """The refitting step's exclusion table, registered only when wes.fasta is set."""
+    if config["wes"].get("fasta"):
+        return exclusions("wes", "signatures")
+    return "results/wes/excluded/signatures_inactive.tsv"
+
+
+def wes_check_signatures():
+    """Before any job (with wes.fasta): the signature matrix reads and has every `fit` name."""
+    if not (branch_active("wes") and config["wes"].get("fasta")):
+        return
+    block = config["wes"]["signatures"]
+    path = wes_signature_matrix()
+    if not Path(path).exists():
+        raise InputError(
+            block["matrix"], "signature matrix (config wes.signatures.matrix) not found"
+        )
+    wes_signatures.read_signatures(path, block.get("fit"))

@@ -268,3 +268,57 @@ def ccf_scatter(classes: pd.DataFrame, reference: str, compare: str) -> plt.Figu
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=6, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / (2.1 * rows + 0.6)))
     return fig
+
+
+def signature_exposures(
+    exposures: pd.DataFrame, reference: str, compare: str, comparison: pd.DataFrame | None = None
+) -> plt.Figure:
+    """Stacked signature exposures per sample, one panel per site, patients in the same order.
+
+    Parameters
+    ----------
+    exposures
+        signatures.tsv (sample, patient, site, signature, exposure).
+    reference, compare
+        Site labels.
+    comparison
+        signatures_comparison.tsv: each signature's paired p-value is added to its legend label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if exposures.empty:
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.text(0.5, 0.5, "no sample refitted", ha="center", va="center",
+                transform=ax.transAxes)  # fmt: skip
+        ax.set_axis_off()
+        return fig
+    names = list(dict.fromkeys(exposures["signature"]))
+    patients = list(dict.fromkeys(exposures["patient"]))
+    colours = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    p_values = {}
+    if comparison is not None and len(comparison) and "p_value" in comparison:
+        p_values = dict(zip(comparison["signature"], comparison["p_value"], strict=True))
+    width = max(6.0, 0.22 * len(patients) * 2 + 2.5)
+    fig, axes = plt.subplots(2, 1, figsize=(width, 5.6), sharex=True, sharey=True)
+    for ax, site in zip(axes, (reference, compare), strict=True):
+        own = exposures[exposures["site"] == site]
+        wide = own.pivot_table(index="patient", columns="signature", values="exposure")
+        wide = wide.reindex(index=patients, columns=names)
+        x = np.arange(len(patients))
+        bottom = np.zeros(len(patients))
+        for k, name in enumerate(names):
+            values = wide[name].fillna(0).to_numpy()
+            label = name if name not in p_values else f"{name} (paired p={p_values[name]:.2g})"
+            ax.bar(x, values, bottom=bottom, width=0.8, color=colours(k), label=label)
+            bottom += values
+        missing = wide.isna().all(axis=1).to_numpy()
+        ax.scatter(x[missing], np.full(missing.sum(), 0.5), marker="x", color="0.6", s=12)
+        ax.set_ylabel(f"{site}\nexposure (fraction)")
+        ax.set_ylim(0, 1)
+    axes[-1].set_xticks(np.arange(len(patients)), patients, rotation=90, fontsize=7)
+    axes[0].set_title("Signature exposures per sample (NNLS refit; x: not refitted)")
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
