@@ -1,4 +1,5 @@
-"""Demo WES layer: Mutect2 VCFs with VEP CSQ (and traps), capture BED, pVACseq, purity, segments."""
+"""Demo WES layer: Mutect2 VCFs with VEP CSQ (and traps), capture BED, pVACseq, purity, segments,
+a reference FASTA of chr17-22."""
 
 from __future__ import annotations
 
@@ -498,7 +499,8 @@ def write(outdir: Path, prefix: str, cohort) -> tuple[dict[str, dict[str, str]],
                 "neoantigens": f"{prefix}/wes/{sample}.all_epitopes.tsv.gz",
             }
     write_copy_number(folder, prefix, sheet, cohort)
-    config = {"targets": f"{prefix}/wes/capture_targets.bed.gz"}
+    fasta = write_fasta(folder, sheet, cohort)
+    config = {"targets": f"{prefix}/wes/capture_targets.bed.gz", "fasta": f"{prefix}/wes/{fasta}"}
     return sheet, config
 
 
@@ -545,3 +547,112 @@ def write_copy_number(folder: Path, prefix: str, sheet: dict, cohort) -> None:
             (folder / name).write_text("\n".join(lines) + "\n")
             sheet[sample]["purity"] = f"{purity:.2f}"
             sheet[sample]["cn"] = f"{prefix}/wes/{name}"
+
+
+# The demo FASTA holds the six smallest autosomes (13% of GRCh38): an all-N genome would be
+# ~5 MB bgzipped, chr21-22 alone would leave ~15 SNVs per sample for refitting, chr17-22 leave
+# ~60 in ~0.7 MB. Passing SNVs elsewhere are listed in excluded.tsv (step sbs96).
+FASTA_CHROMS = ["17", "18", "19", "20", "21", "22"]
+FASTA_NAME = "demo_reference.fa.gz"
+SIGNATURES = (
+    Path(__file__).resolve().parents[3] / "resources/wes/COSMIC_v3.4_SBS_GRCh38_exome.tsv.gz"
+)
+# Planted signature mixture of the trinucleotide contexts: one background (tobacco SBS4,
+# clock-like SBS5 and SBS1, a little APOBEC) on the trunk and in the reference site's private
+# branches, APOBEC (SBS2, SBS13) weighted 6x in the compare site's private branches, as
+# subclonal APOBEC is in NSCLC. The substitution types are the VCFs' (drawn before, without
+# signatures), so only the contexts carry the mixture.
+BACKGROUND = {"SBS4": 0.45, "SBS5": 0.3, "SBS1": 0.15, "SBS2": 0.05, "SBS13": 0.05}
+PLANTED = {
+    "trunk": BACKGROUND,
+    "reference": BACKGROUND,
+    "compare": {**BACKGROUND, "SBS2": 0.3, "SBS13": 0.3},
+}
+_PAIR = str.maketrans("ACGT", "TGCA")
+
+
+def _vcf_records(path: Path) -> list[tuple[str, int, str, list[str]]]:
+    verbosity = pysam.set_verbosity(0)  # no tabix index beside the demo VCFs: htslib says so
+    try:
+        with pysam.VariantFile(str(path)) as vcf:
+            return [(r.chrom.removeprefix("chr"), r.pos, r.ref, list(r.alts or ())) for r in vcf]
+    finally:
+        pysam.set_verbosity(verbosity)
+
+
+def _context_weights(mixture: dict[str, float]) -> dict[str, np.ndarray]:
+    """Per pyrimidine substitution (C>A ...), 4 x 4 probabilities of (5' base, 3' base)."""
+    table = pd.read_csv(SIGNATURES, sep="\t", index_col=0)
+    profile = sum(weight * table[name] for name, weight in mixture.items())
+    weights = {}
+    for sub in ("C>A", "C>G", "C>T", "T>A", "T>C", "T>G"):
+        grid = np.array([[profile[f"{p}[{sub}]{q}"] for q in BASES] for p in BASES])
+        weights[sub] = grid / grid.sum()
+    return weights
+
+
+def write_fasta(folder: Path, sheet: dict, cohort) -> str:
+    """A bgzipped FASTA of FASTA_CHROMS (with .fai and .gzi) that is N except at the demo VCFs'
+    records: every REF allele as written, and around each SNV a 5' and 3' base drawn from the
+    PLANTED signature mixture given its substitution (trunk: in both samples of a patient).
+
+    Drawn from the stream ``DemoCohort.rng("wes-fasta")`` from the VCFs already written, so that
+    nothing else changes. One line per contig (FASTA allows any width; runs of N compress twice
+    as well as 60-column lines). Returns the file name.
+    """
+    rng = cohort.rng("wes-fasta")
+    keep = set(FASTA_CHROMS)
+    sequences = {c: bytearray(b"N" * CHROM_LENGTHS[c]) for c in FASTA_CHROMS}
+    records = {sample: _vcf_records(folder / f"{sample}.vcf.gz") for sample in sheet}
+    for found in records.values():  # every REF as the VCF says (first writer wins)
+        for chrom, pos, ref, _ in found:
+            if chrom in keep:
+                segment = sequences[chrom][pos - 1 : pos - 1 + len(ref)]
+                if segment == b"N" * len(ref):
+                    sequences[chrom][pos - 1 : pos - 1 + len(ref)] = ref.encode()
+    sites = {}  # (chrom, pos, ref, alt) -> planted class
+    patients: dict[str, dict[str, set]] = {}
+    for sample, found in records.items():
+        patient, site = sample.rsplit("_", 1)
+        snvs = {(c, p, r, a) for c, p, r, alts in found for a in alts
+                if c in keep and len(r) == 1 and len(a) == 1 and a in BASES}  # fmt: skip
+        patients.setdefault(patient, {})[site] = snvs
+    for by_site in patients.values():
+        shared = set.intersection(*by_site.values()) if len(by_site) == 2 else set()
+        for site, snvs in by_site.items():
+            branch = "reference" if site == cohort.reference else "compare"
+            for key in snvs:
+                sites.setdefault(key, "trunk" if key in shared else branch)
+    weights = {name: _context_weights(mixture) for name, mixture in PLANTED.items()}
+    drawn = set()
+    for chrom, pos, ref, alt in sorted(sites, key=lambda k: (int(k[0]), k[1], k[2], k[3])):
+        if (chrom, pos) in drawn or ref not in BASES:
+            continue
+        drawn.add((chrom, pos))
+        purine = ref in "AG"
+        sub = f"{ref.translate(_PAIR)}>{alt.translate(_PAIR)}" if purine else f"{ref}>{alt}"
+        grid = weights[sites[(chrom, pos, ref, alt)]][sub].copy()
+        sequence = sequences[chrom]
+        five, three = chr(sequence[pos - 2]), chr(sequence[pos])  # forward-strand neighbours
+        if purine:  # pyrimidine-strand 5' is the forward 3' complemented, and vice versa
+            five, three = three.translate(_PAIR), five.translate(_PAIR)
+        for axis, base in ((0, five), (1, three)):
+            if base in BASES:  # a neighbour already fixed by another record's REF
+                mask = np.zeros(4)
+                mask[BASES.index(base)] = 1
+                grid = grid * (mask[:, None] if axis == 0 else mask[None, :])
+        if grid.sum() == 0:
+            continue
+        index = int(rng.choice(16, p=(grid / grid.sum()).ravel()))
+        p, q = BASES[index // 4], BASES[index % 4]
+        if purine:
+            p, q = q.translate(_PAIR), p.translate(_PAIR)
+        sequence[pos - 2], sequence[pos] = ord(p), ord(q)
+    path = folder / FASTA_NAME
+    with pysam.BGZFile(str(path), "wb") as handle:
+        for chrom in FASTA_CHROMS:
+            handle.write(f">chr{chrom}\n".encode() + bytes(sequences[chrom]) + b"\n")
+    for index in (f"{path}.fai", f"{path}.gzi"):
+        Path(index).unlink(missing_ok=True)
+    pysam.faidx(str(path))
+    return FASTA_NAME
