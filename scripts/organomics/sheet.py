@@ -13,7 +13,7 @@ from organomics.tables import read_table
 
 REQUIRED_COLUMNS = ("sample", "patient", "site")
 # Sheet columns whose cells are paths to input files (';' separates several files in one cell).
-PATH_COLUMNS = ("wes", "neoantigens", "cn", "rna", "mihc", "scrna")
+PATH_COLUMNS = ("wes", "neoantigens", "cn", "hla_loh", "rna", "mihc", "scrna")
 
 
 def read_sample_sheet(path: str | Path) -> pd.DataFrame:

@@ -140,8 +140,28 @@ def test_demo_vcf_cohort(tmp_path, snakemake_runner):
     paired_arms = read(results / "arm_events_paired.tsv")
     assert (paired_arms["class"] == "shared").sum() >= 3 * 3  # three trunk events per patient
     assert not (excluded["step"] == "clonality").any()  # nothing left out
-    for name in ("ccf_scatter", "fga_paired"):
+    for name in ("ccf_scatter", "fga_paired", "signatures"):
         assert (results / "plots" / f"{name}.png").stat().st_size > 0
+    # the demo FASTA holds chr17-22: SBS96 counts what lies there, lists the rest per sample
+    sbs96 = read(results / "sbs96.tsv").set_index("sample")
+    assert len(sbs96) == 7 and sbs96.sum(axis=1).gt(0).all()
+    absent = excluded.query("step == 'sbs96' and level == 'snvs'")
+    assert absent["reason"].str.startswith("on contigs absent from the FASTA").sum() == 7
+    counted = sbs96.sum(axis=1).sum()
+    left_out = absent["item"].str.extract(r": (\d+) of")[0].astype(int).sum()
+    snvs = read(results / "mutations.tsv.gz").query("ref.str.len() == 1 and alt.str.len() == 1")
+    assert counted + left_out == len(snvs)  # every passing SNV is counted or listed
+    signatures = read(results / "signatures.tsv")
+    fitted = set(signatures["sample"])
+    below = set(excluded.query("step == 'signatures' and level == 'sample'")["item"])
+    assert fitted | below == set(sbs96.index) and not fitted & below
+    sums = signatures.groupby("sample")["exposure"].sum()
+    assert sums.to_numpy() == pytest.approx(1, abs=1e-5)  # fractions written to 6 digits
+    # HLA loss: the demo's LOHHLA tables cover the first patients, both sites in one file each
+    loh = read(results / "hla_loh.tsv")
+    assert set(loh["tool"]) == {"LOHHLA"} and loh["sample"].nunique() == 6
+    burden = read(results / "hla_burden.tsv")
+    assert (burden["n_lost_allele"] + burden["n_retained"] == burden["n_neoantigens"]).all()
 
 
 def test_bad_purity_and_segments_stop_before_any_job(tmp_path, snakemake_runner):

@@ -12,6 +12,7 @@ parse_check(wes_check_inputs)
 parse_check(wes_check_copy_number)
 parse_check(wes_check_fasta)
 parse_check(wes_check_signatures)
+parse_check(wes_check_hla)
 
 
 rule wes_sample:
@@ -309,6 +310,38 @@ rule wes_signature_plots:
         "../../scripts/wes_signature_plots.py"
 
 
+rule wes_hla:
+    input:
+        hla=wes_hla_files(),
+        neoantigens=wes_neoantigen_files(),
+        lib=lib_of("wes_hla.py"),
+    output:
+        loh=report(
+            "results/wes/hla_loh.tsv", caption="../report/wes_hla.rst", category="WES"
+        ),
+        paired="results/wes/hla_loh_paired.tsv",
+        neoantigens="results/wes/hla_neoantigens.tsv",
+        burden="results/wes/hla_burden.tsv",
+        comparison="results/wes/hla_comparison.tsv",
+        excluded=wes_hla_exclusions(),
+    log:
+        "logs/wes/hla.log",
+    benchmark:
+        "logs/benchmarks/wes/hla.tsv"
+    conda:
+        "../../envs/wes.yaml"
+    params:
+        samples=sample_records("wes"),
+        hla=wes_hla_records(),
+        neoantigens=wes_neoantigen_records(),
+        settings=config["wes"]["hla"],
+        max_ic50_nm=config["wes"]["neoantigens"]["max_ic50_nm"],
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/wes_hla.py"
+
+
 OUTPUTS["wes"] = (
     rule_targets("wes_cohort", "wes_plots")
     + (
@@ -321,6 +354,7 @@ OUTPUTS["wes"] = (
         if config["wes"].get("fasta")
         else []
     )
+    + (rule_targets("wes_hla") if wes_hla_records() else [])
     + ["results/wes/excluded.tsv"]
     if branch_active("wes")
     else []

@@ -1,5 +1,6 @@
 # wes branch helpers: parse-time checks of the config, params and input lists.
 from organomics.wes import copynumber as wes_copynumber  # noqa: E402
+from organomics.wes import hla as wes_hla_reader  # noqa: E402
 from organomics.wes import sample as wes_sample  # noqa: E402
 from organomics.wes import signatures as wes_signatures  # noqa: E402
 from organomics.wes import targets as wes_targets_reader  # noqa: E402
@@ -175,3 +176,39 @@ def wes_check_signatures():
             block["matrix"], "signature matrix (config wes.signatures.matrix) not found"
         )
     wes_signatures.read_signatures(path, block.get("fit"))
+
+
+def wes_hla_records():
+    """sample, patient, site, resolved `hla_loh` path and LOHHLA region (`hla_loh_id`, default
+    the sample id) of each WES sample with an HLA-loss table."""
+    records = []
+    for sample in samples_with("wes"):
+        if "hla_loh" not in SAMPLES.columns or not SAMPLES.at[sample, "hla_loh"]:
+            continue
+        region = (
+            SAMPLES.at[sample, "hla_loh_id"] if "hla_loh_id" in SAMPLES.columns else ""
+        )
+        record = SAMPLES.loc[sample, ["sample", "patient", "site"]].to_dict()
+        path = sample_file(sample, "hla_loh", "HLA-loss table")
+        records.append({**record, "path": path, "hla_loh_id": region or sample})
+    return records
+
+
+def wes_hla_files():
+    """The HLA-loss tables as inputs of the HLA rule."""
+    return sorted({record["path"] for record in wes_hla_records()})
+
+
+def wes_hla_exclusions():
+    """The HLA step's exclusion table, registered only when some sample has `hla_loh`."""
+    if wes_hla_records():
+        return exclusions("wes", "hla")
+    return "results/wes/excluded/hla_inactive.tsv"
+
+
+def wes_check_hla():
+    """Before any job: every `hla_loh` table reads (LOHHLA or DASH layout, the sample's region,
+    allele names, numbers), naming file, row and column."""
+    settings = wes_hla_reader.Settings(**config["wes"]["hla"])
+    for record in wes_hla_records():
+        wes_hla_reader.read_hla_loh(record["path"], record["hla_loh_id"], settings)

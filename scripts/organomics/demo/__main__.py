@@ -14,6 +14,7 @@ from organomics.demo.cohort import DemoCohort
 # Each layer module has write(outdir, prefix, cohort) -> ({sample: {column: path}}, config block).
 LAYERS = ("clinical", "wes", "rnaseq", "mihc", "scrna")
 SHEET_COLUMNS = ("sample", "patient", "site", "wes", "wes_id", "neoantigens", "purity", "cn")
+SHEET_COLUMNS += ("hla_loh", "hla_loh_id")
 SHEET_COLUMNS += ("rna", "mihc")
 SHEET_COLUMNS += ("area_mm2", "scrna")
 

@@ -500,6 +500,7 @@ def write(outdir: Path, prefix: str, cohort) -> tuple[dict[str, dict[str, str]],
             }
     write_copy_number(folder, prefix, sheet, cohort)
     fasta = write_fasta(folder, sheet, cohort)
+    write_hla(folder, prefix, sheet, cohort)
     config = {"targets": f"{prefix}/wes/capture_targets.bed.gz", "fasta": f"{prefix}/wes/{fasta}"}
     return sheet, config
 
@@ -656,3 +657,150 @@ def write_fasta(folder: Path, sheet: dict, cohort) -> str:
         Path(index).unlink(missing_ok=True)
     pysam.faidx(str(path))
     return FASTA_NAME
+
+
+# HLA loss for the first HLA_PATIENTS paired patients: LOHHLA tables (one per patient, both
+# regions) for the first half, DASH outputs (one per sample) for the rest. Per heterozygous gene:
+# a loss in both sites (trunk), or in one site only, with these probabilities.
+HLA_PATIENTS = 8
+HLA_EVENTS = {"trunk": 0.2, "reference": 0.1, "compare": 0.3}
+LOHHLA_COLUMNS = (
+    "region\tHLA_A_type1\tHLA_A_type2\tHLAtype1Log2MedianCoverage\tHLAtype2Log2MedianCoverage\t"
+    "HLAtype1Log2MedianCoverageAtSites\tHLAtype2Log2MedianCoverageAtSites\t"
+    + "".join(
+        f"HLA_type{k}copyNum_{kind}{end}\t"
+        for group in (("withoutBAF", "withBAF"), ("withoutBAFBin", "withBAFBin"))
+        for k in (1, 2)
+        for kind in group
+        for end in ("", "_lower", "_upper")
+    )
+    + "PVal\tUnPairedPval\tPVal_unique\tUnPairedPval_unique\tLossAllele\tKeptAllele\t"
+    "numMisMatchSitesCov\tpropSupportiveSites"
+).split("\t")
+DASH_COLUMNS = [
+    "Alleles", "DASH_deletion", "Secondary_check", "Confidence", "Flanking_region_LOH",
+    "Adjusted_BAF", "AS_Coverage", "Purities", "Ploidies", "Percentage_Coverage",
+    "Total_Coverage",
+]  # fmt: skip
+
+
+def _polysolver(allele: str) -> str:
+    """HLA-A*02:01 -> hla_a_02_01 (POLYSOLVER's names, as LOHHLA and DASH write them)."""
+    gene, fields = allele.removeprefix("HLA-").split("*")
+    return f"hla_{gene.lower()}_{fields.replace(':', '_')}"
+
+
+def _genotype(folder: Path, sample: str, rng) -> tuple[dict[str, list[str]], set[str]]:
+    """The patient's class I genotype and its alleles that pVACseq typed.
+
+    The demo's pVACseq tables list 2-4 alleles of HLA_POOL drawn without regard to genes, read
+    back here: a gene with one typed allele is paired with another allele of the pool (70%) or
+    homozygous, a gene with three keeps its first two (the third is not evaluated).
+    """
+    table = pd.read_csv(folder / f"{sample}.all_epitopes.tsv.gz", sep="\t", usecols=["HLA Allele"])
+    typed = sorted(set(table["HLA Allele"]))
+    genotype: dict[str, list[str]] = {}
+    for allele in typed:
+        genotype.setdefault(allele.split("*")[0], []).append(allele)
+    for gene, alleles in genotype.items():
+        others = [a for a in HLA_POOL if a.startswith(f"{gene}*") and a not in alleles]
+        if len(alleles) == 1 and others and rng.random() < 0.7:
+            alleles.append(str(rng.choice(others)))
+        genotype[gene] = alleles[:2]
+    return genotype, set(typed)
+
+
+def write_hla(folder: Path, prefix: str, sheet: dict, cohort) -> None:
+    """LOHHLA- and DASH-shaped HLA loss tables for the first HLA_PATIENTS paired patients.
+
+    Heterozygous genes (`_genotype`) get a call, the lost allele one that pVACseq typed; a lost
+    allele has copy number 0.05-0.4
+    and PVal_unique 1e-12-1e-4, a kept one 1.2-2.4 (LOHHLA columns not used by the workflow are
+    NA). Drawn from the stream ``DemoCohort.rng("wes-hla")``; nothing else changes.
+    """
+    rng = cohort.rng("wes-hla")
+    sites = (cohort.reference, cohort.compare)
+    for n, patient in enumerate(cohort.pairs[:HLA_PATIENTS]):
+        samples = {site: cohort.sample_id(patient, site) for site in sites}
+        genes, typed = _genotype(folder, samples[sites[0]], rng)
+        lost = {site: {} for site in sites}
+        for gene, alleles in genes.items():
+            if len(alleles) != 2:
+                continue
+            candidates = [a for a in alleles if a in typed]  # losses that hide neoantigens
+            allele = candidates[int(rng.integers(len(candidates)))]
+            draw = rng.random()
+            event = "trunk" if draw < HLA_EVENTS["trunk"] else None
+            if event is None and draw < HLA_EVENTS["trunk"] + HLA_EVENTS["reference"]:
+                event = "reference"
+            elif event is None and draw < sum(HLA_EVENTS.values()):
+                event = "compare"
+            for k, site in enumerate(sites):
+                if event == "trunk" or event == ("reference", "compare")[k]:
+                    lost[site][gene] = allele
+        if n < HLA_PATIENTS // 2:
+            lines = ["\t".join(LOHHLA_COLUMNS)]
+            for site in sites:
+                lines += _lohhla_rows(rng, f"{samples[site]}_T", genes, lost[site])
+            name = f"{patient}.10.DNA.HLAlossPrediction_CI.xls"
+            (folder / name).write_text("\n".join(lines) + "\n")
+            for site in sites:
+                sheet[samples[site]]["hla_loh"] = f"{prefix}/wes/{name}"
+                sheet[samples[site]]["hla_loh_id"] = f"{samples[site]}_T"
+        else:
+            for site in sites:
+                name = f"{samples[site]}.DASH.output.txt"
+                rows = _dash_rows(rng, genes, lost[site], float(sheet[samples[site]]["purity"]))
+                (folder / name).write_text("\n".join(["\t".join(DASH_COLUMNS), *rows]) + "\n")
+                sheet[samples[site]]["hla_loh"] = f"{prefix}/wes/{name}"
+
+
+def _lohhla_rows(rng, region: str, genes: dict, lost: dict) -> list[str]:
+    rows = []
+    for gene, alleles in genes.items():
+        if len(alleles) != 2:
+            continue  # LOHHLA reports heterozygous genes only
+        values = dict.fromkeys(LOHHLA_COLUMNS, "NA")
+        copies = []
+        for allele in alleles:
+            low = lost.get(gene) == allele
+            copies.append(rng.uniform(0.05, 0.4) if low else rng.uniform(1.2, 2.4))
+        p = 10 ** rng.uniform(-12, -4) if gene in lost else rng.uniform(0.02, 0.9)
+        loss = int(np.argmin(copies))
+        values.update(
+            region=region,
+            HLA_A_type1=_polysolver(alleles[0]),
+            HLA_A_type2=_polysolver(alleles[1]),
+            PVal=f"{p:.6g}",
+            PVal_unique=f"{p:.6g}",
+            LossAllele=_polysolver(alleles[loss]),
+            KeptAllele=_polysolver(alleles[1 - loss]),
+            numMisMatchSitesCov=str(int(rng.integers(20, 120))),
+            propSupportiveSites=f"{rng.uniform(60, 100):.4g}",
+        )
+        for k, value in enumerate(copies, 1):
+            values[f"HLAtype{k}Log2MedianCoverage"] = f"{np.log2(value / 2):.6g}"
+            values[f"HLA_type{k}copyNum_withBAFBin"] = f"{value:.6g}"
+            values[f"HLA_type{k}copyNum_withBAFBin_lower"] = f"{value * 0.8:.6g}"
+            values[f"HLA_type{k}copyNum_withBAFBin_upper"] = f"{value * 1.2:.6g}"
+        rows.append("\t".join(values[c] for c in LOHHLA_COLUMNS))
+    return rows
+
+
+def _dash_rows(rng, genes: dict, lost: dict, purity: float) -> list[str]:
+    rows = []
+    for gene, alleles in genes.items():
+        if len(alleles) == 1:  # homozygous: DASH lists the allele twice, not evaluated
+            rows += [f"{_polysolver(alleles[0])}\tFalse\t-\t-1\t-\t-\t-\t{purity}\t2\t0\t-"] * 2
+            continue
+        confidence = rng.uniform(0.7, 0.99) if gene in lost else rng.uniform(0.01, 0.3)
+        baf = rng.uniform(0.1, 0.3) if gene in lost else rng.uniform(0.0, 0.05)
+        total, share = rng.uniform(0.9, 1.6), rng.uniform(0.5, 1)
+        for allele in alleles:
+            deleted = lost.get(gene) == allele
+            coverage = rng.uniform(0.1, 0.45) if deleted else rng.uniform(0.8, 1.3)
+            rows.append(
+                f"{_polysolver(allele)}\t{deleted}\tFalse\t{confidence:.4f}\t{int(gene in lost)}\t"
+                f"{baf:.4f}\t{coverage:.4f}\t{purity}\t2\t{share:.4f}\t{total:.4f}"
+            )
+    return rows
