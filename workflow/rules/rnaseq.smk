@@ -8,10 +8,8 @@ validate(config.setdefault("rnaseq", {}), "../schemas/rnaseq.schema.yaml")
 include: "rnaseq_functions.smk"
 
 
-OUTPUTS["rnaseq"] = rnaseq_targets()
-if (
-    not rnaseq_matrix()
-):  # per-sample files: each sample's dropped transcripts are listed
+# per-sample files: each sample's dropped transcripts are listed in excluded.tsv
+if not rnaseq_matrix():
     for sample in RNASEQ_SAMPLES:
         exclusions("rnaseq", f"sample_counts/{sample}")
 
@@ -301,3 +299,19 @@ rule rnaseq_plots:
         nes_terms=config["rnaseq"]["gsea"]["nes_terms"],
     script:
         "../../scripts/rnaseq_plots.py"
+
+
+OUTPUTS["rnaseq"] = (
+    rule_targets(
+        "rnaseq_counts",
+        "rnaseq_deseq2",
+        "rnaseq_vst",
+        "rnaseq_gsea",
+        "rnaseq_ora",
+        "rnaseq_signatures",
+        "rnaseq_plots",
+    )
+    + ["results/rnaseq/excluded.tsv"]
+    if branch_active("rnaseq")
+    else []
+)

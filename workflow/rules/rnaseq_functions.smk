@@ -1,18 +1,5 @@
-# rnaseq branch helpers: which samples have RNA, where their counts come from, targets.
+# rnaseq branch helpers: which samples have RNA, where their counts come from, resources.
 from organomics.tables import read_table as rnaseq_read_table  # noqa: E402
-
-RNASEQ_PLOTS = (
-    "library_sizes",
-    "pca",
-    "sample_distances",
-    "volcano",
-    "ma",
-    "heatmap_top_genes",
-    "genes_of_interest",
-    "gsea_running_scores",
-    "gsea_nes",
-    "signatures_paired",
-)
 
 
 def rnaseq_matrix():
@@ -121,22 +108,5 @@ def rnaseq_resource(key):
 
 
 def rnaseq_gene_sets():
+    """The GMT files of GSEA and ORA, resolved."""
     return [resolve_path(path) for path in config["rnaseq"]["gene_sets"]]
-
-
-def rnaseq_plot(name):
-    """PNG and PDF of one plot, as the (png, pdf) pair the plot step saves to."""
-    return [f"results/rnaseq/plots/{name}.png", f"results/rnaseq/plots/{name}.pdf"]
-
-
-def rnaseq_targets():
-    """Final rnaseq tables and plots (empty when the branch is inactive)."""
-    if not branch_active("rnaseq"):
-        return []
-    tables = ["deseq2_results", "gsea_prerank", "ora", "signature_scores"]
-    tables += ["signature_comparison", "library_sizes", "deseq2_excluded"]
-    tables += ["warnings", "excluded"]
-    targets = [f"results/rnaseq/{name}.tsv" for name in tables]
-    for name in RNASEQ_PLOTS:
-        targets += rnaseq_plot(name)
-    return targets
