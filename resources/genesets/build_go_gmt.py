@@ -4,8 +4,8 @@ The sources are the SQLite files inside Debian's `r-bioc-org.hs.eg.db` and `r-bi
 packages, read with plain sqlite3 (no R). Without --orgdb/--godb the script fetches the two
 Debian packages with `apt-get download` and unpacks them with `dpkg -x` into a temporary folder.
 
-    python scripts/build_go_gmt.py                     # writes resources/genesets/go_bp.gmt.gz
-    python scripts/build_go_gmt.py --orgdb org.Hs.eg.sqlite --godb GO.sqlite --min-size 10
+  python resources/genesets/build_go_gmt.py          # writes resources/genesets/go_bp.gmt.gz
+  python resources/genesets/build_go_gmt.py --orgdb org.Hs.eg.sqlite --godb GO.sqlite --min-size 10
 
 Outputs (paths relative to the repository root unless given):
   resources/genesets/go_bp.gmt.gz            one line per GO BP term: name, GO id, gene symbols
@@ -25,7 +25,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]  # this file is resources/genesets/build_go_gmt.py
 PACKAGES = {"orgdb": "r-bioc-org.hs.eg.db", "godb": "r-bioc-go.db"}
 INNER = {
     "orgdb": "usr/lib/R/site-library/org.Hs.eg.db/extdata/org.Hs.eg.sqlite",
