@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,13 @@ def hundredths(diameter_mm: float) -> int:
 
 @dataclass(frozen=True)
 class Options:
-    """Optional RECIST refinements, off by default."""
+    """Optional RECIST refinements, off by default.
+
+    Config clinical.confirmation_days and clinical.min_sd_days; the defaults are the schema's
+    (workflow/schemas/clinical.schema.yaml).
+    """
+
+    SCHEMA_SECTION: ClassVar[str] = "clinical"
 
     confirmation_days: int | None = None
     min_sd_days: int | None = None
