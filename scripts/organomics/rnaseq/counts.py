@@ -22,9 +22,28 @@ TX2GENE_HEADERS = {"transcript", "transcript_id", "tx", "tx_id", "txname", "targ
 def check_counts(
     counts: pd.DataFrame, path: str | Path | None = None, skipped: int = 0
 ) -> pd.DataFrame:
-    """Genes x samples counts as int64; duplicated ids and non-integer/negative cells raise.
+    """Check a genes x samples counts table and return it as int64.
 
-    Rows in the error are file line numbers (header and `skipped` leading lines counted).
+    Parameters
+    ----------
+    counts
+        Genes (index) x samples, as read (text or numbers).
+    path
+        The file it came from, named in errors.
+    skipped
+        Lines before the header (e.g. featureCounts' ``# Program`` line), so that the rows in
+        errors are the file's line numbers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The counts as int64, index named ``gene`` (ids as text).
+
+    Raises
+    ------
+    InputError
+        For no gene rows, an empty or duplicated gene id, a repeated sample column, or a cell that
+        is not a non-negative integer (3.0 is fine), naming its row and column.
     """
     first = 2 + skipped
     if counts.shape[0] == 0:
@@ -106,7 +125,24 @@ def read_matrix(path: str | Path, samples: Iterable[str] | None = None) -> pd.Da
 
 
 def read_featurecounts(path: str | Path) -> pd.Series:
-    """featureCounts output: `# Program` comment, Geneid..Length, then one counts column."""
+    """One sample's counts from featureCounts output.
+
+    Parameters
+    ----------
+    path
+        The file: an optional ``# Program`` line, the Geneid, Chr, Start, End, Strand, Length
+        columns, then one counts column (one sample per file).
+
+    Returns
+    -------
+    pandas.Series
+        Count per gene id (int64).
+
+    Raises
+    ------
+    InputError
+        For missing fixed columns, several counts columns or a bad count (file row and column).
+    """
     skipped = _comment_lines(path)
     table = read_table(path, comment=None, skiprows=skipped)
     fixed = ["Geneid", "Chr", "Start", "End", "Strand", "Length"]
@@ -140,7 +176,25 @@ def _comment_lines(path: str | Path) -> int:
 
 
 def read_star(path: str | Path, strandedness: str) -> pd.Series:
-    """STAR ReadsPerGene.out.tab: drop the N_ summary rows, take the column of the strandedness."""
+    """One sample's counts from STAR's ReadsPerGene.out.tab.
+
+    Parameters
+    ----------
+    path
+        The file (4 columns, no header; the ``N_`` summary rows are dropped).
+    strandedness
+        The column to take: ``none`` (2, unstranded), ``yes`` (3) or ``reverse`` (4).
+
+    Returns
+    -------
+    pandas.Series
+        Count per gene id (int64).
+
+    Raises
+    ------
+    InputError
+        For an unknown strandedness, another column count or a bad count.
+    """
     if strandedness not in STAR_COLUMNS:
         raise InputError(
             None, f"strandedness must be one of {', '.join(STAR_COLUMNS)}, got {strandedness!r}"
@@ -155,7 +209,24 @@ def read_star(path: str | Path, strandedness: str) -> pd.Series:
 
 
 def read_tx2gene(path: str | Path) -> pd.Series:
-    """Transcript -> gene table (first two columns; a header row is recognised and skipped)."""
+    """The transcript -> gene table of salmon inputs.
+
+    Parameters
+    ----------
+    path
+        A table whose first two columns are transcript id and gene id (a header row such as
+        ``transcript_id``, ``tx`` or ``name`` is recognised and skipped).
+
+    Returns
+    -------
+    pandas.Series
+        Gene id indexed by transcript id.
+
+    Raises
+    ------
+    InputError
+        For fewer than two columns or a transcript listed twice.
+    """
     table = read_table(path, header=None)
     if table.shape[1] < 2:
         raise InputError(path, "tx2gene needs two columns: transcript id, gene id")
@@ -170,10 +241,31 @@ def read_tx2gene(path: str | Path) -> pd.Series:
 
 
 def read_salmon(path: str | Path, tx2gene: pd.Series, tx2gene_path: str | None = None) -> pd.Series:
-    """salmon quant.sf: NumReads summed per gene through tx2gene, rounded to integers.
+    """One sample's gene counts from salmon's quant.sf: NumReads summed per gene, rounded.
 
     Summing estimated reads then rounding is what DESeq2's `DESeqDataSetFromTximport` does to
-    the counts (it adds an average-length offset that this pipeline does not use).
+    the counts (it adds an average-length offset that this pipeline does not use). Transcripts
+    with a version suffix (GENCODE ``ENST...1``) are matched without it when most do not match.
+
+    Parameters
+    ----------
+    path
+        The quant.sf file (columns Name and NumReads used).
+    tx2gene
+        Transcript -> gene (:func:`read_tx2gene`).
+    tx2gene_path
+        The tx2gene file, named in errors.
+
+    Returns
+    -------
+    pandas.Series
+        Count per gene (int64, index ``gene``); ``attrs["unmapped_transcripts"]`` lists the
+        transcripts not in tx2gene (transcript, reads), which are dropped.
+
+    Raises
+    ------
+    InputError
+        For a NumReads cell that is not a non-negative number, or no transcript in tx2gene.
     """
     table = read_table(path, required=["Name", "NumReads"])
     reads = pd.to_numeric(table["NumReads"], errors="coerce")
@@ -224,7 +316,29 @@ def read_sample_counts(
     tx2gene: pd.Series | None = None,
     tx2gene_path: str | None = None,
 ) -> pd.Series:
-    """One sample's counts from a featureCounts, salmon or STAR file (`fmt` names which)."""
+    """One sample's counts from a featureCounts, salmon or STAR file.
+
+    Parameters
+    ----------
+    path
+        The per-sample file.
+    fmt
+        ``featurecounts``, ``salmon`` or ``star``.
+    strandedness
+        STAR's column (:func:`read_star`).
+    tx2gene, tx2gene_path
+        salmon's transcript -> gene table and its file (:func:`read_salmon`).
+
+    Returns
+    -------
+    pandas.Series
+        Count per gene id (int64).
+
+    Raises
+    ------
+    InputError
+        For an unknown format, salmon without tx2gene, or the reader's errors.
+    """
     if fmt == "featurecounts":
         return read_featurecounts(path)
     if fmt == "star":
@@ -237,7 +351,23 @@ def read_sample_counts(
 
 
 def guess_format(path: str | Path) -> str:
-    """featurecounts | salmon | star from the file name, else from the first line."""
+    """The format of a per-sample counts file.
+
+    Parameters
+    ----------
+    path
+        The file; its name (``quant.sf``, ``ReadsPerGene``) decides, else its first line.
+
+    Returns
+    -------
+    str
+        ``featurecounts``, ``salmon`` or ``star``.
+
+    Raises
+    ------
+    InputError
+        When neither the name nor the first line tells.
+    """
     name = Path(path).name.lower().removesuffix(".gz")
     if name.endswith("quant.sf") or name.endswith(".sf"):
         return "salmon"
@@ -260,7 +390,23 @@ def guess_format(path: str | Path) -> str:
 
 
 def combine_samples(per_sample: Mapping[str, pd.Series]) -> pd.DataFrame:
-    """Genes x samples matrix from per-sample counts; all files must list the same genes."""
+    """The genes x samples matrix of per-sample counts.
+
+    Parameters
+    ----------
+    per_sample
+        sample -> count per gene; every sample must list the same genes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Genes (the first sample's order, index ``gene``) x samples (in the given order), int64.
+
+    Raises
+    ------
+    InputError
+        For no samples, or a sample whose genes differ from the first's (how many and examples).
+    """
     samples = list(per_sample)
     if not samples:
         raise InputError(None, "no RNA samples")

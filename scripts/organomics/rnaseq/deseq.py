@@ -106,7 +106,20 @@ def paired_samples(
 
 
 def model_matrix(design: pd.DataFrame, reference: str) -> pd.DataFrame:
-    """Treatment-coded ~ patient + site matrix (intercept, patients after the first, site)."""
+    """The treatment-coded design matrix of ~ patient + site.
+
+    Parameters
+    ----------
+    design
+        sample, patient, site per sample.
+    reference
+        The reference site (coded 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Samples x (intercept, one column per patient after the first in sorted order, site).
+    """
     patients = sorted(design["patient"].unique())
     columns = {"intercept": np.ones(len(design))}
     for patient in patients[1:]:
@@ -117,7 +130,21 @@ def model_matrix(design: pd.DataFrame, reference: str) -> pd.DataFrame:
 
 
 def check_full_rank(design: pd.DataFrame, reference: str) -> None:
-    """Raise an InputError naming the patients that make ~ patient + site rank deficient."""
+    """Check that ~ patient + site can be fitted.
+
+    Parameters
+    ----------
+    design
+        sample, patient, site of the samples to fit.
+    reference
+        The reference site.
+
+    Raises
+    ------
+    InputError
+        When the model matrix is rank deficient, naming the patients whose removal reduces
+        the deficiency (or all of them, when site is confounded with patient).
+    """
     matrix = model_matrix(design, reference).to_numpy()
     rank = np.linalg.matrix_rank(matrix)
     if rank == matrix.shape[1]:
@@ -246,12 +273,36 @@ def paired_deseq(
     *,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """PyDESeq2 ~ patient + site, Wald test compare vs reference (positive LFC = higher in compare).
+    """PyDESeq2 ~ patient + site, Wald test of compare vs reference.
 
-    counts: genes x samples (index = gene id). design: columns sample, patient, site.
-    Patients with one site only are dropped (logged, listed in `result.attrs["excluded_patients"]`).
-    Cook's outlier handling and independent filtering are PyDESeq2's defaults (as DESeq2's);
-    `log2FoldChange_shrunk` is the apeGLM-prior shrunken LFC of the site coefficient.
+    Patients with one site only are dropped (logged). Cook's outlier handling and independent
+    filtering are PyDESeq2's defaults (as DESeq2's). Every PyDESeq2 warning except the known
+    benign ones, and every gene whose fit did not converge, is logged and kept for warnings.tsv.
+
+    Parameters
+    ----------
+    counts
+        Genes x samples counts (index = gene id).
+    design
+        sample, patient, site per sample (:func:`paired_samples` checks it).
+    reference, compare
+        The two site labels; a positive log2FoldChange is higher in `compare`.
+    n_cpus
+        Processes for the fits.
+    alpha
+        padj threshold of independent filtering.
+
+    Returns
+    -------
+    pandas.DataFrame
+        RESULT_COLUMNS, one row per gene in the counts' order; ``log2FoldChange_shrunk`` is the
+        apeGLM-prior shrunken LFC of the site coefficient. ``attrs``: ``excluded_patients``
+        (sorted), ``samples`` (those fitted) and ``warnings`` (WARNING_COLUMNS rows).
+
+    Raises
+    ------
+    InputError
+        For a design that cannot be fitted, a sample missing from the counts or a bad count.
     """
     from pydeseq2.dds import DeseqDataSet
     from pydeseq2.ds import DeseqStats
@@ -326,7 +377,20 @@ def paired_deseq(
 
 
 def vst(counts: pd.DataFrame, n_cpus: int = 1) -> pd.DataFrame:
-    """Blind variance-stabilising transform (DESeq2 `vst(blind=TRUE)`), genes x samples."""
+    """Blind variance-stabilising transform (DESeq2 ``vst(blind=TRUE)``).
+
+    Parameters
+    ----------
+    counts
+        Genes x samples counts.
+    n_cpus
+        Processes for the dispersion fits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Genes x samples VST values (same index and columns as the counts).
+    """
     from pydeseq2.dds import DeseqDataSet
 
     matrix = check_counts(counts)

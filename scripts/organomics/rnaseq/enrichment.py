@@ -66,11 +66,35 @@ def prerank(
     seed: int = 0,
     threads: int = 1,
 ) -> tuple[pd.DataFrame, dict]:
-    """GSEA prerank (gseapy's engine) on a symbol-indexed ranking; returns the table and, per
-    term, gseapy's result (`.run_es` running score, `.hits` positions in the sorted ranking).
+    """GSEA prerank (gseapy's Rust engine) on a symbol-indexed ranking, gene-set permutations.
 
-    Table columns: term, nes, pvalue, fdr, size (genes of the set in the ranking), leading_edge
-    (';'-joined), sorted by FDR, then |NES| (descending), then p. Gene-set permutations.
+    Parameters
+    ----------
+    ranks
+        Metric per symbol (e.g. the Wald statistic, :func:`genesets.ranking`).
+    gene_sets
+        term -> gene symbols; sets are restricted to the ranked genes first.
+    permutations
+        Gene-set permutations.
+    min_size, max_size
+        Size window of the restricted sets.
+    seed
+        Permutation seed.
+    threads
+        Threads of gseapy's engine.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        GSEA_COLUMNS: term, nes, pvalue (:func:`permutation_pvalues`), fdr (made monotone by
+        :func:`monotone_fdr`), size (genes of the set in the ranking), leading_edge
+        (``;``-joined), sorted by FDR, then |NES| (descending), then p; and per term, gseapy's
+        result (``.run_es`` running score, ``.hits`` positions in the sorted ranking).
+
+    Raises
+    ------
+    InputError
+        When no gene set falls within the size window.
     """
     # gseapy.prerank's Python wrapper keeps every term's running score as a Python list
     # (~32 bytes per gene per set: 5.6 GB for 20k genes x 5k GO sets), so call its Rust core,
@@ -304,8 +328,23 @@ def monotone_fdr(fdrs: dict[str, float], nes: dict[str, float]) -> dict[str, flo
 
 
 def leading_edge(es: float, running: list[float], hits: list[int]) -> list[int]:
-    """Positions of the leading-edge genes: hits up to the running-score peak (ES >= 0) or
-    from its trough on, nearest the extreme first (Subramanian et al. 2005, as gseapy)."""
+    """Positions of the leading-edge genes (Subramanian et al. 2005, as gseapy).
+
+    Parameters
+    ----------
+    es
+        The set's enrichment score.
+    running
+        The running score along the ranking.
+    hits
+        Positions of the set's genes in the ranking.
+
+    Returns
+    -------
+    list of int
+        Hits up to the running-score peak (ES >= 0) or from its trough on, nearest the extreme
+        first.
+    """
     running = np.asarray(running)
     if es >= 0:
         peak = int(running.argmax())
@@ -324,9 +363,26 @@ def ora(
 ) -> pd.DataFrame:
     """Over-representation (gseapy enrich, offline, hypergeometric) of up and down genes.
 
-    Genes are `up`/`down` when padj < alpha and log2FoldChange > lfc / < -lfc; the background is
-    every gene tested (non-missing padj) with a symbol. fdr is Benjamini-Hochberg within each
-    direction (gseapy's "Adjusted P-value"). size = set genes in the background.
+    Parameters
+    ----------
+    results
+        The DESeq2 results table (symbol, padj, log2FoldChange).
+    gene_sets
+        term -> gene symbols.
+    alpha
+        Genes are ``up``/``down`` when padj < alpha and log2FoldChange > lfc / < -lfc.
+    lfc
+        |log2FoldChange| threshold.
+    min_size, max_size
+        Size window of the sets, counted within the background: every gene tested (non-missing
+        padj) with a symbol.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ORA_COLUMNS, sorted by direction, p, term; fdr is Benjamini-Hochberg within each
+        direction (gseapy's "Adjusted P-value"), size = set genes in the background,
+        leading_edge = the overlapping genes, ``;``-joined and sorted.
     """
     import gseapy
 
@@ -391,9 +447,26 @@ def _sorted_genes(genes: str) -> str:
 def ssgsea_scores(
     expression: pd.DataFrame, signatures: dict[str, list[str]], min_size: int = 2
 ) -> pd.DataFrame:
-    """Samples x signatures ssGSEA scores (gseapy, normalised ES) from symbols x samples expression.
+    """ssGSEA scores (gseapy, normalised ES; rank-normalised samples, no permutations).
 
-    Signatures with fewer than `min_size` measured genes are dropped (logged).
+    Parameters
+    ----------
+    expression
+        Symbols x samples expression.
+    signatures
+        signature -> gene symbols.
+    min_size
+        Signatures with fewer measured genes are skipped (logged).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Samples (index ``sample``, in the expression's order) x signatures (in the given order).
+
+    Raises
+    ------
+    InputError
+        When no signature has enough measured genes.
     """
     import gseapy
 
@@ -471,7 +544,20 @@ def signature_comparison(
 
 
 def collapse_to_symbols(expression: pd.DataFrame, symbols: pd.Series) -> pd.DataFrame:
-    """Genes x samples -> symbols x samples, keeping the most expressed gene per symbol."""
+    """Expression per symbol, keeping the most expressed gene of each.
+
+    Parameters
+    ----------
+    expression
+        Genes x samples values.
+    symbols
+        Symbol per gene id ("" or missing: the gene is left out).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Symbols (index ``symbol``, by decreasing mean) x samples.
+    """
     mapped = expression.assign(_symbol=symbols.reindex(expression.index).to_numpy())
     mapped = mapped[mapped["_symbol"].astype(str).ne("") & mapped["_symbol"].notna()]
     mapped = mapped.assign(_mean=mapped.drop(columns="_symbol").mean(axis=1))
@@ -480,7 +566,20 @@ def collapse_to_symbols(expression: pd.DataFrame, symbols: pd.Series) -> pd.Data
 
 
 def top_terms(table: pd.DataFrame, n: int) -> list[str]:
-    """Up to n terms, the most significant of each direction in turn (table order = p, |NES|)."""
+    """The terms whose running scores are drawn.
+
+    Parameters
+    ----------
+    table
+        :func:`prerank`'s table (most significant first).
+    n
+        How many terms.
+
+    Returns
+    -------
+    list of str
+        Up to `n` terms: the most significant of each direction in turn, negative NES first.
+    """
     ok = table.dropna(subset=["pvalue", "nes"])
     down = ok.loc[ok["nes"] < 0, "term"].tolist()
     up = ok.loc[ok["nes"] > 0, "term"].tolist()

@@ -20,7 +20,23 @@ ENSEMBL = re.compile(r"^ENS[A-Z]*G\d{11}")
 
 
 def read_gmt(path: str | Path) -> dict[str, list[str]]:
-    """{term: genes} from a GMT (name, description, genes...); later duplicates of a term raise."""
+    """Gene sets from a GMT file (name, description, genes...; .gz ok).
+
+    Parameters
+    ----------
+    path
+        The GMT file.
+
+    Returns
+    -------
+    dict
+        term -> genes (each once, in file order), terms in file order.
+
+    Raises
+    ------
+    InputError
+        For a missing or unreadable file, a line without genes, a term named twice, or no sets.
+    """
     opener = gzip.open if str(path).endswith(".gz") else open
     sets: dict[str, list[str]] = {}
     try:
@@ -46,7 +62,19 @@ def read_gmt(path: str | Path) -> dict[str, list[str]]:
 
 
 def read_gmts(paths: Iterable[str | Path]) -> dict[str, list[str]]:
-    """Union of several GMTs; a term name present in two files keeps the file stem as a prefix."""
+    """The union of several GMT files.
+
+    Parameters
+    ----------
+    paths
+        GMT files, in order.
+
+    Returns
+    -------
+    dict
+        term -> genes; a term already read from an earlier file is prefixed with its file
+        name (``file.gmt:term``).
+    """
     merged: dict[str, list[str]] = {}
     for path in paths:
         for name, genes in read_gmt(path).items():
@@ -158,7 +186,23 @@ def gene_labels(results: pd.DataFrame) -> tuple[pd.Series, dict[str, str]]:
 
 
 def ranking(results: pd.DataFrame, metric: str = "stat") -> pd.Series:
-    """Symbol -> metric (descending), one entry per symbol (the gene with the largest |metric|)."""
+    """The GSEA ranking: one metric per symbol.
+
+    Parameters
+    ----------
+    results
+        The DESeq2 results table (``symbol``, `metric`); rows without symbol or metric are
+        left out.
+    metric
+        The ranking column.
+
+    Returns
+    -------
+    pandas.Series
+        Metric per symbol (index ``symbol``), descending; a symbol shared by several genes keeps
+        the one with the largest |metric|; exact ties are broken by a deterministic 1e-12
+        jitter so that the order does not depend on the input's.
+    """
     table = results[results["symbol"].astype(str).ne("") & results[metric].notna()]
     table = table.assign(_abs=table[metric].abs()).sort_values("_abs", ascending=False)
     table = table.drop_duplicates("symbol")
@@ -173,7 +217,22 @@ def ranking(results: pd.DataFrame, metric: str = "stat") -> pd.Series:
 
 
 def restrict(sets: dict[str, list[str]], universe: Iterable[str], min_size: int, max_size: int):
-    """Sets intersected with the measured genes, kept when min_size <= overlap <= max_size."""
+    """Gene sets intersected with the measured genes, within a size window.
+
+    Parameters
+    ----------
+    sets
+        term -> genes.
+    universe
+        The measured genes.
+    min_size, max_size
+        Sets are kept when min_size <= overlap <= max_size.
+
+    Returns
+    -------
+    dict
+        term -> measured genes of the kept sets.
+    """
     universe = set(universe)
     kept = {}
     for name, genes in sets.items():

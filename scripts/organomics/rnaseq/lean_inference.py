@@ -9,7 +9,18 @@ from pydeseq2.default_inference import DefaultInference
 
 
 def shrink_one_gene(**arguments) -> tuple[np.ndarray, np.ndarray, bool]:
-    """apeGLM MAP fit of one gene (PyDESeq2's nbinomGLM); the inverse Hessian's diagonal only."""
+    """apeGLM MAP fit of one gene (PyDESeq2's nbinomGLM), keeping the inverse Hessian's diagonal.
+
+    Parameters
+    ----------
+    **arguments
+        ``pydeseq2.utils.nbinomGLM``'s arguments.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, bool)
+        The coefficients, the inverse Hessian's diagonal, and whether the fit converged.
+    """
     lfc, inverse_hessian, converged = utils.nbinomGLM(**arguments)
     return lfc, np.diagonal(inverse_hessian).copy(), converged
 
@@ -37,7 +48,7 @@ class LeanInference(DefaultInference):
     p^2 x 16 bytes, 24 GB for 20,000 genes and ~ patient + site with 270 patients (p = 272).
     """
 
-    def lfc_shrink_nbinom_glm(  # noqa: D102  (signature and meaning as DefaultInference's)
+    def lfc_shrink_nbinom_glm(
         self,
         design_matrix: np.ndarray,
         counts: np.ndarray,
@@ -48,6 +59,21 @@ class LeanInference(DefaultInference):
         optimizer: str,
         shrink_index: int,
     ) -> tuple[np.ndarray, list[DiagonalOnly], np.ndarray]:
+        """DefaultInference's apeGLM LFC shrinkage, keeping each gene's Hessian diagonal only.
+
+        Parameters
+        ----------
+        design_matrix, counts, size, offset
+            As ``DefaultInference.lfc_shrink_nbinom_glm``.
+        prior_no_shrink_scale, prior_scale, optimizer, shrink_index
+            Likewise.
+
+        Returns
+        -------
+        (numpy.ndarray, list of DiagonalOnly, numpy.ndarray)
+            Coefficients (genes x p), each gene's inverse-Hessian diagonal, and whether each
+            gene's fit converged.
+        """
         with parallel_backend(self._backend, inner_max_num_threads=1):
             fits = Parallel(
                 n_jobs=self.n_cpus, verbose=self._joblib_verbosity, batch_size=self._batch_size

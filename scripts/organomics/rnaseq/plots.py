@@ -25,7 +25,23 @@ def _label(results: pd.DataFrame) -> pd.Series:
 
 
 def volcano(results, genes_of_interest, alpha, lfc, reference, compare) -> plt.Figure:
-    """log2FC vs -log10 padj; significant genes coloured by direction, genes of interest named."""
+    """Volcano plot: log2FC vs -log10 padj, significant genes coloured by direction.
+
+    Parameters
+    ----------
+    results
+        The DESeq2 results table (gene, symbol, log2FoldChange, padj).
+    genes_of_interest
+        Symbols or gene ids to circle and name (by symbol when there is one).
+    alpha, lfc
+        Significance: padj < alpha and |log2FoldChange| > lfc (dashed lines).
+    reference, compare
+        The two site labels (blue and red).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(6, 5))
     table = results.dropna(subset=["padj", "log2FoldChange"]).copy()
     floor = table.loc[table["padj"] > 0, "padj"].min() if (table["padj"] > 0).any() else 1e-300
@@ -77,7 +93,21 @@ def volcano(results, genes_of_interest, alpha, lfc, reference, compare) -> plt.F
 
 
 def ma(results, alpha, reference, compare) -> plt.Figure:
-    """Mean of normalised counts vs log2FC (raw and shrunken), significant genes coloured."""
+    """MA plots: mean of normalised counts vs log2FC, MLE and apeGLM-shrunken side by side.
+
+    Parameters
+    ----------
+    results
+        The DESeq2 results table (baseMean, log2FoldChange, log2FoldChange_shrunk, padj).
+    alpha
+        Genes with padj < alpha are coloured.
+    reference, compare
+        The two site labels (blue and red).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
     table = results.dropna(subset=["log2FoldChange"])
     significant = table["padj"] < alpha
@@ -95,7 +125,23 @@ def ma(results, alpha, reference, compare) -> plt.Figure:
 
 
 def pca_plot(scores, explained, design, reference, compare) -> plt.Figure:
-    """PC1 vs PC2 coloured by site, each patient's two samples joined by a line."""
+    """PC1 vs PC2 coloured by site, each paired patient's two samples joined by a line.
+
+    Parameters
+    ----------
+    scores
+        Samples x PCs (``PC1``, ``PC2``), from ``qc.pca``.
+    explained
+        Fraction of variance per PC (axis labels).
+    design
+        sample, patient, site of the samples (pairs from organomics.pairing).
+    reference, compare
+        The two site labels (blue and red).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(5.5, 5))
     table = scores.join(design.set_index("sample")[["patient", "site"]])
     for pair in paired_patients(design, reference, compare).values():
@@ -122,7 +168,21 @@ def _site_bar(ax, sites, reference, horizontal=True):
 
 
 def distance_heatmap(distances, design, reference, compare) -> plt.Figure:
-    """Sample-distance heatmap, hierarchically ordered, with a site colour bar."""
+    """Sample-distance heatmap, hierarchically ordered (average linkage), with a site colour bar.
+
+    Parameters
+    ----------
+    distances
+        Samples x samples distances, from ``qc.sample_distances``.
+    design
+        sample, patient, site of the samples.
+    reference, compare
+        The two site labels (blue and red).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     order = leaves_list(linkage(squareform(distances.to_numpy(), checks=False), "average"))
     samples = distances.index[order]
     sites = design.set_index("sample").loc[samples, "site"].tolist()
@@ -141,7 +201,25 @@ def distance_heatmap(distances, design, reference, compare) -> plt.Figure:
 
 
 def expression_heatmap(vst, genes, labels, design, reference, compare) -> plt.Figure:
-    """Row z-scores of VST for the given genes; samples ordered by site then patient."""
+    """Row z-scores of VST values for the given genes; samples ordered by site, then patient.
+
+    Parameters
+    ----------
+    vst
+        Genes x samples VST values.
+    genes
+        Gene ids (rows, in order), from ``qc.heatmap_genes``.
+    labels
+        Row labels, one per gene.
+    design
+        sample, patient, site of the samples.
+    reference, compare
+        The two site labels (blue and red).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     info = design.set_index("sample").loc[vst.columns]
     info = info.assign(_order=(info["site"] != reference).astype(int))
     samples = info.sort_values(["_order", "patient"]).index
@@ -164,7 +242,23 @@ def expression_heatmap(vst, genes, labels, design, reference, compare) -> plt.Fi
 
 
 def paired_genes(long, genes, reference, compare, ylabel) -> plt.Figure:
-    """One paired panel per gene (box per site, a line per patient)."""
+    """One paired panel per gene: a box per site and a line per patient.
+
+    Parameters
+    ----------
+    long
+        gene, patient, site, value rows (``qc.genes_of_interest_values``).
+    genes
+        The genes to draw, in order (those absent from `long` are skipped).
+    reference, compare
+        The two site labels (blue and red).
+    ylabel
+        The value's axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     genes = [g for g in genes if g in set(long["gene"])]
     n = max(1, len(genes))
     columns = min(4, n)
@@ -179,7 +273,21 @@ def paired_genes(long, genes, reference, compare, ylabel) -> plt.Figure:
 
 
 def paired_signatures(long, comparison, reference, compare) -> plt.Figure:
-    """ssGSEA score per signature, paired by patient, p_adj in the title."""
+    """One paired panel per signature (ssGSEA score), with its p_adj and pair count in the title.
+
+    Parameters
+    ----------
+    long
+        signature, patient, site, score rows (``results.signature_long``).
+    comparison
+        signature_comparison.tsv (signature, p_adj, n_pairs): the panels, in order.
+    reference, compare
+        The two site labels (blue and red).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     names = comparison["signature"].tolist()
     n = max(1, len(names))
     columns = min(4, n)
@@ -197,7 +305,21 @@ def paired_signatures(long, comparison, reference, compare) -> plt.Figure:
 
 
 def gsea_curves(curves: pd.DataFrame, table: pd.DataFrame, reference, compare) -> plt.Figure:
-    """Running enrichment score and hit positions for each term in `curves` (GSEA plot)."""
+    """GSEA plots: running enrichment score and hit positions, one panel per term.
+
+    Parameters
+    ----------
+    curves
+        gsea_running_scores.tsv (term, position, running_score, hit).
+    table
+        gsea_prerank.tsv (term, nes, fdr) for the panel titles.
+    reference, compare
+        The two site labels (blue and red).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     terms = list(dict.fromkeys(curves["term"]))
     n = max(1, len(terms))
     fig, axes = plt.subplots(n, 1, figsize=(6.5, 2.6 * n), squeeze=False)
@@ -221,7 +343,23 @@ def gsea_curves(curves: pd.DataFrame, table: pd.DataFrame, reference, compare) -
 
 
 def nes_bars(table: pd.DataFrame, n: int, reference, compare, fdr: float = 0.25) -> plt.Figure:
-    """NES of the n most significant terms per direction; bars faded when FDR >= `fdr`."""
+    """NES bars of the most significant terms of each direction.
+
+    Parameters
+    ----------
+    table
+        gsea_prerank.tsv (term, nes, fdr), most significant first.
+    n
+        Terms per direction.
+    reference, compare
+        The two site labels (blue and red).
+    fdr
+        Bars of terms with FDR >= `fdr` are faded.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     ok = table.dropna(subset=["nes"])
     top = pd.concat([ok[ok["nes"] > 0].head(n), ok[ok["nes"] < 0].head(n)]).sort_values("nes")
     fig, ax = plt.subplots(figsize=(7.5, 0.3 * max(len(top), 4) + 1))
@@ -242,7 +380,19 @@ def nes_bars(table: pd.DataFrame, n: int, reference, compare, fdr: float = 0.25)
 
 
 def library_sizes(table: pd.DataFrame, reference, compare) -> plt.Figure:
-    """Library size per sample (millions), coloured by site."""
+    """Library size per sample (million reads), coloured by site.
+
+    Parameters
+    ----------
+    table
+        library_sizes.tsv (sample, site, library_size).
+    reference, compare
+        The two site labels (blue and red).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(max(6, 0.14 * len(table)), 3.5))
     colours = [SITE_COLOURS[0] if s == reference else SITE_COLOURS[1] for s in table["site"]]
     ax.bar(range(len(table)), table["library_size"] / 1e6, color=colours)
