@@ -5,26 +5,22 @@ import pandas as pd
 from organomics.logs import log_to
 from organomics.mihc import plots
 from organomics.plots import save
-
-
-def read(path):
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
-
+from organomics.tables import read_tsv
 
 with log_to(snakemake.log[0]):
     inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params
     reference, compare = params.reference, params.compare
     fractions = plots.paired_panels(
-        read(inputs.fractions),
+        read_tsv(inputs.fractions),
         "fraction",
         "phenotype",
         reference,
         compare,
-        comparison=read(inputs.comparison),
+        comparison=read_tsv(inputs.comparison),
         ylabel="fraction of cells",
     )
     save(fractions, outputs.fractions_png, outputs.fractions_pdf)
-    composition = read(inputs.composition)
+    composition = read_tsv(inputs.composition)
     save(
         plots.composition_bars(composition, reference, compare),
         outputs.composition_png,
@@ -34,7 +30,7 @@ with log_to(snakemake.log[0]):
     classes = list(dict.fromkeys(composition["class"]))
     scatter = plots.spatial_scatter(points, list(params.scatter_samples), classes)
     save(scatter, outputs.scatter_png, outputs.scatter_pdf)
-    spatial, spatial_comparison = read(inputs.spatial), read(inputs.spatial_comparison)
+    spatial, spatial_comparison = read_tsv(inputs.spatial), read_tsv(inputs.spatial_comparison)
     distances = plots.paired_panels(
         spatial,
         "median_distance_um",

@@ -3,7 +3,7 @@
 from organomics.logs import log_to
 from organomics.plots import save
 from organomics.scrna import annotate, plots, scores, store
-from organomics.tables import read_table
+from organomics.tables import read_tsv
 
 with log_to(snakemake.log[0]) as log:
     out = snakemake.output
@@ -34,12 +34,12 @@ with log_to(snakemake.log[0]) as log:
     present = [c for c in labels if c in set(obs["cell_type"].astype(str))]
     save(plots.score_violins(obs, scored, present, reference, compare),
          out.score_violins_png, out.score_violins_pdf)  # fmt: skip
-    score_table = read_table(snakemake.input.scores, dtype=None)
-    comparison = read_table(snakemake.input.comparison, dtype=None)
+    score_table = read_tsv(snakemake.input.scores)
+    comparison = read_tsv(snakemake.input.comparison)
     paired = plots.score_paired(
         score_table, comparison, signatures, reference, compare, snakemake.params.min_cells
     )
     save(paired, out.score_paired_png, out.score_paired_pdf)
-    cell_types = read_table(snakemake.input.cell_types, dtype=None)
+    cell_types = read_tsv(snakemake.input.cell_types)
     composition = plots.composition_bars(cell_types, labels, reference, compare)
     save(composition, out.composition_png, out.composition_pdf)

@@ -5,10 +5,10 @@ import pandas as pd
 from organomics.excluded import Exclusions
 from organomics.logs import log_to
 from organomics.scrna import qc
-from organomics.tables import read_table, write_tsv
+from organomics.tables import read_tsv, write_tsv
 
 with log_to(snakemake.log[0]) as log:
-    rows = [read_table(path, dtype=None) for path in snakemake.input.qc]
+    rows = [read_tsv(path) for path in snakemake.input.qc]
     table = pd.concat(rows, ignore_index=True)[qc.QC_COLUMNS]
     excluded = Exclusions("qc")
     qc.exclude_empty_samples(table, snakemake.params.samples, excluded)

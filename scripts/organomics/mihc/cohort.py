@@ -13,6 +13,7 @@ from organomics.excluded import Exclusions
 from organomics.mihc.sample import SPATIAL_COLUMNS as sample_spatial_columns
 from organomics.pairing import paired_patients
 from organomics.stats import paired_site_comparison
+from organomics.tables import read_tsv
 
 FRACTION_COLUMNS = [
     "sample",
@@ -62,7 +63,7 @@ def _read_per_sample(paths: Sequence[str], records: Sequence[Mapping]) -> pd.Dat
         raise ValueError(f"{len(paths)} per-sample tables for {len(records)} samples")
     frames = []
     for path, record in zip(paths, records, strict=True):
-        frame = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
+        frame = read_tsv(path)
         frame["region"] = frame["region"].astype(str)
         for key in ("sample", "patient", "site"):
             frame[key] = record[key]
@@ -152,9 +153,7 @@ def exclusions_table(
     pd.DataFrame
         One row per exclusion with step, level, item, patient, site and reason.
     """
-    frames = [
-        pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False) for path in sample_paths
-    ]
+    frames = [read_tsv(path, dtype=str) for path in sample_paths]
     pairing = Exclusions("pairing")
     paired = paired_patients(records, reference, compare)
     for record in records:

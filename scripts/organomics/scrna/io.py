@@ -11,6 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from organomics.errors import InputError
+from organomics.tables import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -301,15 +302,16 @@ def _finish(adata: ad.AnnData, sample: str, path: Path) -> ad.AnnData:
 
 
 def write_h5ad(adata: ad.AnnData, path: str | Path, compression: str | None = None) -> None:
-    """Write an h5ad via a temporary file so that a failed job leaves no partial output."""
-    import os
+    """Write an h5ad atomically, so that a failed job leaves no partial output.
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    Parameters
+    ----------
+    adata
+        The AnnData to write.
+    path
+        The output file (its folder is created).
+    compression
+        h5py compression of the matrices (e.g. ``"gzip"``), None for none.
+    """
+    with atomic_path(path) as tmp:
         adata.write_h5ad(tmp, compression=compression)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

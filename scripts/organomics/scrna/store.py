@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from organomics.errors import InputError
+from organomics.tables import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -67,31 +67,23 @@ def write_cohort(
     import h5py
     from anndata.io import write_elem
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs.update({"encoding-type": "anndata", "encoding-version": "0.1.0"})
-            x = CsrWriter(f.create_group("X"), len(var))
-            layers = f.create_group("layers")
-            layers.attrs.update({"encoding-type": "dict", "encoding-version": "0.1.0"})
-            counts = CsrWriter(layers.create_group("counts"), len(var))
-            for block_counts, block_x in blocks:
-                counts.append(block_counts)
-                x.append(block_x)
-            if x.n_obs != analysed.n_obs:
-                raise AssertionError(f"wrote {x.n_obs} cells, the cohort has {analysed.n_obs}")
-            write_elem(f, "obs", analysed.obs)
-            write_elem(f, "var", var)
-            write_elem(f, "obsm", dict(analysed.obsm))
-            write_elem(f, "obsp", dict(analysed.obsp))
-            write_elem(f, "varm", spread_loadings(analysed, var.index))
-            write_elem(f, "uns", dict(analysed.uns))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs.update({"encoding-type": "anndata", "encoding-version": "0.1.0"})
+        x = CsrWriter(f.create_group("X"), len(var))
+        layers = f.create_group("layers")
+        layers.attrs.update({"encoding-type": "dict", "encoding-version": "0.1.0"})
+        counts = CsrWriter(layers.create_group("counts"), len(var))
+        for block_counts, block_x in blocks:
+            counts.append(block_counts)
+            x.append(block_x)
+        if x.n_obs != analysed.n_obs:
+            raise AssertionError(f"wrote {x.n_obs} cells, the cohort has {analysed.n_obs}")
+        write_elem(f, "obs", analysed.obs)
+        write_elem(f, "var", var)
+        write_elem(f, "obsm", dict(analysed.obsm))
+        write_elem(f, "obsp", dict(analysed.obsp))
+        write_elem(f, "varm", spread_loadings(analysed, var.index))
+        write_elem(f, "uns", dict(analysed.uns))
 
 
 def spread_loadings(analysed: ad.AnnData, genes: pd.Index) -> dict[str, np.ndarray]:
