@@ -12,7 +12,6 @@ include: "mihc_functions.smk"
 # scatter patient.
 MIHC_FORMATS = parse_check(mihc_check_inputs)
 MIHC_SCATTER = parse_check(mihc_scatter_samples)
-OUTPUTS["mihc"] = mihc_targets()
 
 
 rule mihc_sample:
@@ -42,9 +41,9 @@ rule mihc_sample:
 
 rule mihc_cohort:
     input:
-        counts=mihc_per_sample("counts", "tsv"),
-        spatial=mihc_per_sample("spatial", "tsv"),
-        excluded=mihc_per_sample("sample_excluded", "tsv"),
+        counts=per_sample("results/mihc/counts/{sample}.tsv", "mihc"),
+        spatial=per_sample("results/mihc/spatial/{sample}.tsv", "mihc"),
+        excluded=per_sample("results/mihc/sample_excluded/{sample}.tsv", "mihc"),
         lib=lib_of("mihc_cohort.py"),
     output:
         fractions=report(
@@ -126,3 +125,10 @@ rule mihc_plots:
         compare=CMP,
     script:
         "../../scripts/mihc_plots.py"
+
+
+OUTPUTS["mihc"] = (
+    rule_targets("mihc_cohort", "mihc_plots") + ["results/mihc/excluded.tsv"]
+    if branch_active("mihc")
+    else []
+)

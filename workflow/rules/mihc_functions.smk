@@ -16,18 +16,7 @@ def mihc_check_inputs():
     definitions = mihc_sample.parse_config(settings, source="config mihc")
     formats = {}
     for sample in samples_with("mihc"):
-        paths = [
-            resolve_path(p)
-            for p in sample_sheet.split_paths(SAMPLES.at[sample, "mihc"])
-        ]
-        if len(paths) != 1:
-            raise InputError(
-                config["samples"],
-                "one cell table per sample",
-                row=sample,
-                column="mihc",
-            )
-        path = paths[0]
+        path = sample_file(sample, "mihc", "cell table")
         layout = mihc_readers.resolve_layout(path, settings)
         mihc_sample.check_layout(layout, definitions)
         mihc_readers.check_head(layout)
@@ -48,11 +37,6 @@ def mihc_area(sample):
 def mihc_areas():
     """{sample: area_mm2 cell} of every mihc sample (params of the cohort rule)."""
     return {sample: str(mihc_area(sample)) for sample in samples_with("mihc")}
-
-
-def mihc_per_sample(kind, ext):
-    """Per-sample intermediate files of every mihc sample, in sheet order."""
-    return [f"results/mihc/{kind}/{sample}.{ext}" for sample in samples_with("mihc")]
 
 
 def mihc_scatter_samples():
@@ -86,22 +70,3 @@ def mihc_record(wildcards):
     """params of a per-sample job: its sample, patient and site (for its exclusion rows)."""
     row = SAMPLES.loc[wildcards.sample]
     return {"sample": wildcards.sample, "patient": row["patient"], "site": row["site"]}
-
-
-def mihc_plot_files(name):
-    """PNG and PDF paths of one mihc plot."""
-    return [f"results/mihc/plots/{name}.png", f"results/mihc/plots/{name}.pdf"]
-
-
-def mihc_targets():
-    """Final mihc tables and plots (empty when no sample has a cell table)."""
-    if not branch_active("mihc"):
-        return []
-    tables = ["cell_fractions", "composition", "site_comparison"]
-    tables += ["spatial_distances", "spatial_comparison"]
-    plots = ["fractions_paired", "composition", "spatial_scatter", "spatial_paired"]
-    targets = [f"results/mihc/{name}.tsv" for name in tables]
-    targets.append("results/mihc/excluded.tsv")
-    for name in plots:
-        targets += mihc_plot_files(name)
-    return targets

@@ -9,7 +9,6 @@ include: "scrna_functions.smk"
 
 
 parse_check(scrna_check_inputs)
-OUTPUTS["scrna"] = scrna_targets()
 
 
 rule scrna_sample:
@@ -37,7 +36,7 @@ rule scrna_sample:
 
 rule scrna_qc:
     input:
-        qc=scrna_per_sample("qc", "tsv"),
+        qc=per_sample("results/scrna/qc/{sample}.tsv", "scrna"),
         lib=lib_of("scrna_qc.py"),
     output:
         qc=report(
@@ -46,6 +45,8 @@ rule scrna_qc:
         excluded=exclusions("scrna", "qc"),
     log:
         "logs/scrna/qc.log",
+    benchmark:
+        "logs/benchmarks/scrna/qc.tsv"
     conda:
         "../../envs/scrna.yaml"
     params:
@@ -56,7 +57,7 @@ rule scrna_qc:
 
 rule scrna_cohort:
     input:
-        h5ad=scrna_per_sample("samples", "h5ad"),
+        h5ad=per_sample("results/scrna/samples/{sample}.h5ad", "scrna"),
         markers=scrna_resource("markers"),
         signatures=scrna_resource("signatures"),
         lib=lib_of("scrna_cohort.py"),
@@ -185,3 +186,11 @@ rule scrna_plots:
         min_cells=config["scrna"]["comparison"]["min_cells"],
     script:
         "../../scripts/scrna_plots.py"
+
+
+OUTPUTS["scrna"] = (
+    rule_targets("scrna_qc", "scrna_cohort", "scrna_pseudobulk", "scrna_plots")
+    + ["results/scrna/excluded.tsv"]
+    if branch_active("scrna")
+    else []
+)

@@ -5,16 +5,6 @@ from organomics.scrna import annotate as scrna_annotate  # noqa: E402
 from organomics.scrna import io as scrna_io  # noqa: E402
 from organomics.scrna import scores as scrna_scores  # noqa: E402
 
-SCRNA_PLOTS = (
-    "umap_cell_type",
-    "umap_site",
-    "umap_patient",
-    "marker_dotplot",
-    "score_violins",
-    "score_paired",
-    "composition",
-)
-
 
 def scrna_check_inputs():
     """Before any job: marker and signature files parse, every matrix path has a known format."""
@@ -23,51 +13,12 @@ def scrna_check_inputs():
     scrna_annotate.load_markers(scrna_resource("markers"))
     scrna_scores.load_signatures(scrna_resource("signatures"))
     for sample in samples_with("scrna"):
-        paths = [
-            resolve_path(p)
-            for p in sample_sheet.split_paths(SAMPLES.at[sample, "scrna"])
-        ]
-        if len(paths) != 1:
-            raise InputError(
-                config["samples"],
-                "one single-cell matrix per sample",
-                row=sample,
-                column="scrna",
-            )
-        scrna_io.check_matrix(paths[0])
+        scrna_io.check_matrix(sample_file(sample, "scrna", "single-cell matrix"))
 
 
 def scrna_resource(key):
     """Resolved path of config scrna.markers / scrna.signatures."""
     return resolve_path(config["scrna"][key])
-
-
-def scrna_per_sample(folder, ext):
-    """Per-sample outputs of scrna_sample for every sample with a matrix."""
-    return expand(
-        f"results/scrna/{folder}/{{sample}}.{ext}", sample=samples_with("scrna")
-    )
-
-
-def scrna_plot_files():
-    return [
-        f"results/scrna/plots/{name}.{ext}"
-        for name in SCRNA_PLOTS
-        for ext in ("png", "pdf")
-    ]
-
-
-def scrna_targets():
-    """Final targets of the branch (empty when no sample has a matrix)."""
-    if not branch_active("scrna"):
-        return []
-    tables = ["qc", "cell_types", "cell_states", "signature_scores", "site_comparison"]
-    tables += ["pseudobulk_summary", "cluster_annotation", "excluded"]
-    return [f"results/scrna/{name}.tsv" for name in tables] + [
-        "results/scrna/adata.h5ad",
-        "results/scrna/pseudobulk_de",
-        *scrna_plot_files(),
-    ]
 
 
 def scrna_mem_mb(wildcards, input, attempt):
