@@ -12,11 +12,8 @@ with log_to(snakemake.log[0]) as log:
     sc.settings.n_jobs = snakemake.threads
     markers = annotate.load_markers(snakemake.input.markers)
     signatures = scores.load_signatures(snakemake.input.signatures)
-    integration = dict(settings["integration"])
-    state_resolution = integration.pop("state_resolution")
     params = cohort.CohortParams(
-        integration=integrate.IntegrationParams(**integration, seed=settings["seed"]),
-        state_resolution=state_resolution,
+        integration=integrate.IntegrationParams(**settings["integration"], seed=settings["seed"]),
         min_cells=settings["comparison"]["min_cells"],
         seed=settings["seed"],
     )

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import anndata as ad
 import numpy as np
@@ -26,11 +27,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CohortParams:
-    """Settings of the cohort job (config scrna.integration / scrna.comparison)."""
+    """Settings of the cohort job: config scrna.integration, scrna.comparison.min_cells and
+    scrna.seed (the schema holds the defaults)."""
+
+    SCHEMA_SECTION: ClassVar[str] = "scrna"
 
     integration: integrate.IntegrationParams = field(default_factory=integrate.IntegrationParams)
-    state_resolution: float = 1.0
-    min_cells: int = 10
+    min_cells: int = 10  # scrna.comparison.min_cells
     seed: int = 0
 
 
@@ -285,7 +288,7 @@ def run(
     annotate.annotate_states(
         adata,
         markers,
-        resolution=params.state_resolution,
+        resolution=params.integration.state_resolution,
         seed=params.seed,
         n_neighbors=params.integration.n_neighbors,
         harmony_key=params.integration.harmony_key,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import ClassVar
 
 import anndata as ad
 import numpy as np
@@ -17,7 +18,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class IntegrationParams:
-    """Cohort integration settings (config scrna.integration)."""
+    """Cohort integration settings: config scrna.integration (its schema holds the defaults and
+    their meaning), the obs column HVGs are batched by, and the run's seed (config scrna.seed)."""
+
+    SCHEMA_SECTION: ClassVar[str] = "scrna.integration"
 
     n_top_genes: int = 2000
     n_pcs: int = 30
@@ -25,6 +29,7 @@ class IntegrationParams:
     batch_key: str = "sample"
     n_neighbors: int = 15
     resolution: float = 1.0
+    state_resolution: float = 1.0  # Leiden resolution of the T/NK subclustering
     umap: bool = True
     seed: int = 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import ClassVar
 
 import anndata as ad
 import numpy as np
@@ -36,7 +37,10 @@ FALLBACK_DOUBLET_THRESHOLD = 0.25
 
 @dataclass(frozen=True)
 class QCLimits:
-    """Cell filters; defaults follow the issue (min 200 genes, max 20% mitochondrial)."""
+    """Cell filters of one sample: config scrna.qc (its schema holds the defaults and their
+    meaning) plus the run's seed (config scrna.seed, for scrublet)."""
+
+    SCHEMA_SECTION: ClassVar[str] = "scrna.qc"
 
     min_genes: int = 200
     max_pct_mt: float = 20.0
