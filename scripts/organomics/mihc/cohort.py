@@ -44,7 +44,27 @@ SPATIAL_MEASURES = ("median_distance_um", "fraction_within")
 
 
 def sheet_area(value: object, sample: str, source: str = "sample sheet") -> float:
-    """The sheet's `area_mm2` cell as a positive float, NaN when empty."""
+    """The sheet's `area_mm2` cell as a positive float, NaN when empty.
+
+    Parameters
+    ----------
+    value
+        The cell as read (string, number, None or NaN).
+    sample
+        The sample's id (the row named in an error).
+    source
+        What the cell belongs to, for the error message.
+
+    Returns
+    -------
+    float
+        The area in mm², NaN for an empty cell.
+
+    Raises
+    ------
+    InputError
+        When the cell is not a number or not positive, naming the sample and ``area_mm2``.
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
         return np.nan
     try:
@@ -76,10 +96,30 @@ def fractions_tables(
     records: Sequence[Mapping],
     areas: Mapping[str, object] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(cell_fractions, composition) from per-sample count tables in `records` order.
+    """Cell fractions and composition from the per-sample count tables.
 
     Density uses the sheet's area_mm2 for region `all` when given, else the tissue area the
     cell table reported for that region; empty when neither is known.
+
+    Parameters
+    ----------
+    count_paths
+        The per-sample count tables (counts/{sample}.tsv), in `records` order.
+    records
+        ``sample``, ``patient`` and ``site`` of each sample.
+    areas
+        The sheet's area_mm2 cell by sample ("" or missing when not given).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        cell_fractions (`FRACTION_COLUMNS`) and composition (`COMPOSITION_COLUMNS`), samples in
+        `records` order.
+
+    Raises
+    ------
+    InputError
+        For an area_mm2 cell that is not a positive number.
     """
     areas = areas or {}
     counts = _read_per_sample(count_paths, records)
@@ -103,14 +143,40 @@ def fractions_tables(
 
 
 def site_comparison(fractions: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
-    """Paired Wilcoxon of each patient's compare vs reference fraction, per phenotype and region."""
+    """Paired Wilcoxon of each patient's compare vs reference fraction, per phenotype and region.
+
+    Parameters
+    ----------
+    fractions
+        cell_fractions (`fractions_tables`).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per phenotype and region (organomics.stats.paired_site_comparison's columns).
+    """
     return paired_site_comparison(
         fractions, "fraction", ["phenotype", "region"], reference, compare
     )
 
 
 def spatial_table(spatial_paths: Sequence[str], records: Sequence[Mapping]) -> pd.DataFrame:
-    """Per-sample nearest-tumour distance summaries, one row per sample/region/phenotype."""
+    """Per-sample nearest-tumour distance summaries, one row per sample/region/phenotype.
+
+    Parameters
+    ----------
+    spatial_paths
+        The per-sample spatial tables (spatial/{sample}.tsv), in `records` order.
+    records
+        ``sample``, ``patient`` and ``site`` of each sample.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `SPATIAL_COLUMNS`, samples in `records` order.
+    """
     table = _read_per_sample(spatial_paths, records)
     if table.empty:
         return pd.DataFrame(columns=SPATIAL_COLUMNS)
@@ -118,7 +184,21 @@ def spatial_table(spatial_paths: Sequence[str], records: Sequence[Mapping]) -> p
 
 
 def spatial_comparison(spatial: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
-    """Paired tests of median distance and fraction within the radius, per phenotype/region."""
+    """Paired tests of median distance and fraction within the radius, per phenotype/region.
+
+    Parameters
+    ----------
+    spatial
+        spatial_distances (`spatial_table`).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per measure (`SPATIAL_MEASURES`), phenotype and region; the columns of
+        organomics.stats.paired_site_comparison after ``measure``.
+    """
     if spatial.empty:
         return pd.DataFrame(
             columns=["measure", "phenotype", "region", "n_pairs", f"median_{reference}"]

@@ -65,7 +65,23 @@ Node = Marker | Not | And | Or
 
 
 def tokenize(text: str) -> list[Token]:
-    """Split an expression into tokens; an unexpected character raises ExpressionError."""
+    """Split an expression into tokens.
+
+    Parameters
+    ----------
+    text
+        The expression.
+
+    Returns
+    -------
+    list of Token
+        The tokens with their positions, ending with an ``END`` token.
+
+    Raises
+    ------
+    ExpressionError
+        At the first character that is neither space, operator nor marker name.
+    """
     tokens: list[Token] = []
     i = 0
     while i < len(text):
@@ -132,7 +148,25 @@ class _Parser:
 
 
 def parse(text: str, known: Iterable[str] | None = None) -> Node:
-    """Parse `text`; with `known`, every marker name must be one of them."""
+    """Parse a phenotype expression into its tree.
+
+    Parameters
+    ----------
+    text
+        The expression, e.g. ``"CD56 & CD16 & ~CD3"``.
+    known
+        The configured marker names; when given, every name in `text` must be one of them.
+
+    Returns
+    -------
+    Node
+        The expression tree (`Marker`, `Not`, `And`, `Or`).
+
+    Raises
+    ------
+    ExpressionError
+        For an empty expression, bad syntax or an unknown marker, with the position.
+    """
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError(str(text), 0, "empty expression")
     parser = _Parser(text)
@@ -155,7 +189,18 @@ def parse(text: str, known: Iterable[str] | None = None) -> Node:
 
 
 def markers(node: Node) -> list[Marker]:
-    """Marker references in the expression, left to right (repeats kept)."""
+    """Marker references in the expression, left to right (repeats kept).
+
+    Parameters
+    ----------
+    node
+        A parsed expression.
+
+    Returns
+    -------
+    list of Marker
+        Each reference with its name and position in the text.
+    """
     if isinstance(node, Marker):
         return [node]
     if isinstance(node, Not):
@@ -164,7 +209,20 @@ def markers(node: Node) -> list[Marker]:
 
 
 def evaluate(node: Node, values: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Boolean array of the expression given one boolean array per marker name."""
+    """The expression's value per cell.
+
+    Parameters
+    ----------
+    node
+        A parsed expression.
+    values
+        One boolean array (positive cells) per marker name, all of one length.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array, True where the cell matches the expression.
+    """
     if isinstance(node, Marker):
         return np.asarray(values[node.name], dtype=bool)
     if isinstance(node, Not):
@@ -177,11 +235,25 @@ def evaluate(node: Node, values: Mapping[str, np.ndarray]) -> np.ndarray:
 def evaluate_known(
     node: Node, values: Mapping[str, np.ndarray], known: Mapping[str, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Kleene three-valued logic: (value, decided) of the expression per cell.
+    """Kleene three-valued logic: the expression's value and whether it is decided, per cell.
 
     A cell whose marker value is missing is undecided for that marker; the expression is still
     decided when the known markers settle it (`CD3 & CD8` is False for a CD3- cell whatever its
     CD8). Where decided, the value equals `evaluate` with the missing markers set either way.
+
+    Parameters
+    ----------
+    node
+        A parsed expression.
+    values
+        One boolean array (positive cells) per marker name.
+    known
+        One boolean array per marker name, False where the cell's value is missing.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The value (False where undecided) and the decided mask.
     """
     if isinstance(node, Marker):
         value = np.asarray(values[node.name], dtype=bool)
@@ -199,7 +271,18 @@ def evaluate_known(
 
 
 def to_text(node: Node) -> str:
-    """Fully parenthesised form, for logs and tests of precedence."""
+    """Fully parenthesised form, for logs and tests of precedence.
+
+    Parameters
+    ----------
+    node
+        A parsed expression.
+
+    Returns
+    -------
+    str
+        E.g. ``((CD3 & ~CD8) | CD4)`` for ``CD3 & ~CD8 | CD4``.
+    """
     if isinstance(node, Marker):
         return node.name
     if isinstance(node, Not):

@@ -73,9 +73,11 @@ class MarkerRule:
 
     @property
     def is_text(self) -> bool:
+        """True for a text rule (a token naming positive cells)."""
         return self.positive is not None
 
     def pattern(self) -> re.Pattern:
+        """The regular expression finding `positive` as a whole token in a cell's text."""
         # A whole token: "CD8+" matches "CD8+" and "CD3+CD8+" but not "CD8-"; "CD8" never "CD80".
         tail = r"(?![A-Za-z0-9])" if self.positive[-1:].isalnum() else ""
         return re.compile(r"(?<![A-Za-z0-9])" + re.escape(self.positive) + tail)
@@ -105,6 +107,7 @@ class Layout:
 
     @property
     def has_coordinates(self) -> bool:
+        """True when the table has x and y columns."""
         return bool(self.x and self.y)
 
     def scale_text(self) -> str:
@@ -124,6 +127,7 @@ class Layout:
         return text
 
     def usecols(self) -> list[str]:
+        """The columns a chunk reads: coordinates, region, field, area and markers."""
         columns = [*self.x, *self.y, self.region, self.field, self.area]
         columns += [rule.column for rule in self.markers.values()]
         return list(dict.fromkeys(c for c in columns if c))
@@ -151,7 +155,24 @@ def _open_text(path: str | Path, encoding: str):
 
 
 def read_header(path: str | Path) -> tuple[list[str], str, str]:
-    """Column names, separator (tab or comma, whichever splits the header more) and encoding."""
+    """A cell table's header line.
+
+    Parameters
+    ----------
+    path
+        The cell table (CSV/TSV, optionally gzipped).
+
+    Returns
+    -------
+    (list of str, str, str)
+        Column names (stripped, quotes removed), the separator (tab or comma, whichever splits
+        the header more) and the encoding that read it (UTF-8, else Latin-1).
+
+    Raises
+    ------
+    InputError
+        When the file is missing, unreadable or has an empty first line.
+    """
     for encoding in ("utf-8-sig", "latin-1"):
         try:
             with _open_text(path, encoding) as handle:
@@ -172,7 +193,18 @@ def read_header(path: str | Path) -> tuple[list[str], str, str]:
 
 
 def detect_format(header: list[str]) -> str:
-    """Which tool wrote this table, from its column names (`generic` when none matches)."""
+    """Which tool wrote a cell table, from its column names.
+
+    Parameters
+    ----------
+    header
+        The table's column names.
+
+    Returns
+    -------
+    str
+        ``halo``, ``inform``, ``qupath``, ``mcmicro``, or ``generic`` when none matches.
+    """
     names = set(header)
     if {"XMin", "XMax", "YMin", "YMax"} <= names and (
         "Object Id" in names or any(n.endswith("Positive Classification") for n in names)
@@ -196,7 +228,21 @@ def _key(name: str) -> str:
 
 
 def find_column(header: list[str], wanted: str) -> str | None:
-    """The header's spelling of `wanted`: exact, else the same letters and digits."""
+    """The header's spelling of a column: exact, else the same letters and digits.
+
+    Parameters
+    ----------
+    header
+        The table's column names.
+    wanted
+        The name asked for (config or format default).
+
+    Returns
+    -------
+    str or None
+        The matching header name; None when none or several match ignoring case, spaces and
+        punctuation.
+    """
     if wanted in header:
         return wanted
     matches = [name for name in header if _key(name) == _key(wanted)]
@@ -204,7 +250,22 @@ def find_column(header: list[str], wanted: str) -> str | None:
 
 
 def close_names(header: list[str], wanted: str, n: int = 5) -> list[str]:
-    """Header names that look like `wanted` (difflib), for error messages."""
+    """Header names that look like `wanted` (difflib, then shared first word), for error messages.
+
+    Parameters
+    ----------
+    header
+        The table's column names.
+    wanted
+        The name that was not found.
+    n
+        At most this many names.
+
+    Returns
+    -------
+    list of str
+        The closest names first.
+    """
     close = difflib.get_close_matches(wanted, header, n=n, cutoff=0.5)
     word = wanted.split()[0] if wanted.split() else wanted
     close += [name for name in header if word.lower() in name.lower() and name not in close]
@@ -218,7 +279,23 @@ def _missing(path: str, header: list[str], wanted: str, what: str) -> InputError
 
 
 def default_marker_column(fmt: str, name: str, header: list[str]) -> str:
-    """Where a marker lives when the config gives no `column`."""
+    """Where a marker lives when the config gives no `column`.
+
+    Parameters
+    ----------
+    fmt
+        The table's format.
+    name
+        The marker's name.
+    header
+        The table's column names.
+
+    Returns
+    -------
+    str
+        HALO ``<NAME> Positive Classification``, inForm ``Phenotype <NAME>`` (else
+        ``Phenotype``), QuPath's class column, otherwise `name`.
+    """
     if fmt == "halo":
         return f"{name} Positive Classification"
     if fmt == "inform":
@@ -229,7 +306,32 @@ def default_marker_column(fmt: str, name: str, header: list[str]) -> str:
 
 
 def marker_rule(fmt: str, name: str, spec: Mapping, header: list[str], path: str) -> MarkerRule:
-    """Resolve one `markers:` entry against a header; a missing column lists close names."""
+    """Resolve one `markers:` entry against a header.
+
+    Parameters
+    ----------
+    fmt
+        The table's format.
+    name
+        The marker's name.
+    spec
+        Its config entry (``column``, ``threshold``, ``positive``; any may be absent).
+    header
+        The table's column names.
+    path
+        The table (for errors).
+
+    Returns
+    -------
+    MarkerRule
+        The column and how a value in it is called positive (threshold, 0/1, or a text token:
+        inForm ``<NAME>+`` and QuPath ``<NAME>`` by default).
+
+    Raises
+    ------
+    InputError
+        When the column is not in the header, listing close names.
+    """
     spec = dict(spec or {})
     wanted = spec.get("column") or default_marker_column(fmt, name, header)
     column = find_column(header, wanted)
@@ -253,7 +355,18 @@ def marker_rule(fmt: str, name: str, spec: Mapping, header: list[str], path: str
 
 
 def unit_in_name(name: str) -> str | None:
-    """The length unit a column name states: "um" (µm, micron), "pixels" (px, pixel) or None."""
+    """The length unit a column name states.
+
+    Parameters
+    ----------
+    name
+        A column name, e.g. ``Centroid X µm`` or ``Cell X Position (pixels)``.
+
+    Returns
+    -------
+    str or None
+        ``"um"`` (µm, um, micron), ``"pixels"`` (px, pixel) or None.
+    """
     lowered = name.lower()
     if re.search(r"(?<![a-z])px(?![a-z])|pixel", lowered):
         return "pixels"
@@ -467,14 +580,49 @@ def _marker_values(
 
 
 def check_head(layout: Layout, nrows: int = 100) -> None:
-    """Convert the first cells as the job will, so bad values there fail before any job runs."""
+    """Convert the first cells as the job will, so bad values there fail before any job runs.
+
+    Parameters
+    ----------
+    layout
+        The table's resolved layout (`resolve_layout`).
+    nrows
+        Cells converted.
+
+    Raises
+    ------
+    InputError
+        For the first bad value (file line and column).
+    """
     next(iter_chunks(layout, chunksize=nrows, nrows=nrows), None)
 
 
 def iter_chunks(
     layout: Layout, chunksize: int = DEFAULT_CHUNKSIZE, nrows: int | None = None
 ) -> Iterator[Chunk]:
-    """Stream the table's needed columns, chunk by chunk, as canonical cells."""
+    """Stream the table's needed columns, chunk by chunk, as canonical cells.
+
+    Parameters
+    ----------
+    layout
+        The table's resolved layout (`resolve_layout`).
+    chunksize
+        Cells per chunk (bounds memory).
+    nrows
+        Read only this many cells (None: all).
+
+    Yields
+    ------
+    Chunk
+        Coordinates in µm, region, field, tissue area in mm² and marker calls of the chunk's
+        cells, with the file line of its first cell.
+
+    Raises
+    ------
+    InputError
+        For an unreadable table or a bad value (file line and column), and for a missing
+        marker value under ``missing: error``.
+    """
     text_columns = [c for c in (layout.region, layout.field) if c]
     text_columns += [r.column for r in layout.markers.values() if r.is_text]
     try:

@@ -51,7 +51,27 @@ class Phenotypes:
 
 
 def parse_config(settings: Mapping, source: str = "config mihc") -> Phenotypes:
-    """Parse every expression against the configured markers; errors name the key and position."""
+    """Parse every phenotype, denominator and composition entry against the configured markers.
+
+    Parameters
+    ----------
+    settings
+        The `mihc` config block (markers, phenotypes, denominator, composition, tumour).
+    source
+        What the settings are, for error messages.
+
+    Returns
+    -------
+    Phenotypes
+        The parsed expressions, the composition classes (all phenotypes when not set) and the
+        tumour phenotype.
+
+    Raises
+    ------
+    InputError
+        For no markers or phenotypes, a bad expression (naming the key and position), a
+        composition entry or tumour that is not a phenotype.
+    """
     markers = list((settings.get("markers") or {}).keys())
     if not markers:
         raise InputError(source, "no markers configured (mihc.markers)")
@@ -82,7 +102,20 @@ def parse_config(settings: Mapping, source: str = "config mihc") -> Phenotypes:
 
 
 def check_layout(layout: Layout, definitions: Phenotypes) -> None:
-    """A table that cannot give what the config asks for stops, naming the column it lacks."""
+    """Stop a table that cannot give what the config asks for, naming the column it lacks.
+
+    Parameters
+    ----------
+    layout
+        The table's resolved layout.
+    definitions
+        The parsed config (`parse_config`).
+
+    Raises
+    ------
+    InputError
+        When a tumour phenotype is set and the table has no coordinate columns.
+    """
     if definitions.tumour is not None and not layout.has_coordinates:
         # Without coordinates the distance tables would be empty without saying why.
         xs, ys = COORDINATES[layout.format]
@@ -96,6 +129,8 @@ def check_layout(layout: Layout, definitions: Phenotypes) -> None:
 
 @dataclass
 class SampleSummary:
+    """What one cell table gives: counts, spatial summaries, plot points and exclusions."""
+
     counts: pd.DataFrame  # COUNT_COLUMNS; kind = phenotype | composition
     spatial: pd.DataFrame  # SPATIAL_COLUMNS
     points: pd.DataFrame  # x, y, label: a deterministic subsample for plots
@@ -368,7 +403,23 @@ def _counts(
 def nearest_distances(
     x: np.ndarray, y: np.ndarray, field_code: np.ndarray, targets: np.ndarray
 ) -> np.ndarray:
-    """Distance from every cell to the nearest target cell of the same field (NaN when none)."""
+    """Distance from every cell to the nearest target cell of the same field.
+
+    Parameters
+    ----------
+    x, y
+        Cell coordinates (µm); NaN for cells without coordinates (never a target, never
+        measured).
+    field_code
+        Integer code of each cell's image; cells of different images are never neighbours.
+    targets
+        Boolean mask of the target (tumour) cells.
+
+    Returns
+    -------
+    numpy.ndarray
+        The distance per cell (µm), NaN where its field has no placed target.
+    """
     distances = np.full(len(x), np.nan)
     placed = ~np.isnan(x) & ~np.isnan(y)  # cells without coordinates are neither end
     for code in np.unique(field_code):

@@ -29,17 +29,56 @@ class Markers:
 
     @property
     def labels(self) -> list[str]:
+        """Cell types in order: the compartments, then OTHER."""
         return [*self.compartments, OTHER]
 
 
 def gene_list(value, path, where) -> list[str]:
+    """A marker file's gene list, checked.
+
+    Parameters
+    ----------
+    value
+        The YAML value.
+    path
+        The marker file (for errors).
+    where
+        The key holding the list (for errors), e.g. ``compartments.T_CD8.positive``.
+
+    Returns
+    -------
+    list of str
+        The gene symbols.
+
+    Raises
+    ------
+    InputError
+        When the value is not a list of non-empty strings.
+    """
     if not isinstance(value, list) or not all(isinstance(g, str) and g for g in value):
         raise InputError(path, f"{where}: expected a list of gene symbols, got {value!r}")
     return list(value)
 
 
 def load_markers(path: str | Path) -> Markers:
-    """Read and check a marker YAML (format: resources/scrna/markers.yaml)."""
+    """Read and check a marker YAML (format: resources/scrna/markers.yaml).
+
+    Parameters
+    ----------
+    path
+        The marker file (config scrna.markers).
+
+    Returns
+    -------
+    Markers
+        Compartments with positive and negative genes, T/NK states, min_score (0.25 when the
+        file sets none).
+
+    Raises
+    ------
+    InputError
+        For a missing or malformed file, naming the key.
+    """
     data = load_yaml(path)
     compartments = data.get("compartments")
     if not isinstance(compartments, dict) or not compartments:
@@ -78,6 +117,23 @@ def load_markers(path: str | Path) -> Markers:
 
 
 def load_yaml(path: str | Path) -> dict:
+    """A YAML file's top-level mapping.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    dict
+        Its content.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, not YAML or not a mapping.
+    """
     try:
         with open(path) as handle:
             data = yaml.safe_load(handle)
@@ -91,7 +147,19 @@ def load_yaml(path: str | Path) -> dict:
 
 
 def indicator(groups: pd.Series) -> tuple[sp.csr_matrix, pd.Index]:
-    """Sparse groups x cells 0/1 matrix for a categorical labelling, and the group labels."""
+    """Sparse groups x cells 0/1 matrix for a categorical labelling, and the group labels.
+
+    Parameters
+    ----------
+    groups
+        One label per cell.
+
+    Returns
+    -------
+    (scipy.sparse.csr_matrix, pandas.Index)
+        float32 matrix with a 1 where the cell (column) is in the group (row), and the groups'
+        labels, sorted.
+    """
     codes, labels = pd.factorize(groups.astype(str), sort=True)
     n = len(codes)
     matrix = sp.csr_matrix(
@@ -101,7 +169,22 @@ def indicator(groups: pd.Series) -> tuple[sp.csr_matrix, pd.Index]:
 
 
 def group_stats(adata: ad.AnnData, groups: pd.Series, genes: list[str]) -> tuple[pd.DataFrame, ...]:
-    """Per group: fraction of cells with X > 0 and mean X for each gene (genes x groups)."""
+    """Per group: fraction of cells with X > 0 and mean X for each gene.
+
+    Parameters
+    ----------
+    adata
+        Cells with X (counts or log-normalised values).
+    groups
+        One label per cell (e.g. the clusters).
+    genes
+        Genes wanted; those not measured are skipped, repeats once.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        Detection fraction and mean, each genes x groups.
+    """
     present = [g for g in dict.fromkeys(genes) if g in adata.var_names]
     g, labels = indicator(groups)
     sizes = np.asarray(g.sum(axis=1)).ravel()
@@ -119,7 +202,22 @@ def group_stats(adata: ad.AnnData, groups: pd.Series, genes: list[str]) -> tuple
 def compartment_scores(
     detection: pd.DataFrame, compartments: dict[str, dict[str, list[str]]]
 ) -> pd.DataFrame:
-    """Score (groups x compartments) = mean detection of positive minus negative markers."""
+    """Score of each group for each compartment: mean detection of its positive markers minus
+    that of its negative markers.
+
+    Parameters
+    ----------
+    detection
+        genes x groups detection fractions (`group_stats`).
+    compartments
+        ``{name: {"positive": [...], "negative": [...]}}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        groups x compartments; NaN for a compartment none of whose positive markers is
+        measured (logged).
+    """
     scores = {}
     for name, spec in compartments.items():
         positive = [g for g in spec["positive"] if g in detection.index]
@@ -136,7 +234,20 @@ def compartment_scores(
 
 
 def best_label(scores: pd.DataFrame, min_score: float) -> pd.Series:
-    """Highest-scoring compartment per group, OTHER when nothing reaches min_score."""
+    """Highest-scoring compartment per group, OTHER when nothing reaches min_score.
+
+    Parameters
+    ----------
+    scores
+        groups x compartments (`compartment_scores`).
+    min_score
+        The lowest score that names a compartment.
+
+    Returns
+    -------
+    pandas.Series
+        The label of each group.
+    """
     filled = scores.fillna(-np.inf)
     labels = filled.idxmax(axis=1)
     return labels.where(filled.max(axis=1) >= min_score, OTHER)
@@ -145,7 +256,22 @@ def best_label(scores: pd.DataFrame, min_score: float) -> pd.Series:
 def annotate_compartments(
     adata: ad.AnnData, markers: Markers, cluster_key: str = "leiden"
 ) -> pd.DataFrame:
-    """Set obs["cell_type"] from cluster marker scores; returns clusters x compartments scores."""
+    """Set obs["cell_type"] from the clusters' marker scores, in place.
+
+    Parameters
+    ----------
+    adata
+        Log-normalised cells with their clusters in obs.
+    markers
+        The marker file's content (`load_markers`).
+    cluster_key
+        The obs column with the clusters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        clusters x compartments scores (why each cluster got its label).
+    """
     genes = [
         g for spec in markers.compartments.values() for g in spec["positive"] + spec["negative"]
     ]
@@ -194,12 +320,30 @@ def annotate_states(
     n_pcs: int = 20,
     harmony_key: str = "patient",
 ) -> None:
-    """Re-cluster the compartments with states (T/NK) and set obs["cell_state"].
+    """Re-cluster the compartments with states (T/NK) and set obs["cell_state"], in place.
 
     T/NK states differ in few genes that the cohort's PCs barely see, so the T/NK cells get
     their own PCA (cohort HVGs + marker genes) and Harmony before neighbours and Leiden. The
     subclusters also re-assign cells among those compartments (a broad cluster can mix CD4 and
     CD8 T cells). Only the T/NK rows of X are copied (sparse), never the counts.
+
+    Parameters
+    ----------
+    adata
+        Annotated cells (`annotate_compartments`); obs["cell_type"] may change, obs
+        ``cell_state`` and ``subcluster`` are set.
+    markers
+        The marker file's content, with its states.
+    resolution
+        Leiden resolution of the subclustering (config scrna.integration.state_resolution).
+    seed
+        Seed of PCA, Harmony, neighbours and Leiden.
+    n_neighbors
+        Neighbours of the subset's kNN graph.
+    n_pcs
+        Principal components of the subset (fewer when it has fewer genes or cells).
+    harmony_key
+        The obs column Harmony integrates over.
     """
     import scanpy as sc
 

@@ -38,7 +38,18 @@ class CohortParams:
 
 
 def sample_table(records: Sequence[dict]) -> pd.DataFrame:
-    """sample, patient, site for every sample of the sheet, in sheet order."""
+    """sample, patient, site for every sample of the sheet, in sheet order.
+
+    Parameters
+    ----------
+    records
+        ``{"sample", "patient", "site"}`` per sample (the rule's params).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One string row per sample.
+    """
     return pd.DataFrame(list(records), columns=scores.SAMPLE_COLUMNS).astype(str)
 
 
@@ -61,6 +72,23 @@ def scan_samples(
     """Headers of the per-sample files (no matrix read) and the genes every sample measures.
 
     Samples without cells after QC are reported and skipped.
+
+    Parameters
+    ----------
+    paths
+        The QC'd per-sample h5ad files.
+    records
+        ``{"sample", "patient", "site"}`` per sample.
+
+    Returns
+    -------
+    (list of SampleFile, pandas.Index)
+        The samples with cells, and the genes they all measure (first sample's order).
+
+    Raises
+    ------
+    InputError
+        When no sample has cells after QC.
     """
     import h5py
     from anndata.io import read_elem
@@ -95,7 +123,18 @@ def scan_samples(
 
 
 def unversioned(ids: pd.Series) -> pd.Series:
-    """Ensembl ids without their version (ENSG00000002586.20_PAR_Y -> ENSG00000002586_PAR_Y)."""
+    """Ensembl ids without their version (ENSG00000002586.20_PAR_Y -> ENSG00000002586_PAR_Y).
+
+    Parameters
+    ----------
+    ids
+        Gene ids (strings).
+
+    Returns
+    -------
+    pandas.Series
+        The ids with ``.<digits>`` removed before the end or an ``_`` suffix.
+    """
     return ids.str.replace(r"\.\d+(?=$|_)", "", regex=True)
 
 
@@ -105,6 +144,13 @@ def check_gene_ids(samples: Sequence[SampleFile], genes: pd.Index) -> None:
     Samples are joined by symbol; two references (or symbols made unique in another order,
     "CD99-1") can give one name to different genes. Versions alone may differ (GENCODE
     releases); the warning names the first few names whose unversioned ids disagree.
+
+    Parameters
+    ----------
+    samples
+        The scanned samples (`scan_samples`); those without gene ids are skipped.
+    genes
+        The cohort's shared genes.
     """
     with_ids = [s for s in samples if s.gene_ids is not None]
     if len(with_ids) < 2:
@@ -123,7 +169,21 @@ def check_gene_ids(samples: Sequence[SampleFile], genes: pd.Index) -> None:
 
 
 def read_counts(sample: SampleFile, genes: pd.Index) -> ad.AnnData:
-    """One sample's counts on the cohort's genes (float32 CSR, sorted indices) with its obs."""
+    """One sample's counts on the cohort's genes, with its obs.
+
+    Parameters
+    ----------
+    sample
+        The scanned sample.
+    genes
+        The cohort's genes (columns, in this order).
+
+    Returns
+    -------
+    anndata.AnnData
+        float32 CSR counts with sorted indices; obs with ``sample``, ``patient``, ``site``;
+        var ``gene_ids`` when the file has them.
+    """
     part = ad.read_h5ad(sample.path)
     x = sp.csr_matrix(part.X, dtype=np.float32)
     if not part.var_names.equals(genes):
@@ -164,6 +224,7 @@ class GeneStatistics:
             self.gene_ids = counts.var["gene_ids"]
 
     def hvg_table(self, n_top_genes: int) -> pd.DataFrame:
+        """Every gene's seurat_v3 HVG columns over the samples (hvg.combine), with means."""
         n_top = min(n_top_genes, len(self.genes))
         return hvg.combine(np.vstack(self.norm_variances), self.genes, n_top,
                            self.count_sums, self.count_squares, self.n_obs)  # fmt: skip
@@ -174,11 +235,36 @@ class GeneStatistics:
 
 
 def column_sums(x) -> np.ndarray:
+    """Column sums of a (sparse) matrix in float64, so that integer counts stay exact.
+
+    Parameters
+    ----------
+    x
+        A dense or sparse cells x genes matrix.
+
+    Returns
+    -------
+    numpy.ndarray
+        One sum per column.
+    """
     return np.asarray(x.sum(axis=0, dtype=np.float64)).ravel()
 
 
 def gene_statistics(samples: Sequence[SampleFile], genes: pd.Index) -> GeneStatistics:
-    """Pass 1: seurat_v3 variances per sample, count moments and log-normalised sums per gene."""
+    """Pass 1: seurat_v3 variances per sample, count moments and log-normalised sums per gene.
+
+    Parameters
+    ----------
+    samples
+        The scanned samples.
+    genes
+        The cohort's genes.
+
+    Returns
+    -------
+    GeneStatistics
+        The statistics over every cell of every sample.
+    """
     stats = GeneStatistics(genes)
     for sample in samples:
         part = read_counts(sample, genes)
@@ -190,7 +276,22 @@ def gene_statistics(samples: Sequence[SampleFile], genes: pd.Index) -> GeneStati
 def analysed_genes(
     hvgs: pd.DataFrame, markers: annotate.Markers, controls: dict[str, tuple]
 ) -> pd.Index:
-    """The genes the analysis reads: HVGs, marker and state genes, signature and control genes."""
+    """The genes the analysis reads: HVGs, marker and state genes, signature and control genes.
+
+    Parameters
+    ----------
+    hvgs
+        Every gene's HVG table (``highly_variable`` column), indexed by gene.
+    markers
+        The marker file's content.
+    controls
+        Per signature, its measured genes and its control genes.
+
+    Returns
+    -------
+    pandas.Index
+        The analysed genes, in `hvgs` order.
+    """
     wanted = set(hvgs.index[hvgs["highly_variable"].to_numpy(dtype=bool)])
     wanted |= {g for spec in markers.compartments.values() for side in spec.values() for g in side}
     wanted |= {g for states in markers.states.values() for gs in states.values() for g in gs}
@@ -204,6 +305,21 @@ def load_normalised(samples: Sequence[SampleFile], genes: pd.Index, keep: pd.Ind
 
     Each sample is normalised on all its genes (per-cell totals), then cut to `keep`: memory
     grows with the analysed genes' non-zeros, not with the whole matrix.
+
+    Parameters
+    ----------
+    samples
+        The scanned samples.
+    genes
+        The cohort's genes.
+    keep
+        The analysed genes (`analysed_genes`).
+
+    Returns
+    -------
+    anndata.AnnData
+        Cells of every sample x `keep`, float32 CSR; obs ``sample``, ``patient``, ``site`` as
+        categories, cell names made unique.
     """
     columns = genes.get_indexer(keep)
     pieces, obs_parts = [], []
@@ -251,7 +367,26 @@ def load(
     signatures: list[scores.Signature],
     params: CohortParams,
 ) -> LoadedCohort:
-    """Passes 1 and 2: HVGs and gene means from every gene, then the analysed genes in memory."""
+    """Passes 1 and 2: HVGs and gene means from every gene, then the analysed genes in memory.
+
+    Parameters
+    ----------
+    paths
+        The QC'd per-sample h5ad files.
+    records
+        ``{"sample", "patient", "site"}`` per sample.
+    markers
+        The marker file's content.
+    signatures
+        The signatures (their control genes are drawn here, with ``params.seed``).
+    params
+        The cohort settings (``integration.n_top_genes``, ``seed``).
+
+    Returns
+    -------
+    LoadedCohort
+        The analysed genes in memory and what is needed to write every gene.
+    """
     samples, genes = scan_samples(paths, records)
     stats = gene_statistics(samples, genes)
     hvgs = stats.hvg_table(params.integration.n_top_genes)
@@ -277,11 +412,25 @@ def run(
 ) -> tuple[list[str], pd.DataFrame]:
     """Embed, annotate and score log-normalised X (HVGs in var) in place.
 
-    controls: the signatures' control genes (LoadedCohort.controls), drawn from every gene's
-    mean when X holds only the analysed genes.
+    Parameters
+    ----------
+    adata
+        The loaded cohort (`LoadedCohort.adata`).
+    markers
+        The marker file's content.
+    signatures
+        The signatures to score.
+    params
+        The cohort settings.
+    controls
+        The signatures' control genes (`LoadedCohort.controls`), drawn from every gene's mean
+        when X holds only the analysed genes; None draws them from X.
 
-    Returns the signature names scored and the cluster table (cluster, n_cells, cell_type and
-    each compartment's marker score) that shows why each cluster got its label.
+    Returns
+    -------
+    (list of str, pandas.DataFrame)
+        The signature names scored, and the cluster table (cluster, n_cells, cell_type and
+        each compartment's marker score) that shows why each cluster got its label.
     """
     integrate.embed(adata, params.integration)
     cluster_scores = annotate.annotate_compartments(adata, markers)
@@ -316,7 +465,19 @@ def report_missing(
     scored: Sequence[str],
 ) -> None:
     """Say in the log what the run could not find: compartments without cells, unscored
-    signatures (a run on a gene panel or one chromosome still ends, with its tables)."""
+    signatures (a run on a gene panel or one chromosome still ends, with its tables).
+
+    Parameters
+    ----------
+    cell_types
+        Each cell's annotated type.
+    markers
+        The marker file's content.
+    signatures
+        Every configured signature.
+    scored
+        The names of the signatures that were scored.
+    """
     found = set(cell_types.astype(str))
     absent = [c for c in markers.compartments if c not in found]
     if absent == list(markers.compartments):
@@ -343,12 +504,36 @@ def tables(
     min_cells: int,
     exclusions=None,
 ) -> dict[str, pd.DataFrame]:
-    """cell_types, cell_states, signature_scores and site_comparison tables from annotated obs.
+    """The cohort tables from annotated obs.
 
     Samples without cells after QC are left out of every table (qc.tsv and the qc step's
-    exclusions report them). With `exclusions` (organomics.excluded.Exclusions), the samples
-    left out of the paired tests are recorded: unpaired samples, and a sample's cell type with
-    fewer than min_cells cells (its mean scores do not enter the signature tests).
+    exclusions report them).
+
+    Parameters
+    ----------
+    obs
+        The annotated cells' obs (sample, patient, site, cell_type, cell_state, scores).
+    labels
+        Cell types in order (compartments, then ``other``).
+    signatures
+        Every configured signature.
+    scored
+        The names of the signatures that were scored.
+    records
+        ``{"sample", "patient", "site"}`` per sample of the sheet.
+    reference, compare
+        The two site labels.
+    min_cells
+        comparison.min_cells: a sample's mean score enters the paired tests from this many
+        cells of the cell type.
+    exclusions
+        organomics.excluded.Exclusions receiving the samples left out of the paired tests
+        (unpaired samples, cell types below min_cells); None records nothing.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``cell_types``, ``cell_states``, ``signature_scores`` and ``site_comparison``.
     """
     present = set(obs["sample"].astype(str))
     samples = sample_table(records)

@@ -23,10 +23,22 @@ HVG_COLUMNS = [
 
 
 def batch_variances(counts: ad.AnnData, name: str = "") -> np.ndarray:
-    """One batch's seurat_v3 normalised variance per gene (raw counts in X).
+    """One batch's seurat_v3 normalised variance per gene.
 
     This is exactly the per-batch row scanpy computes with batch_key: a batch's value depends on
     its own cells only, so a cohort never has to be in memory at once to select its HVGs.
+
+    Parameters
+    ----------
+    counts
+        The batch's cells with raw counts in X.
+    name
+        The batch's name, for the log.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 normalised variance per gene (zeros for a batch of fewer than two cells).
     """
     import scanpy as sc
 
@@ -62,11 +74,27 @@ def combine(
     squares: np.ndarray | None = None,
     n_obs: int | None = None,
 ) -> pd.DataFrame:
-    """HVG table from the batches' normalised variances (batches x genes), as scanpy's seurat_v3.
+    """HVG table from the batches' normalised variances, as scanpy's seurat_v3.
 
     Ranks within each batch; a gene's rank is its median among the batches where it is in the
     top n_top_genes; genes are ordered by that rank, then by how many batches selected it.
-    Optional per-gene count sums and sums of squares over all cells give `means`/`variances`.
+
+    Parameters
+    ----------
+    norm_variances
+        batches x genes normalised variances (`batch_variances` stacked).
+    genes
+        The genes (columns of `norm_variances`).
+    n_top_genes
+        How many genes are highly variable.
+    sums, squares, n_obs
+        Optional per-gene count sums and sums of squares over all `n_obs` cells, giving the
+        ``means`` and ``variances`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `HVG_COLUMNS` by gene (``means``/``variances`` only with the sums).
     """
     # The same numpy calls as scanpy 1.11 (_highly_variable_genes_seurat_v3), so ties break alike.
     ranked = np.argsort(np.argsort(-norm_variances, axis=1), axis=1).astype(np.float32)

@@ -40,6 +40,18 @@ def integrate(adata: ad.AnnData, params: IntegrationParams) -> ad.AnnData:
     HVGs (seurat_v3 over batches), then X becomes log1p(normalised to 10,000 counts per cell)
     and counts move to layers["counts"], then embed(). The cohort job does the same steps one
     sample at a time (organomics.scrna.cohort).
+
+    Parameters
+    ----------
+    adata
+        Cells with raw counts in X and ``params.batch_key`` in obs.
+    params
+        The integration settings.
+
+    Returns
+    -------
+    anndata.AnnData
+        `adata` itself, embedded and clustered (see `embed`).
     """
     batches = adata.obs[params.batch_key].astype(str).to_numpy()
     variances = np.vstack([hvg.batch_variances(adata[batches == b], b) for b in np.unique(batches)])
@@ -59,7 +71,13 @@ def integrate(adata: ad.AnnData, params: IntegrationParams) -> ad.AnnData:
 
 
 def normalise(adata: ad.AnnData) -> None:
-    """X (counts) -> log1p(counts / cell total x 10,000), in place; per cell, so per sample too."""
+    """X (counts) -> log1p(counts / cell total x 10,000), in place; per cell, so per sample too.
+
+    Parameters
+    ----------
+    adata
+        Cells with counts in X.
+    """
     import scanpy as sc
 
     sc.pp.normalize_total(adata, target_sum=1e4)
@@ -70,6 +88,19 @@ def embed(adata: ad.AnnData, params: IntegrationParams) -> ad.AnnData:
     """PCA on the HVGs of log-normalised X, Harmony, neighbours, UMAP and Leiden, in place.
 
     X stays sparse: PCA runs on the HVG columns with implicit centring.
+
+    Parameters
+    ----------
+    adata
+        Log-normalised cells with var["highly_variable"].
+    params
+        The integration settings (n_pcs, harmony_key, n_neighbors, umap, resolution, seed).
+
+    Returns
+    -------
+    anndata.AnnData
+        `adata` itself with obsm ``X_pca``, ``X_pca_harmony`` (and ``X_umap``), the kNN
+        graph and obs ``leiden``.
     """
     import scanpy as sc
 
@@ -142,7 +173,19 @@ EXACT_NEIGHBOURS_MAX = 8192
 
 
 def neighbors(adata: ad.AnnData, n_neighbors: int, use_rep: str, seed: int) -> None:
-    """Seeded kNN graph on an embedding (scanpy's defaults; see NNDescent for large data)."""
+    """Seeded kNN graph on an embedding, in place (scanpy's defaults; see NNDescent for large data).
+
+    Parameters
+    ----------
+    adata
+        The cells.
+    n_neighbors
+        Neighbours per cell (at most the number of cells - 1).
+    use_rep
+        The obsm embedding, e.g. ``X_pca_harmony``.
+    seed
+        Seed of the graph.
+    """
     import scanpy as sc
 
     n_neighbors = min(n_neighbors, adata.n_obs - 1)
@@ -159,7 +202,17 @@ def neighbors(adata: ad.AnnData, n_neighbors: int, use_rep: str, seed: int) -> N
 
 
 def harmony(adata: ad.AnnData, key: str, seed: int) -> None:
-    """Harmony-corrected PCs in obsm["X_pca_harmony"] (plain PCs when there is one group)."""
+    """Harmony-corrected PCs in obsm["X_pca_harmony"] (plain PCs when there is one group).
+
+    Parameters
+    ----------
+    adata
+        Cells with obsm["X_pca"].
+    key
+        The obs column Harmony integrates over.
+    seed
+        Harmony's seed.
+    """
     x = np.asarray(adata.obsm["X_pca"], dtype=np.float64)
     if adata.obs[key].nunique() < 2:
         log.info("one %s only: Harmony skipped", key)
@@ -177,7 +230,19 @@ def harmony(adata: ad.AnnData, key: str, seed: int) -> None:
 
 
 def leiden(adata: ad.AnnData, resolution: float, seed: int, key_added: str) -> None:
-    """Seeded Leiden (igraph implementation, 2 iterations) on the neighbour graph."""
+    """Seeded Leiden (igraph implementation, 2 iterations) on the neighbour graph, in place.
+
+    Parameters
+    ----------
+    adata
+        Cells with a neighbour graph.
+    resolution
+        Leiden resolution.
+    seed
+        Leiden's seed.
+    key_added
+        The obs column receiving the clusters.
+    """
     import scanpy as sc
 
     sc.tl.leiden(

@@ -20,7 +20,23 @@ SYMBOL_COLUMNS = ("gene_symbols", "gene_symbol", "feature_name", "symbol", "gene
 
 
 def detect_format(path: str | Path) -> str:
-    """Return "h5", "mtx" or "h5ad" for a sample's matrix path."""
+    """The format of a sample's matrix, from its path.
+
+    Parameters
+    ----------
+    path
+        The sheet's scrna cell (resolved).
+
+    Returns
+    -------
+    str
+        ``"mtx"`` for a directory, ``"h5ad"``, or ``"h5"`` (Cell Ranger).
+
+    Raises
+    ------
+    InputError
+        For any other path.
+    """
     p = Path(path)
     if p.is_dir():
         return "mtx"
@@ -263,7 +279,18 @@ def _read_h5ad(path: Path) -> ad.AnnData:
 
 
 def looks_like_ids(genes: pd.Index) -> bool:
-    """True when most names are Ensembl gene ids (ENSG..., ENSMUSG..., any version or suffix)."""
+    """Whether most gene names are Ensembl gene ids (ENSG..., ENSMUSG..., any version or suffix).
+
+    Parameters
+    ----------
+    genes
+        The gene names.
+
+    Returns
+    -------
+    bool
+        True when more than half match.
+    """
     names = pd.Index(genes).astype(str)
     return len(names) > 0 and bool(names.str.match(r"ENS[A-Z]*G\d{6,}").mean() > 0.5)
 

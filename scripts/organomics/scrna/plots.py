@@ -24,7 +24,17 @@ def _palette(n: int) -> list:
 
 
 def placeholder(message: str) -> plt.Figure:
-    """A figure that says why it has nothing to show (a run on few genes still ends)."""
+    """A figure that says why it has nothing to show (a run on few genes still ends).
+
+    Parameters
+    ----------
+    message
+        The text shown.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(6, 2.5))
     ax.axis("off")
     ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, transform=ax.transAxes)
@@ -32,7 +42,27 @@ def placeholder(message: str) -> plt.Figure:
 
 
 def umap(obs: pd.DataFrame, coords: np.ndarray, column: str, title: str, order=None) -> plt.Figure:
-    """UMAP coloured by one obs column (categories in `order`, legend on the right)."""
+    """UMAP coloured by one obs column (categories in `order`, legend on the right).
+
+    Parameters
+    ----------
+    obs
+        The cells' obs.
+    coords
+        cells x 2 UMAP coordinates (obsm["X_umap"]).
+    column
+        The obs column giving the colours.
+    title
+        The figure title.
+    order
+        Categories in legend order (absent ones skipped); default sorted. Sites in `order`
+        take the site colours.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Cells drawn in a seeded random order, so no category hides the others.
+    """
     values = obs[column].astype(str).to_numpy()
     categories = [c for c in (order or sorted(set(values))) if c in set(values)]
     colours = _palette(len(categories))
@@ -64,7 +94,21 @@ def umap(obs: pd.DataFrame, coords: np.ndarray, column: str, title: str, order=N
 
 
 def marker_dotplot(adata: ad.AnnData, markers: Markers) -> plt.Figure:
-    """scanpy dot plot of each compartment's positive markers by annotated cell type."""
+    """scanpy dot plot of each compartment's positive markers by annotated cell type.
+
+    Parameters
+    ----------
+    adata
+        Cells with log-normalised X on (at least) the marker genes and obs["cell_type"]
+        (made categorical in place, in marker-file order).
+    markers
+        The marker file's content.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The dot plot, or a `placeholder` when no positive marker is measured.
+    """
     import scanpy as sc
 
     genes = {
@@ -86,7 +130,25 @@ def marker_dotplot(adata: ad.AnnData, markers: Markers) -> plt.Figure:
 def score_violins(
     obs: pd.DataFrame, signatures: list[str], cell_types: list[str], reference: str, compare: str
 ) -> plt.Figure:
-    """Per-cell score distributions per cell type, the two sites side by side."""
+    """Per-cell score distributions per cell type, the two sites side by side.
+
+    Parameters
+    ----------
+    obs
+        The cells' obs with ``cell_type``, ``site`` and one column per scored signature.
+    signatures
+        The scored signatures' names (one row of panels each).
+    cell_types
+        Cell types on the x axis, in order.
+    reference, compare
+        The two site labels (left and right violin).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        At most `MAX_VIOLIN_CELLS` cells per violin (seeded subsample); a `placeholder` when
+        no signature was scored.
+    """
     if not signatures:
         return placeholder("no signature scored: none of their genes is measured")
     rng = np.random.default_rng(0)
@@ -130,7 +192,27 @@ def score_paired(
     compare: str,
     min_cells: int = 1,
 ) -> plt.Figure:
-    """Mean score per patient at each site (lines join a patient's sites), one panel per test."""
+    """Mean score per patient at each site (lines join a patient's sites), one panel per test.
+
+    Parameters
+    ----------
+    scores
+        signature_scores.tsv (``sample, patient, site, cell_type, signature, mean_score,
+        n_cells``).
+    comparison
+        site_comparison.tsv; its signature rows give the panels and their p values.
+    signatures
+        The configured signatures (their cell_types give the panels when nothing was tested).
+    reference, compare
+        The two site labels.
+    min_cells
+        Samples with fewer cells of the cell type are not drawn (as in the tests).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The panels, or a `placeholder` when no score was compared.
+    """
     tested = comparison[comparison["signature"] != FRACTION]
     panels = list(tested[["cell_type", "signature"]].itertuples(index=False, name=None))
     if not panels:

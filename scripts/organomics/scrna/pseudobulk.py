@@ -31,10 +31,25 @@ def aggregate(
     blocks: Iterable[tuple[int, sp.spmatrix]],
     keys: tuple[str, str] = ("sample", "cell_type"),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Summed counts per (sample, cell type): (groups x genes counts, group table with n_cells).
+    """Summed counts per (sample, cell type).
 
-    blocks: (first row, counts of the following rows) covering obs, so that a cohort too big for
-    memory is summed a block of cells at a time (organomics.scrna.store.iter_rows).
+    Parameters
+    ----------
+    obs
+        The cells' obs with the two `keys` columns.
+    genes
+        The genes (columns of the blocks).
+    blocks
+        (first row, counts of the following rows) covering obs, so that a cohort too big for
+        memory is summed a block of cells at a time (organomics.scrna.store.iter_rows).
+    keys
+        The two obs columns that define a group.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        groups x genes integer counts (summed in float64, so exact), and the group table
+        (the two keys and ``n_cells``), groups sorted by label.
     """
     group = obs[keys[0]].astype(str) + "\t" + obs[keys[1]].astype(str)
     g, labels = indicator(group)
@@ -67,13 +82,36 @@ def cell_type_de(
     """PyDESeq2 ~ patient + site per cell type on pseudobulk counts.
 
     A (sample, cell type) enters with at least min_cells cells; a cell type is tested when at
-    least min_pairs patients have it at both sites. Genes with fewer than min_total_count counts
-    over the tested samples are dropped first. obs, genes and blocks as for aggregate().
-    gene_ids: the id of each gene (var["gene_ids"], indexed by genes); when given, the results
-    have a `gene_id` column after `gene` (the symbol), so Ensembl-keyed analyses can join them.
-    exclusions: organomics.excluded.Exclusions receiving each (sample, cell type) below
-    min_cells, each unpaired one, and each cell type not tested.
-    Returns ({cell_type: result}, summary table).
+    least min_pairs patients have it at both sites (organomics.pairing). Genes with fewer than
+    min_total_count counts over the tested samples are dropped first.
+
+    Parameters
+    ----------
+    obs, genes, blocks
+        As for `aggregate`; obs also has ``patient`` and ``site``.
+    reference, compare
+        The two site labels (log2 fold changes are compare vs reference).
+    min_cells
+        Cells a (sample, cell type) needs to be a profile (config pseudobulk.min_cells).
+    min_pairs
+        Paired patients a cell type needs to be tested (config pseudobulk.min_pairs).
+    min_total_count
+        Genes below this total count over the tested samples are dropped.
+    n_cpus
+        PyDESeq2's processes.
+    gene_ids
+        The id of each gene (var["gene_ids"], indexed by genes); when given, the results have
+        a ``gene_id`` column after ``gene`` (the symbol), so Ensembl-keyed analyses can join.
+    exclusions
+        organomics.excluded.Exclusions receiving each (sample, cell type) below min_cells,
+        each unpaired one, and each cell type not tested; None records nothing (untested
+        cell types are logged).
+
+    Returns
+    -------
+    (dict of str to pandas.DataFrame, pandas.DataFrame)
+        The result of each tested cell type, and the summary (`SUMMARY_COLUMNS`, one row per
+        cell type, sorted).
     """
     from organomics.rnaseq.deseq import paired_deseq
 

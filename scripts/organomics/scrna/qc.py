@@ -56,7 +56,21 @@ class QCLimits:
 
 
 def median_absolute_deviation_outlier(values: np.ndarray, n_mads: float) -> np.ndarray:
-    """True where a value lies more than n_mads scaled MADs from the median (either side)."""
+    """Where a value lies more than n_mads scaled MADs from the median (either side).
+
+    Parameters
+    ----------
+    values
+        One value per cell.
+    n_mads
+        How many MADs (scaled by 1.4826, so that they estimate a standard deviation) count as
+        an outlier.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, True for an outlier; all False when the MAD is 0.
+    """
     values = np.asarray(values, dtype=float)
     median = np.median(values)
     mad = 1.4826 * np.median(np.abs(values - median))
@@ -66,7 +80,16 @@ def median_absolute_deviation_outlier(values: np.ndarray, n_mads: float) -> np.n
 
 
 def qc_metrics(adata: ad.AnnData, mt_prefix: str = "MT-") -> None:
-    """Add n_genes_by_counts, total_counts and pct_counts_mt to adata.obs (in place)."""
+    """Add n_genes_by_counts, total_counts and pct_counts_mt to adata.obs, in place.
+
+    Parameters
+    ----------
+    adata
+        One sample's cells with counts in X.
+    mt_prefix
+        Prefix of mitochondrial gene symbols (case-insensitive); the log warns when no gene
+        has it.
+    """
     import scanpy as sc
 
     adata.var["mt"] = adata.var_names.str.upper().str.startswith(mt_prefix.upper())
@@ -106,7 +129,26 @@ def _scrublet(adata: ad.AnnData, limits: QCLimits) -> None:
 
 
 def run_qc(adata: ad.AnnData, sample: str, limits: QCLimits) -> tuple[ad.AnnData, dict]:
-    """Filter one sample's cells; returns the kept cells (counts in X) and its qc.tsv row."""
+    """Filter one sample's cells.
+
+    Filters apply in order (min_genes, max_pct_mt, min_counts, MAD outliers, doublets); a cell
+    counts as removed by the first one it fails.
+
+    Parameters
+    ----------
+    adata
+        The sample's cells with raw counts in X (QC metrics are added to its obs).
+    sample
+        The sample's id.
+    limits
+        The QC settings.
+
+    Returns
+    -------
+    (anndata.AnnData, dict)
+        The kept cells (counts in X, obs with the QC metrics and doublet columns, var
+        ``gene_ids``) and the sample's qc.tsv row (`QC_COLUMNS`).
+    """
 
     n_raw = adata.n_obs
     qc_metrics(adata, limits.mt_prefix)
@@ -181,7 +223,18 @@ def run_qc(adata: ad.AnnData, sample: str, limits: QCLimits) -> tuple[ad.AnnData
 
 
 def qc_table(rows: list[dict]) -> pd.DataFrame:
-    """The cohort qc.tsv from per-sample rows, in sheet order."""
+    """The cohort qc.tsv from per-sample rows, in sheet order.
+
+    Parameters
+    ----------
+    rows
+        The samples' rows (`run_qc`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        `QC_COLUMNS`.
+    """
     return pd.DataFrame(rows, columns=QC_COLUMNS)
 
 

@@ -34,7 +34,23 @@ class Signature:
 
 
 def load_signatures(path: str | Path) -> list[Signature]:
-    """Read and check a signature YAML (format: resources/scrna/signatures.yaml)."""
+    """Read and check a signature YAML (format: resources/scrna/signatures.yaml).
+
+    Parameters
+    ----------
+    path
+        The signature file (config scrna.signatures).
+
+    Returns
+    -------
+    list of Signature
+        In file order; a bare gene list is a signature compared in every cell type.
+
+    Raises
+    ------
+    InputError
+        For a missing or malformed file, a reserved name or an unknown key.
+    """
     data = load_yaml(path)
     signatures = []
     for name, spec in data.items():
@@ -68,11 +84,28 @@ def control_genes(
 ) -> pd.Index:
     """Seurat's expression-matched control genes, drawn exactly as scanpy's score_genes draws them.
 
-    gene_means: mean log-normalised expression of every gene over all cells (the gene pool).
     Genes are cut into n_bins expression bins; from each bin holding a signature gene, ctrl_size
     genes are sampled (numpy's global generator seeded with seed, as scanpy 1.11 does), and the
     signature genes themselves are removed. Taking the means as input lets the cohort job compute
     them one sample at a time instead of holding every gene of every cell.
+
+    Parameters
+    ----------
+    gene_means
+        Mean log-normalised expression of every gene over all cells (the gene pool).
+    genes
+        The signature's measured genes.
+    ctrl_size
+        Control genes drawn per bin.
+    seed
+        Seed of numpy's global generator.
+    n_bins
+        Expression bins.
+
+    Returns
+    -------
+    pandas.Index
+        The control genes, sorted.
     """
     gene_list = pd.Index(genes)
     np.random.seed(seed)
@@ -89,7 +122,20 @@ def control_genes(
 
 
 def signature_genes(signatures: list[Signature], measured: pd.Index) -> dict[str, list[str]]:
-    """Measured genes per signature (warned when some or all are missing; empty ones dropped)."""
+    """Measured genes per signature (warned when some or all are missing; empty ones dropped).
+
+    Parameters
+    ----------
+    signatures
+        The signatures.
+    measured
+        The genes measured.
+
+    Returns
+    -------
+    dict of str to list of str
+        The measured genes of each signature with at least one.
+    """
     present = {}
     for signature in signatures:
         genes = [g for g in signature.genes if g in measured]
@@ -106,7 +152,23 @@ def signature_genes(signatures: list[Signature], measured: pd.Index) -> dict[str
 def score_controls(
     signatures: list[Signature], gene_means: pd.Series, seed: int = 0
 ) -> dict[str, tuple[list[str], pd.Index]]:
-    """{signature: (its measured genes, its control genes)} over the gene pool of gene_means."""
+    """Each signature's measured genes and control genes over the gene pool of gene_means.
+
+    Parameters
+    ----------
+    signatures
+        The signatures.
+    gene_means
+        Mean log-normalised expression of every gene (the pool).
+    seed
+        Seed of the draw.
+
+    Returns
+    -------
+    dict of str to (list of str, pandas.Index)
+        ``{signature: (its measured genes, its control genes)}``; signatures without a
+        measured gene are left out.
+    """
     controls = {}
     for name, genes in signature_genes(signatures, gene_means.index).items():
         ctrl_size = min(50, max(1, len(gene_means) - len(genes)))
@@ -120,12 +182,26 @@ def score_signatures(
     seed: int = 0,
     controls: dict[str, tuple[list[str], pd.Index]] | None = None,
 ) -> list[str]:
-    """Seurat/scanpy score_genes on log-normalised X for each signature; obs column per signature.
+    """Seurat/scanpy score_genes on log-normalised X for each signature, in place.
 
-    score = mean of the signature's genes - mean of its control genes, per cell. controls
-    (score_controls' output) default to those drawn from X's gene means; pass them when X holds
-    only a subset of the genes (the signature and control genes must be among them).
-    Returns the names scored.
+    score = mean of the signature's genes - mean of its control genes, per cell.
+
+    Parameters
+    ----------
+    adata
+        Log-normalised cells; an obs column per scored signature is set.
+    signatures
+        The signatures.
+    seed
+        Seed of the control draw.
+    controls
+        `score_controls`' output; None draws them from X's gene means. Pass them when X
+        holds only a subset of the genes (the signature and control genes must be among them).
+
+    Returns
+    -------
+    list of str
+        The names scored.
     """
     if controls is None:
         gene_means = pd.Series(mean64(adata.X, axis=0), index=adata.var_names)
@@ -139,7 +215,20 @@ def score_signatures(
 
 
 def mean64(x, axis: int) -> np.ndarray:
-    """Means along an axis, summed in float64 as scanpy's score_genes does (X is float32)."""
+    """Means along an axis, summed in float64 as scanpy's score_genes does (X is float32).
+
+    Parameters
+    ----------
+    x
+        A dense or sparse matrix.
+    axis
+        0 for column means, 1 for row means.
+
+    Returns
+    -------
+    numpy.ndarray
+        One mean per row or column.
+    """
     return np.asarray(x.sum(axis=axis, dtype=np.float64)).ravel() / x.shape[axis]
 
 
@@ -152,7 +241,23 @@ def _samples(obs: pd.DataFrame, samples: pd.DataFrame | None) -> pd.DataFrame:
 def composition(
     obs: pd.DataFrame, labels: list[str], samples: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """cell_types.tsv: cells and fraction per sample and label (zeros included)."""
+    """cell_types.tsv: cells and fraction per sample and label (zeros included).
+
+    Parameters
+    ----------
+    obs
+        The cells' obs (``sample``, ``cell_type``).
+    labels
+        Every cell type, in order.
+    samples
+        ``sample, patient, site`` of the samples to list (in this order); default those in
+        obs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `CELL_TYPE_COLUMNS`; the fraction is empty for a sample without cells.
+    """
     sample_table = _samples(obs, samples)
     counts = (
         obs.assign(cell_type=obs["cell_type"].astype(str), sample=obs["sample"].astype(str))
@@ -176,7 +281,18 @@ def composition(
 
 
 def state_composition(obs: pd.DataFrame) -> pd.DataFrame:
-    """cell_states.tsv: cells per sample, compartment and state; fraction within compartment."""
+    """cell_states.tsv: cells per sample, compartment and state; fraction within compartment.
+
+    Parameters
+    ----------
+    obs
+        The cells' obs (``sample, patient, site, cell_type, cell_state``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        `STATE_COLUMNS`, compartments with states only.
+    """
     table = (
         obs.assign(**{c: obs[c].astype(str) for c in [*SAMPLE_COLUMNS, "cell_type", "cell_state"]})
         .groupby([*SAMPLE_COLUMNS, "cell_type", "cell_state"], observed=True)
@@ -191,7 +307,20 @@ def state_composition(obs: pd.DataFrame) -> pd.DataFrame:
 
 
 def mean_scores(obs: pd.DataFrame, signatures: list[str]) -> pd.DataFrame:
-    """signature_scores.tsv: mean score per sample x cell type x signature."""
+    """signature_scores.tsv: mean score per sample x cell type x signature.
+
+    Parameters
+    ----------
+    obs
+        The cells' obs with one column per signature.
+    signatures
+        The scored signatures' names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `SCORE_COLUMNS`, groups in order of first appearance.
+    """
     frame = obs[[*SAMPLE_COLUMNS, "cell_type", *signatures]].copy()
     for column in [*SAMPLE_COLUMNS, "cell_type"]:
         frame[column] = frame[column].astype(str)
@@ -216,7 +345,24 @@ def site_comparison(
 ) -> pd.DataFrame:
     """Paired tests per patient: signature means (one BH family) and fractions (another).
 
-    A sample's mean score enters a test only if it comes from at least min_cells cells.
+    Parameters
+    ----------
+    scores
+        signature_scores (`mean_scores`).
+    fractions
+        cell_types (`composition`).
+    signatures
+        The scored signatures (their cell_types restrict what is compared).
+    reference, compare
+        The two site labels.
+    min_cells
+        A sample's mean score enters a test only if it comes from at least this many cells.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell type and signature (``fraction`` for composition), with
+        organomics.stats.paired_site_comparison's columns.
     """
     wanted = []
     for signature in signatures:

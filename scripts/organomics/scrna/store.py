@@ -37,6 +37,7 @@ class CsrWriter:
         self.indptr[0] = 0
 
     def append(self, x: sp.csr_matrix) -> None:
+        """Append rows (a CSR block with the element's number of columns)."""
         if x.shape[1] != self.n_vars:
             raise ValueError(f"{x.shape[1]} columns, expected {self.n_vars}")
         for dataset, values in ((self.data, x.data), (self.indices, x.indices)):
@@ -57,12 +58,28 @@ def write_cohort(
 ) -> None:
     """Write the cohort h5ad: X (log-normalised) and layers["counts"] on every gene, streamed.
 
-    analysed: the in-memory cohort on the analysed genes; its obs, obsm, obsp and uns are written
-    as they are, varm["PCs"] is spread onto every gene (zero elsewhere, as scanpy does).
-    var: every gene. blocks: (counts, log-normalised) per sample, rows in analysed.obs order.
-    Written to a temporary file first, so a failed job leaves no partial output. Uncompressed:
-    gzip (level 1) makes the matrices ~3.7x smaller but their writing ~25x slower (measured on a
-    100k-cell sample: 3.3 s vs 0.12 s per 143 MB), the larger share of the job at 10^5 cells.
+    Written atomically (tables.atomic_path), so a failed job leaves no partial output.
+    Uncompressed: gzip (level 1) makes the matrices ~3.7x smaller but their writing ~25x slower
+    (measured on a 100k-cell sample: 3.3 s vs 0.12 s per 143 MB), the larger share of the job at
+    10^5 cells.
+
+    Parameters
+    ----------
+    path
+        The output h5ad.
+    analysed
+        The in-memory cohort on the analysed genes; its obs, obsm, obsp and uns are written as
+        they are, varm["PCs"] is spread onto every gene (zero elsewhere, as scanpy does).
+    var
+        Every gene (gene_ids and the HVG columns).
+    blocks
+        (counts, log-normalised) per sample on every gene, rows in analysed.obs order
+        (`LoadedCohort.blocks`).
+
+    Raises
+    ------
+    AssertionError
+        When the blocks do not cover the cohort's cells.
     """
     import h5py
     from anndata.io import write_elem
@@ -87,7 +104,20 @@ def write_cohort(
 
 
 def spread_loadings(analysed: ad.AnnData, genes: pd.Index) -> dict[str, np.ndarray]:
-    """varm of the analysed genes on every gene (rows of genes not analysed are zero)."""
+    """varm of the analysed genes on every gene (rows of genes not analysed are zero).
+
+    Parameters
+    ----------
+    analysed
+        The cohort on the analysed genes.
+    genes
+        Every gene.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Each varm array with one row per gene of `genes`.
+    """
     out = {}
     rows = genes.get_indexer(analysed.var_names)
     for key, values in analysed.varm.items():
@@ -98,15 +128,37 @@ def spread_loadings(analysed: ad.AnnData, genes: pd.Index) -> dict[str, np.ndarr
 
 
 def read_obs(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """obs and var of an h5ad, leaving the matrices on disk."""
+    """obs and var of an h5ad, leaving the matrices on disk.
+
+    Parameters
+    ----------
+    path
+        The h5ad.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        obs and var.
+    """
     obs, var = read_elements(path, "obs", "var")
     return obs, var
 
 
 def read_elements(path: str | Path, *keys: str) -> list:
-    """Some elements of an h5ad (e.g. "obs", "obsm/X_umap", "uns"); None for those absent.
+    """Some elements of an h5ad; anndata's backed mode would load every layer into memory, this
+    reads only what is asked.
 
-    anndata's backed mode would load every layer into memory; this reads only what is asked.
+    Parameters
+    ----------
+    path
+        The h5ad.
+    *keys
+        Element paths, e.g. ``"obs"``, ``"obsm/X_umap"``, ``"uns"``.
+
+    Returns
+    -------
+    list
+        One element per key (DataFrame, array or dict), None for those absent.
     """
     import h5py
     from anndata.io import read_elem
@@ -118,7 +170,27 @@ def read_elements(path: str | Path, *keys: str) -> list:
 def iter_rows(
     path: str | Path, element: str = "layers/counts", rows: int = ROWS
 ) -> Iterator[tuple[int, sp.csr_matrix]]:
-    """(first row, CSR block) over an h5ad's sparse matrix, `rows` cells at a time."""
+    """An h5ad's sparse matrix, `rows` cells at a time.
+
+    Parameters
+    ----------
+    path
+        The h5ad.
+    element
+        The sparse matrix's path in the file.
+    rows
+        Cells per block.
+
+    Yields
+    ------
+    (int, scipy.sparse.csr_matrix)
+        The block's first row and its rows.
+
+    Raises
+    ------
+    InputError
+        When the file has no such element.
+    """
     import h5py
     from anndata.io import sparse_dataset
 
@@ -131,7 +203,27 @@ def iter_rows(
 
 
 def read_genes(path: str | Path, genes: Sequence[str], element: str = "X") -> ad.AnnData:
-    """A few genes of every cell (obs included), read block by block."""
+    """A few genes of every cell (obs included), read block by block.
+
+    Parameters
+    ----------
+    path
+        The h5ad.
+    genes
+        The genes wanted.
+    element
+        The matrix read (``X`` or a layer's path).
+
+    Returns
+    -------
+    anndata.AnnData
+        Every cell x `genes`, CSR.
+
+    Raises
+    ------
+    InputError
+        When a gene is not in the file.
+    """
     obs, var = read_obs(path)
     columns = var.index.get_indexer(list(genes))
     if (columns < 0).any():
