@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pysam
 import pytest
 import yaml
 
@@ -347,3 +348,51 @@ def test_pvacseq_without_median_uses_best_ic50(tmp_path, snakemake_runner):
     # (twice, two transcripts), KRAS KLVVVGACG A*02:01 300, KRAS VVGACGVGK A*11:01 20, TP53
     # RPILQIITL B*07:02 100; not TP53 A*02:01 2500 or TTN NA: 4 neoantigens of 2 variants
     assert neo.loc["P1_PL", ["n_neoantigens", "n_neoantigen_variants"]].tolist() == [4, 2]
+
+
+# --- HLA-loss tables and the signature matrix: checked before any job -----------------------
+
+LOHHLA_EXAMPLE = DATA / "hla" / "lohhla_example.10.DNA.HLAlossPrediction_CI.xls"  # real output
+
+
+def hla_cohort(work: Path, table_text: str, region: str = "") -> None:
+    write_cohort(work, "pl.vcf")
+    shutil.copy(DATA / "mutect2_vep.vcf", work / "data" / "pl.vcf")
+    (work / "data" / "loh.xls").write_text(table_text)
+    sheet = pd.read_csv(work / "samples.tsv", sep="\t", dtype=str, keep_default_na=False)
+    sheet["hla_loh"] = ["data/loh.xls", ""]
+    sheet["hla_loh_id"] = [region, ""]
+    sheet.to_csv(work / "samples.tsv", sep="\t", index=False)
+
+
+def test_lohhla_text_copy_number_stops_before_any_job(tmp_path, snakemake_runner, clean_failure):
+    # a decimal comma in LOHHLA's own example output (allele 1's BAFBin copy number)
+    text = LOHHLA_EXAMPLE.read_text().replace("\t1.43642422339011\t", "\t1,43642422339011\t")
+    hla_cohort(tmp_path, text)
+    row = line_of(text, "example_tumor_sorted")
+    fragments = (
+        "loh.xls",
+        f"row {row}",
+        "column 'HLA_type1copyNum_withBAFBin'",
+        "'1,43642422339011'",
+    )
+    clean_failure(run(tmp_path, snakemake_runner, "wes", dry=True), *fragments)
+
+
+def test_lohhla_region_not_in_the_file(tmp_path, snakemake_runner, clean_failure):
+    text = LOHHLA_EXAMPLE.read_text()
+    second = text.splitlines()[1].replace("example_tumor_sorted", "other_region", 1)
+    hla_cohort(tmp_path, text + second + "\n", region="P1_PL_T")
+    fragments = ("loh.xls", "regions example_tumor_sorted, other_region; none is 'P1_PL_T'")
+    clean_failure(run(tmp_path, snakemake_runner, "wes", dry=True), *fragments)
+
+
+def test_unknown_signature_stops_before_any_job(tmp_path, snakemake_runner, clean_failure):
+    write_cohort(
+        tmp_path, "pl.vcf", settings={"fasta": "ref.fa", "signatures": {"fit": ["SBS4", "SBS999"]}}
+    )
+    shutil.copy(DATA / "mutect2_vep.vcf", tmp_path / "data" / "pl.vcf")
+    (tmp_path / "ref.fa").write_text(">chr1\nACGT\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    fragments = ("COSMIC_v3.4_SBS_GRCh38_exome.tsv.gz", "no signature SBS999")
+    clean_failure(run(tmp_path, snakemake_runner, "wes", dry=True), *fragments)
