@@ -318,7 +318,7 @@ def signature_exposures(
         ax.set_ylabel(f"{site}\nexposure (fraction)")
         ax.set_ylim(0, 1)
     axes[-1].set_xticks(np.arange(len(patients)), patients, rotation=90, fontsize=7)
-    axes[0].set_title("Signature exposures per sample (NNLS refit; x: not refitted)")
+    axes[0].set_title("Signature exposures per sample (NNLS refit; x: none refitted at the site)")
     axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
