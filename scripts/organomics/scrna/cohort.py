@@ -33,7 +33,7 @@ class CohortParams:
     SCHEMA_SECTION: ClassVar[str] = "scrna"
 
     integration: integrate.IntegrationParams = field(default_factory=integrate.IntegrationParams)
-    min_cells: int = 10  # scrna.comparison.min_cells
+    min_cells: int = field(default=10, metadata={"schema_key": "scrna.comparison.min_cells"})
     seed: int = 0
 
 
