@@ -1,4 +1,6 @@
 # Functions of the clinical branch (kept apart from its rules, as snakemake --lint asks).
+import logging
+
 from organomics.clinical import lesions as clinical_lesions  # noqa: E402
 from organomics.clinical import recist as clinical_recist  # noqa: E402
 from organomics.clinical import sdtm as clinical_sdtm  # noqa: E402
@@ -59,8 +61,14 @@ def check_clinical_inputs():
         table = clinical_sdtm.read_sdtm(
             inputs["tu"], inputs["tr"], block["sdtm"].get("evaluator")
         )
+    # Lesions of other organs are named once per run: here in the main process only, since
+    # every cluster job parses the workflow again; the response job logs them and lists them
+    # in excluded.tsv.
     clinical_recist.assign_sites(
-        table, block["organ_sites"], next(iter(inputs.values()))
+        table,
+        block["organ_sites"],
+        next(iter(inputs.values())),
+        log_level=logging.WARNING if workflow.is_main_process else logging.DEBUG,
     )
     for path in clinical_patients_input():
         clinical_survival.read_patients(path)

@@ -77,6 +77,7 @@ def assign_sites(
     organ_sites: dict[str, list[str]],
     path: str | Path | None = None,
     exclusions: Exclusions | None = None,
+    log_level: int = logging.WARNING,
 ) -> pd.DataFrame:
     """Keep the lesions of configured organs and add their `site`.
 
@@ -90,6 +91,10 @@ def assign_sites(
         The lesion input, named in errors.
     exclusions
         When given, every lesion of an organ not in `organ_sites` is recorded with its organ.
+    log_level
+        Level of the per-organ message about the lesions left out: a warning by default; a
+        caller that only checks the input (where the same input is read again later) may
+        lower it.
 
     Returns
     -------
@@ -113,7 +118,8 @@ def assign_sites(
     ignored = lesions[~known].drop_duplicates(["patient", "lesion"])
     configured = ", ".join(sorted(mapping))
     for organ, group in ignored.groupby("organ", sort=True):
-        log.warning(
+        log.log(
+            log_level,
             "organ %r is not in clinical.organ_sites (%s): %d lesions of %d patients ignored",
             organ,
             configured,
