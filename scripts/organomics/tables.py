@@ -120,7 +120,7 @@ def _read_trimmed(path, sep: str, header, dtype, comment, kwargs: dict) -> pd.Da
     """Re-read a table whose rows end in empty surplus fields, dropping those fields."""
     skip = kwargs.pop("skiprows", None)
     skip = skip if isinstance(skip, int) else 0
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         reader = csv.reader(handle, delimiter=sep)
         rows = [
             fields
@@ -137,7 +137,19 @@ def _read_trimmed(path, sep: str, header, dtype, comment, kwargs: dict) -> pd.Da
     )
 
 
-def _open_text(path: str | Path):
+def open_text(path: str | Path):
+    """Open a text file for reading, gunzipped when its name ends in .gz (UTF-8, BOM dropped).
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    io.TextIOBase
+        A text handle (universal newlines are left to the caller's parser: ``newline=""``).
+    """
     opener = gzip.open if str(path).endswith(".gz") else open
     return opener(path, "rt", encoding="utf-8-sig", newline="")
 
@@ -145,7 +157,7 @@ def _open_text(path: str | Path):
 def _check_extra_fields(path, sep: str, n_columns: int, skiprows, comment) -> None:
     """Raise for the first row with a non-empty field past the header's columns."""
     skip = skiprows if isinstance(skiprows, int) else 0
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         reader = csv.reader(handle, delimiter=sep)
         for fields in reader:
             if reader.line_num <= skip or (comment and fields and fields[0].startswith(comment)):
@@ -183,7 +195,7 @@ def _check_unique_header(table: pd.DataFrame, path, sep: str, skiprows) -> None:
     if not any(DEDUPED.match(str(column)) for column in table.columns):
         return
     skip = skiprows if isinstance(skiprows, int) else 0
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         reader = csv.reader(handle, delimiter=sep)
         names = next((fields for fields in reader if reader.line_num > skip), [])
     names = [name.strip() for name in names]

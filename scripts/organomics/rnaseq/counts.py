@@ -11,7 +11,7 @@ import pandas as pd
 
 from organomics.errors import InputError
 from organomics.excluded import Exclusions
-from organomics.tables import read_table, read_tsv
+from organomics.tables import open_text, read_table, read_tsv
 
 log = logging.getLogger(__name__)
 
@@ -160,11 +160,8 @@ def read_featurecounts(path: str | Path) -> pd.Series:
 
 def _comment_lines(path: str | Path) -> int:
     """Number of leading '#' lines (featureCounts writes one `# Program:...` line)."""
-    import gzip
-
-    opener = gzip.open if str(path).endswith(".gz") else open
     try:
-        with opener(path, "rt") as handle:
+        with open_text(path) as handle:
             n = 0
             for line in handle:
                 if not line.startswith("#"):
@@ -373,10 +370,7 @@ def guess_format(path: str | Path) -> str:
         return "salmon"
     if "readspergene" in name:
         return "star"
-    import gzip
-
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt") as handle:
+    with open_text(path) as handle:
         first = handle.readline()
     if first.startswith("# Program:featureCounts") or first.startswith("Geneid"):
         return "featurecounts"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
 import re
 from collections.abc import Iterable
@@ -12,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
-from organomics.tables import read_table
+from organomics.tables import open_text, read_table
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +36,9 @@ def read_gmt(path: str | Path) -> dict[str, list[str]]:
     InputError
         For a missing or unreadable file, a line without genes, a term named twice, or no sets.
     """
-    opener = gzip.open if str(path).endswith(".gz") else open
     sets: dict[str, list[str]] = {}
     try:
-        with opener(path, "rt") as handle:
+        with open_text(path) as handle:
             for number, line in enumerate(handle, start=1):
                 fields = line.rstrip("\r\n").split("\t")
                 if not line.strip():
