@@ -1,9 +1,6 @@
 # The sample sheet's pairing overview: which patients have both sites, per layer.
 
 
-OUTPUTS["sheet"] = ["results/pairing.tsv"] if config.get("samples") else []
-
-
 rule sample_pairing:
     input:
         sheet=resolve_path(config["samples"]) if config.get("samples") else [],
@@ -26,3 +23,6 @@ rule sample_pairing:
         compare=CMP,
     script:
         "../../scripts/sample_pairing.py"
+
+
+OUTPUTS["sheet"] = rule_targets("sample_pairing") if config.get("samples") else []
