@@ -13,7 +13,21 @@ RESPONSE_COLOURS = {"CR": "#1a9850", "PR": "#91cf60", "SD": "#fee08b", "PD": "#d
 
 
 def waterfall(responses: pd.DataFrame, reference: str, compare: str) -> plt.Figure:
-    """Best % change of each site's target sum, patients ordered by the reference site."""
+    """Best % change of each site's target sum, patients ordered by the reference site.
+
+    Parameters
+    ----------
+    responses
+        The organ response table (`best_change_pct` per patient and site).
+    reference, compare
+        The two site labels (bars left and right, coloured as everywhere).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One pair of bars per patient (a site without a value is drawn at 0), with the +20% and
+        -30% RECIST lines.
+    """
     wide = responses.pivot(index="patient", columns="site", values="best_change_pct")
     wide = wide.reindex(columns=[reference, compare]).sort_values(
         [reference, compare], ascending=False, na_position="first"
@@ -38,7 +52,21 @@ def waterfall(responses: pd.DataFrame, reference: str, compare: str) -> plt.Figu
 def spider(
     timepoints: pd.DataFrame, responses: pd.DataFrame, reference: str, compare: str
 ) -> plt.Figure:
-    """% change from baseline over time, one panel per site, lines coloured by best response."""
+    """% change from baseline over time, one panel per site, lines coloured by best response.
+
+    Parameters
+    ----------
+    timepoints
+        The timepoint response table (`day`, `change_pct` per patient and site).
+    responses
+        The organ response table (each line's colour is the patient's best response there).
+    reference, compare
+        The two site labels (left and right panel).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     best = responses.set_index(["patient", "site"])["best_response"]
     for ax, site in zip(axes, (reference, compare), strict=True):
@@ -59,7 +87,21 @@ def spider(
 def swimmer(
     responses: pd.DataFrame, reference: str, compare: str, patients: pd.DataFrame | None
 ) -> plt.Figure:
-    """Time on study per patient with each site's first PD marked (and PFS when known)."""
+    """Time on study per patient with each site's first PD marked (and PFS when known).
+
+    Parameters
+    ----------
+    responses
+        The organ response table (`last_day`, `first_pd_day`).
+    reference, compare
+        The two site labels (circle and square markers).
+    patients
+        The patient table (`read_patients`): bars show PFS; None: bars end at the last scan.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     span = responses.groupby("patient")["last_day"].max()
     if patients is not None:
         span = patients.set_index("patient")["pfs_days"].reindex(span.index).fillna(span)
@@ -86,7 +128,17 @@ def swimmer(
 
 
 def rate_bars(rates: pd.DataFrame) -> plt.Figure:
-    """ORR and DCR per site with Clopper-Pearson 95% CIs."""
+    """ORR and DCR per site with Clopper-Pearson 95% CIs.
+
+    Parameters
+    ----------
+    rates
+        The response rates table (`organomics.clinical.rates.response_rates`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(5, 4))
     width = 0.38
     for position, row in enumerate(rates.itertuples()):
@@ -115,7 +167,24 @@ def rate_bars(rates: pd.DataFrame) -> plt.Figure:
 def kaplan_meier(
     patients: pd.DataFrame, groups: pd.Series, grouping: str, table: pd.DataFrame
 ) -> plt.Figure:
-    """PFS and OS curves by group, log-rank p in each panel title."""
+    """PFS and OS curves by group, log-rank p in each panel title.
+
+    Parameters
+    ----------
+    patients
+        The patient table (`read_patients`).
+    groups
+        Group label per patient (index: patient).
+    grouping
+        The grouping's name, as in `table`.
+    table
+        The survival table (`km_table`), source of the log-rank p.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels (PFS, OS); a panel says so when no patient has a group or there is one group.
+    """
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, endpoint in zip(axes, ("pfs", "os"), strict=True):
         data = patients.set_index("patient")[[f"{endpoint}_days", f"{endpoint}_event"]]

@@ -30,7 +30,23 @@ FALSE_WORDS = {"false", "no", "n", "0", "f", ""}
 
 
 def read_lesions(path: str | Path) -> pd.DataFrame:
-    """The flat lesion table, normalised and checked (see check_lesions)."""
+    """The flat lesion table, normalised and checked (see check_lesions).
+
+    Parameters
+    ----------
+    path
+        TSV/CSV with patient, lesion, organ, role, day, diameter_mm and optional nodal, status.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The checked table (`check_lesions`).
+
+    Raises
+    ------
+    organomics.errors.InputError
+        A missing column, text in a number column or a broken lesion rule, naming the row.
+    """
     table = read_table(path, required=REQUIRED)
     for column in ("nodal", "status"):
         if column not in table.columns:
@@ -48,7 +64,26 @@ def _where(row: pd.Series) -> str:
 def check_lesions(table: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     """Normalise words and enforce the lesion table's rules with errors naming patient and lesion.
 
-    `table` has COLUMNS plus `line` (the row's line in the file, or record number).
+    Parameters
+    ----------
+    table
+        COLUMNS plus `line` (the row's line in the file, or record number).
+    path
+        The input named in errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Organ and role lower case (role one of target, non_target, new), nodal boolean, status
+        present/absent/progression for non-targets ("" otherwise), sorted by patient, lesion
+        and day.
+
+    Raises
+    ------
+    organomics.errors.InputError
+        An empty id, unknown role or status, a target without diameter, a negative diameter, an
+        organ/role/nodal that changes between assessments, two rows for one day, a lesion
+        without baseline or a new lesion at baseline.
     """
     table = table.copy()
     table["day"] = table["day"].astype(float)

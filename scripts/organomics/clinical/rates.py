@@ -16,7 +16,22 @@ CI_METHOD = "Clopper-Pearson 95%"
 
 
 def response_rates(responses: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
-    """ORR and DCR per site over its evaluable patients, with Clopper-Pearson 95% CIs."""
+    """ORR and DCR per site over its evaluable patients, with Clopper-Pearson 95% CIs.
+
+    Parameters
+    ----------
+    responses
+        The organ response table (one row per evaluable patient and site, `best_response`).
+    reference, compare
+        The two site labels (one row each, in this order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per site: n, responders, orr and its CI, disease_control, dcr and its CI, the count of
+        each best response (n_CR ... n_NE) and ci_method; rates are NaN for a site without
+        evaluable patients.
+    """
     rows = []
     for site in (reference, compare):
         best = responses.loc[responses["site"] == site, "best_response"]
@@ -49,6 +64,22 @@ def mixed_response(
     The sign of each site's target-sum change (first on-treatment assessment, or best) decides:
     `{compare}_up_{reference}_down` when the compare site grows (> 0) and the reference shrinks
     (< 0), the opposite pattern likewise, `concordant` otherwise.
+
+    Parameters
+    ----------
+    responses
+        The organ response table with `first_change_pct` and `best_change_pct`.
+    reference, compare
+        The two site labels.
+    change
+        ``"first"`` or ``"best"`` (config clinical.mixed_response_from).
+
+    Returns
+    -------
+    pandas.DataFrame
+        patient, pattern, change_pct_<reference>, change_pct_<compare>, change_used; one row per
+        patient with a change at both sites (organomics.pairing.paired_values), sorted by
+        patient.
     """
     wide, _ = paired_values(responses, f"{change}_change_pct", reference, compare)
     up_down = f"{compare}_up_{reference}_down"
@@ -83,6 +114,21 @@ def site_comparison(
     """Exact McNemar for ORR and DCR, exact binomial on the two mixed patterns; BH over the three.
 
     Only patients evaluable at both sites enter the paired ORR/DCR tests.
+
+    Parameters
+    ----------
+    responses
+        The organ response table.
+    mixed
+        The mixed response table (`mixed_response`).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows orr, dcr and mixed_response: n, discordant counts per site, values per site, effect
+        and its description, p_value, test, p_adj and correction.
     """
     rows = []
     for metric, categories in (("orr", RESPONDER), ("dcr", DISEASE_CONTROL)):

@@ -58,7 +58,23 @@ class Options:
 
 
 def organ_to_site(organ_sites: dict[str, list[str]]) -> dict[str, str]:
-    """Map each configured organ (lower case) to its site; an organ in two sites is an error."""
+    """Map each configured organ (lower case) to its site; an organ in two sites is an error.
+
+    Parameters
+    ----------
+    organ_sites
+        Site label -> organs (config clinical.organ_sites).
+
+    Returns
+    -------
+    dict
+        Organ (stripped, lower case) -> site label.
+
+    Raises
+    ------
+    organomics.errors.InputError
+        An organ listed under two sites.
+    """
     mapping: dict[str, str] = {}
     for site, organs in organ_sites.items():
         for organ in organs:

@@ -77,7 +77,23 @@ def read_patients(path: str | Path) -> pd.DataFrame:
 def response_groups(
     responses: pd.DataFrame, mixed: pd.DataFrame, compare: str
 ) -> dict[str, pd.Series]:
-    """Per-patient groupings: the mixed-response pattern and the compare site's best response."""
+    """Per-patient groupings: the mixed-response pattern and the compare site's best response.
+
+    Parameters
+    ----------
+    responses
+        The organ response table.
+    mixed
+        The mixed response table.
+    compare
+        The compare site label.
+
+    Returns
+    -------
+    dict of pandas.Series
+        ``{"mixed_response": pattern, "<compare>_response": CR/PR, SD, PD or NE}``, each indexed
+        by patient.
+    """
     best = responses[responses["site"] == compare].set_index("patient")["best_response"]
     compare_group = best.map({"CR": "CR/PR", "PR": "CR/PR", "SD": "SD", "PD": "PD", "NE": "NE"})
     return {

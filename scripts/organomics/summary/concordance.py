@@ -13,7 +13,17 @@ TEST = "Spearman rank correlation, two-sided"
 
 
 def describe(spec: dict) -> str:
-    """A measure's name for tables and plots, e.g. 'rnaseq CD8A' or 'mihc CD8_T fraction'."""
+    """A measure's name for tables and plots, e.g. 'rnaseq CD8A' or 'mihc CD8_T fraction'.
+
+    Parameters
+    ----------
+    spec
+        One measure of a config summary.concordance pair.
+
+    Returns
+    -------
+    str
+    """
     layer = spec["layer"]
     if "gene" in spec:
         return f"{layer} {spec['gene']} expression (VST)"
@@ -30,7 +40,25 @@ def describe(spec: dict) -> str:
 
 
 def sample_values(spec: dict, tables: dict[str, pd.DataFrame]) -> pd.Series:
-    """Per-sample values of one measure (index: sample); empty when the layer lacks it."""
+    """Per-sample values of one measure (index: sample); empty when the layer lacks it.
+
+    Parameters
+    ----------
+    spec
+        One measure of a config summary.concordance pair.
+    tables
+        The layers' per-sample tables by input name (rnaseq_vst, mihc_fractions, ...).
+
+    Returns
+    -------
+    pandas.Series
+        Float values indexed by sample.
+
+    Raises
+    ------
+    ValueError
+        An unknown layer.
+    """
     layer = spec["layer"]
     empty = pd.Series(dtype=float)
     if layer == "rnaseq" and "gene" in spec:
@@ -84,7 +112,19 @@ def concordance(
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Spearman rho per pair of measures over the samples that have both; BH across pairs.
 
-    Returns the table and, per pair, the joined per-sample values (for plotting).
+    Parameters
+    ----------
+    pairs
+        The configured pairs ``{x: measure, y: measure}`` whose layers are active.
+    tables
+        The layers' per-sample tables by input name.
+    sample_sites
+        Site label per sample (index: sample), for the plot's colours.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of pandas.DataFrame)
+        The concordance table and, per pair, the joined per-sample values x, y, site.
     """
     rows, joined = [], []
     for pair in pairs:
@@ -117,7 +157,21 @@ def concordance(
 def scatter(
     table: pd.DataFrame, joined: list[pd.DataFrame], reference: str, compare: str
 ) -> plt.Figure:
-    """One panel per pair of measures, points coloured by site, rho and p in the title."""
+    """One panel per pair of measures, points coloured by site, rho and p in the title.
+
+    Parameters
+    ----------
+    table
+        The concordance table.
+    joined
+        Per pair, the joined values (`concordance`).
+    reference, compare
+        The two site labels (colours as everywhere).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     n = max(1, len(joined))
     columns = min(n, 3)
     rows = int(np.ceil(n / columns))

@@ -16,6 +16,20 @@ def direction(effect: float, compare: str, scale: float = 0.0) -> str:
 
     An effect within the tie tolerance of `scale` (the size of the values compared) is zero:
     a difference of two equal medians computed by different float operations is no direction.
+
+    Parameters
+    ----------
+    effect
+        The effect, compare - reference (NaN allowed).
+    compare
+        The compare site label.
+    scale
+        The size of the values compared (`organomics.stats.is_zero`).
+
+    Returns
+    -------
+    str
+        ``higher in <compare>``, ``lower in <compare>`` or ``no difference``.
     """
     if pd.isna(effect) or is_zero(effect, scale):
         return "no difference"
@@ -23,7 +37,20 @@ def direction(effect: float, compare: str, scale: float = 0.0) -> str:
 
 
 def clinical_rows(comparison: pd.DataFrame, reference: str, compare: str) -> list[dict]:
-    """ORR, DCR (paired proportions) and the mixed-response patterns."""
+    """ORR, DCR (paired proportions) and the mixed-response patterns.
+
+    Parameters
+    ----------
+    comparison
+        The clinical site comparison table (`organomics.clinical.rates.site_comparison`).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    list of dict
+        One findings row per metric.
+    """
     rows = []
     for row in comparison.to_dict("records"):
         if row["metric"] == "mixed_response":
@@ -65,7 +92,26 @@ def paired_rows(
     compare: str,
     effect_measure: str,
 ) -> list[dict]:
-    """Rows from a paired_site_comparison table (medians per site, median paired difference)."""
+    """Rows from a paired_site_comparison table (medians per site, median paired difference).
+
+    Parameters
+    ----------
+    layer
+        The layer's name in the table.
+    comparison
+        The layer's `organomics.stats.paired_site_comparison` table.
+    label
+        Row of `comparison` -> the measure's name.
+    reference, compare
+        The two site labels.
+    effect_measure
+        What the effect is, in words.
+
+    Returns
+    -------
+    list of dict
+        One findings row per row of `comparison`.
+    """
     return [
         {
             "layer": layer,
@@ -94,7 +140,24 @@ def expression_rows(
 ) -> list[dict]:
     """DESeq2 log2 fold changes of the genes of interest, with median VST per site.
 
-    `pairs` has columns patient, sample_<reference>, sample_<compare> of the paired patients.
+    Parameters
+    ----------
+    results
+        The DESeq2 results (gene, symbol, log2FoldChange, pvalue, padj).
+    vst
+        VST expression, genes (index) x samples.
+    genes
+        Symbols (or ids) of interest; those not in `results` are skipped.
+    pairs
+        patient, sample_<reference>, sample_<compare> of the paired patients
+        (`organomics.pairing.site_table`).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    list of dict
+        One findings row per gene found.
     """
     by_symbol = results.assign(symbol=results["symbol"].fillna(results["gene"]))
     by_symbol = by_symbol.drop_duplicates("symbol").set_index("symbol")
@@ -129,7 +192,22 @@ def expression_rows(
 
 
 def pathway_rows(gsea: pd.DataFrame, top: int, n_pairs: int) -> list[dict]:
-    """The `top` pathways by GSEA FDR (then |NES|)."""
+    """The `top` pathways by GSEA FDR (then |NES|).
+
+    Parameters
+    ----------
+    gsea
+        The GSEA prerank table (term, size, nes, pvalue, fdr).
+    top
+        How many pathways (config summary.top_pathways).
+    n_pairs
+        The paired patients of the DESeq2 design, the rows' n.
+
+    Returns
+    -------
+    list of dict
+        One findings row per pathway.
+    """
     ranked = gsea.assign(abs_nes=gsea["nes"].abs()).sort_values(
         ["fdr", "abs_nes"], ascending=[True, False]
     )
@@ -150,7 +228,20 @@ def pathway_rows(gsea: pd.DataFrame, top: int, n_pairs: int) -> list[dict]:
 
 
 def assemble(rows: list[dict], reference: str, compare: str) -> pd.DataFrame:
-    """The findings table with the documented columns, in layer order."""
+    """The findings table with the documented columns, in layer order.
+
+    Parameters
+    ----------
+    rows
+        The rows of every layer, in order.
+    reference, compare
+        The two site labels (names of the value columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        COLUMNS, with `direction` from the effect's sign and `significant` (p_adj < 0.05).
+    """
     columns = [column.format(ref=reference, cmp=compare) for column in COLUMNS]
     table = pd.DataFrame(rows).reindex(columns=columns)
     values = table[[f"value_{reference}", f"value_{compare}", "effect"]]
