@@ -47,7 +47,26 @@ class Exclusions:
 
 
 def combine(paths: Iterable[str | Path], out: str | Path) -> pd.DataFrame:
-    """Concatenate per-step exclusion tables of one branch into its excluded.tsv."""
+    """Concatenate the per-step exclusion tables of one branch into its excluded.tsv.
+
+    Parameters
+    ----------
+    paths
+        The steps' exclusion tables (as written by `Exclusions.write`); each must have COLUMNS.
+        No paths gives a table with the header alone.
+    out
+        The branch's excluded.tsv, written atomically.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The combined table with COLUMNS in order, all strings, "" for empty cells.
+
+    Raises
+    ------
+    InputError
+        When a table lacks one of COLUMNS (from `read_table`).
+    """
     frames = [read_table(path, required=COLUMNS, dtype=str) for path in paths]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     table = table[COLUMNS].fillna("")

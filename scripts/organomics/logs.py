@@ -15,7 +15,28 @@ from organomics.errors import InputError
 
 @contextlib.contextmanager
 def log_to(path: str | Path) -> Iterator[logging.Logger]:
-    """Log to `path` for the duration; an exception is written there too, then re-raised."""
+    """Route logging to `path` for the duration of the block; an exception is logged there too.
+
+    Parameters
+    ----------
+    path
+        The job's Snakemake log file (overwritten; its folder is created).
+
+    Returns
+    -------
+    Iterator[logging.Logger]
+        As a context manager, yields the ``organomics`` logger. The root logger is set to INFO and
+        warnings are captured while the block runs; both are restored afterwards.
+
+    Raises
+    ------
+    SystemExit
+        With code 1 for an InputError: bad input, not a bug, so its message (file, row, column)
+        is logged and printed to stderr without a traceback that would bury it.
+    Exception
+        Any other exception is re-raised after its message and traceback are logged (message
+        first, so that ``tail`` of the log shows what to fix).
+    """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, mode="w")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

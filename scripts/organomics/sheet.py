@@ -17,7 +17,24 @@ PATH_COLUMNS = ("wes", "neoantigens", "cn", "hla_loh", "rna", "mihc", "scrna")
 
 
 def read_sample_sheet(path: str | Path) -> pd.DataFrame:
-    """Read the sheet as strings; empty cells are NaN (as the schema validation expects)."""
+    """Read the sample sheet as strings, whitespace stripped from the cells.
+
+    Parameters
+    ----------
+    path
+        The sample sheet (TSV, or CSV by its extension).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sample; empty cells are NaN, as the schema validation (`validate_rows`)
+        expects.
+
+    Raises
+    ------
+    InputError
+        When a column of REQUIRED_COLUMNS is missing or the table is malformed (`read_table`).
+    """
     sheet = read_table(path, required=REQUIRED_COLUMNS, comment=None)
     return sheet.apply(lambda column: column.str.strip() if column.dtype == object else column)
 
@@ -27,6 +44,21 @@ def validate_rows(sheet: pd.DataFrame, schema_path: str | Path, path: str | Path
 
     The schema (workflow/schemas/samples.schema.yaml) is the one place that says what each
     column may hold; this turns its verdict into a message a user can act on.
+
+    Parameters
+    ----------
+    sheet
+        The sheet from `read_sample_sheet`; NaN cells are left out of the validated rows.
+    schema_path
+        The YAML file of the JSON schema (draft 2020-12).
+    path
+        The sheet's path, named in the error.
+
+    Raises
+    ------
+    InputError
+        For the first row that breaks the schema, with the schema's description of the column
+        when it has one.
     """
     import jsonschema
     import yaml
@@ -47,7 +79,18 @@ def validate_rows(sheet: pd.DataFrame, schema_path: str | Path, path: str | Path
 
 
 def split_paths(cell: str) -> list[str]:
-    """The paths in one cell: ';'-separated, blanks ignored."""
+    """Split one sheet cell into its paths.
+
+    Parameters
+    ----------
+    cell
+        A cell of a PATH_COLUMNS column; several files are ';'-separated.
+
+    Returns
+    -------
+    list of str
+        The paths, stripped, blanks ignored (empty for an empty cell).
+    """
     return [part.strip() for part in str(cell).split(";") if part.strip()]
 
 
@@ -59,8 +102,29 @@ def check_sample_sheet(
 ) -> pd.DataFrame:
     """Cross-check the sheet and return it indexed by sample, with "" for empty cells.
 
-    Raises InputError for an empty id, an unknown site label, a duplicate sample id, a patient
-    with two samples at one site, or a path that does not exist; each names the row and column.
+    Parameters
+    ----------
+    sheet
+        The sheet from `read_sample_sheet` (and `validate_rows`).
+    path
+        The sheet's path, named in errors.
+    sites
+        The config's (reference, compare) site labels; every row's site must be one of them.
+    resolve
+        Turns a path as written in the sheet into the one to check for existence (the
+        workflow's ``resolve_path``: relative to the working directory, else to the workflow).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The sheet with NaN replaced by "", indexed by sample (the sample column is kept).
+
+    Raises
+    ------
+    InputError
+        For an empty sample, patient or site, an unknown site label, a duplicate sample id, a
+        patient with two samples at one site, or a path in PATH_COLUMNS that does not exist; each
+        names the row (header is line 1) and column.
     """
     line = {index: index + 2 for index in sheet.index}  # header is line 1
     for column in REQUIRED_COLUMNS:

@@ -21,7 +21,19 @@ TIE_RTOL = 1e-9
 
 
 def bh(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values; NaN stays NaN and is not counted as a test."""
+    """Benjamini-Hochberg adjusted p-values (step-up false discovery rate).
+
+    Parameters
+    ----------
+    pvalues
+        Raw p-values; NaN marks a comparison that was not tested.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values in the input's order, capped at 1. NaN stays NaN and is not counted in
+        the number of tests.
+    """
     p = np.asarray(pvalues, dtype=float)
     adjusted = np.full(p.shape, np.nan)
     tested = ~np.isnan(p)
@@ -55,9 +67,22 @@ def _exact_signed_rank_p(ranks: np.ndarray, t_plus: float) -> float:
 
 
 def tie_tolerance(*values: np.ndarray) -> float:
-    """Absolute tolerance below which two measurements count as equal: TIE_RTOL times the
-    largest magnitude among `values`, so that it scales with the data (a unit change or a
-    constant divisor moves no tie) and covers the rounding of a subtraction or a division."""
+    """Absolute tolerance below which two measurements count as equal.
+
+    It is TIE_RTOL times the largest magnitude among `values`, so that it scales with the data (a
+    unit change or a constant divisor moves no tie) and covers the rounding of a subtraction or a
+    division.
+
+    Parameters
+    ----------
+    *values
+        Arrays of measurements; non-finite values are ignored.
+
+    Returns
+    -------
+    float
+        The tolerance; 0.0 when there is no finite value.
+    """
     magnitudes = [np.abs(np.asarray(v, dtype=float)) for v in values]
     finite = np.concatenate([m[np.isfinite(m)] for m in magnitudes]) if magnitudes else []
     return TIE_RTOL * float(np.max(finite)) if len(finite) else 0.0
@@ -68,6 +93,19 @@ def tolerant_ranks(values: Sequence[float] | np.ndarray, tolerance: float) -> np
 
     scipy's rankdata ties only bit-identical floats, so 10/35.8 - 4/35.8 and 20/35.8 - 14/35.8
     would rank apart although both are 6/35.8.
+
+    Parameters
+    ----------
+    values
+        The values to rank.
+    tolerance
+        Absolute gap up to which consecutive sorted values are tied (see `tie_tolerance`). Ties
+        chain: a run of values each within `tolerance` of the previous forms one group.
+
+    Returns
+    -------
+    numpy.ndarray
+        1-based ranks in the input's order; tied values share the mean of their positions.
     """
     values = np.asarray(values, dtype=float)
     order = np.argsort(values, kind="stable")
@@ -159,7 +197,20 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
 
 
 def is_zero(value: float, scale: float) -> bool:
-    """True when `value` is zero at the relative tolerance of measurements of size `scale`."""
+    """Tell whether `value` is zero at the relative tolerance used for ties.
+
+    Parameters
+    ----------
+    value
+        A difference or effect, e.g. a median difference between sites.
+    scale
+        The size of the measurements it came from; the tolerance is TIE_RTOL times it.
+
+    Returns
+    -------
+    bool
+        True when ``abs(value) <= TIE_RTOL * abs(scale)``.
+    """
     return abs(value) <= TIE_RTOL * abs(scale)
 
 
@@ -170,10 +221,27 @@ def paired_site_comparison(
     reference: str,
     compare: str,
 ) -> pd.DataFrame:
-    """One paired test per `by` group on the patients measured at both sites.
+    """One paired Wilcoxon signed-rank test per `by` group on the patients measured at both sites.
 
-    `long_table` has columns patient, site, `value` and the `by` columns. Several values for
-    one patient and site are averaged. Patients with one site only are counted in n_unpaired.
+    Parameters
+    ----------
+    long_table
+        Columns patient, site, `value` and the `by` columns. Several values for one patient and
+        site are averaged (`organomics.pairing.paired_values`).
+    value
+        The measurement column to compare.
+    by
+        Grouping columns, one test per group; empty for a single test on the whole table.
+    reference, compare
+        The two site labels; differences are compare - reference.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: the `by` columns, n_pairs, n_unpaired (patients with one site only),
+        median_<reference>, median_<compare>, median_difference, statistic, p_value, p_adj
+        (Benjamini-Hochberg across the groups with a p-value), test and correction. Groups
+        without pairs have NaN statistics. Empty when `long_table` has no groups.
     """
     by = list(by)
     rows = []

@@ -23,7 +23,18 @@ DEDUPED = re.compile(r"^.+\.\d+$")  # pandas' rename of a repeated header field
 
 
 def separator_for(path: str | Path) -> str:
-    """Comma for .csv(.gz), tab otherwise (TSV, TXT and tool outputs)."""
+    """Field separator of a table file, chosen by its extension.
+
+    Parameters
+    ----------
+    path
+        The table's path; a ``.gz`` suffix is ignored.
+
+    Returns
+    -------
+    str
+        ``","`` for .csv(.gz), a tab otherwise (TSV, TXT and tool outputs).
+    """
     name = str(path).lower().removesuffix(".gz")
     return "," if name.endswith(".csv") else "\t"
 
@@ -205,7 +216,30 @@ def _check_unique_header(table: pd.DataFrame, path, sep: str, skiprows) -> None:
 
 
 def to_number(table: pd.DataFrame, column: str, path: str | Path, allow_missing: bool) -> pd.Series:
-    """Convert a column to float; the first non-numeric cell raises InputError naming its row."""
+    """Convert a column to float, naming the first cell that is not a number.
+
+    Parameters
+    ----------
+    table
+        A table read as strings (`read_table`).
+    column
+        The column to convert.
+    path
+        The table's file, named in the error.
+    allow_missing
+        Whether empty (NaN) cells are allowed; they become NaN. Otherwise they are errors too.
+
+    Returns
+    -------
+    pandas.Series
+        The column as floats, indexed like `table`.
+
+    Raises
+    ------
+    InputError
+        For the first non-numeric (or, unless `allow_missing`, empty) cell, with its file row
+        (header is line 1) and the column.
+    """
     values = pd.to_numeric(table[column], errors="coerce")
     bad = values.isna() & table[column].notna()
     if not allow_missing:
