@@ -108,8 +108,20 @@ NONSYNONYMOUS_MAF = frozenset(
 
 
 def parse_format(description: str) -> list[str]:
-    """Field names of a CSQ/ANN header Description: VEP '... Format: A|B|C', SnpEff
-    "Functional annotations: 'A | B | C' "."""
+    """Field names of a CSQ/ANN INFO header's Description.
+
+    Parameters
+    ----------
+    description
+        The Description of the ``##INFO=<ID=CSQ`` (VEP: ``"... Format: A|B|C"``) or ``ID=ANN``
+        (SnpEff: ``"Functional annotations: 'A | B | C' "``) header line, quotes included or not.
+
+    Returns
+    -------
+    list of str
+        The '|'-separated field names, stripped, in order; empty when the text holds no '|'
+        (not an annotation format the reader can use).
+    """
     text = description.strip().strip('"')
     if "Format:" in text:
         text = text.split("Format:", 1)[1]
@@ -123,32 +135,102 @@ def parse_format(description: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def term_rank(consequence: str) -> int:
-    """Severity rank of an '&'-joined consequence string (lower = more severe)."""
+    """Severity rank of an '&'-joined consequence string (lower = more severe).
+
+    Cached: the same few consequence strings recur across the entries of every variant.
+
+    Parameters
+    ----------
+    consequence
+        SO terms joined by '&' (e.g. ``"missense_variant&splice_region_variant"``).
+
+    Returns
+    -------
+    int
+        The rank of its most severe term in SO_SEVERITY; UNKNOWN_RANK (after every known term)
+        for unknown terms or an empty string.
+    """
     return min((_RANK.get(t, UNKNOWN_RANK) for t in consequence.split("&")), default=UNKNOWN_RANK)
 
 
 def most_severe_term(consequence: str) -> str:
-    """The most severe single term of an '&'-joined consequence string."""
+    """The most severe single term of an '&'-joined consequence string.
+
+    Parameters
+    ----------
+    consequence
+        SO terms joined by '&'.
+
+    Returns
+    -------
+    str
+        The term with the lowest SO_SEVERITY rank (unknown terms rank last; the first wins a
+        tie); "" for an empty string.
+    """
     terms = [t for t in consequence.split("&") if t]
     return min(terms, key=lambda t: _RANK.get(t, UNKNOWN_RANK)) if terms else ""
 
 
 @lru_cache(maxsize=4096)
 def is_nonsynonymous(consequence: str) -> bool:
-    """True when any term of an '&'-joined SO consequence string is non-synonymous."""
+    """Tell whether any term of an '&'-joined SO consequence string is non-synonymous.
+
+    Parameters
+    ----------
+    consequence
+        SO terms joined by '&'.
+
+    Returns
+    -------
+    bool
+        True when at least one term is in NONSYNONYMOUS_SO.
+    """
     return any(t in NONSYNONYMOUS_SO for t in consequence.split("&"))
 
 
 def vep_allele(ref: str, alts: list[str], alt: str) -> str:
-    """The allele string VEP writes in CSQ 'Allele': the first base is trimmed only when every
-    allele (REF and all ALTs) shares it, and an empty remainder is written '-'."""
+    """The allele string VEP writes in a CSQ entry's 'Allele' field for one ALT.
+
+    VEP trims the first base only when every allele (REF and all ALTs) shares it and the record
+    has an indel, and writes an empty remainder as '-'; matching this picks the entries of the
+    right ALT at a multi-allelic site when CSQ has no ALLELE_NUM.
+
+    Parameters
+    ----------
+    ref
+        The VCF REF allele.
+    alts
+        All ALT alleles of the record.
+    alt
+        The ALT whose CSQ allele string is wanted (one of `alts`).
+
+    Returns
+    -------
+    str
+        `alt` as VEP writes it.
+    """
     if len({a[:1] for a in (ref, *alts)}) == 1 and any(len(a) != len(ref) for a in alts):
         return alt[1:] or "-"
     return alt
 
 
 def maf_class(consequence: str, ref: str, alt: str) -> str:
-    """MAF Variant_Classification for an SO consequence (after vcf2maf's mapping)."""
+    """MAF Variant_Classification of a variant (after vcf2maf's mapping).
+
+    Parameters
+    ----------
+    consequence
+        The chosen annotation's SO terms joined by '&' (SnpEff terms are mapped to their SO
+        equivalents).
+    ref, alt
+        The VCF alleles; their lengths tell SNV from insertion or deletion (e.g. Frame_Shift_Del
+        vs Frame_Shift_Ins).
+
+    Returns
+    -------
+    str
+        The MAF class of the most severe term, e.g. ``"Missense_Mutation"``, ``"Splice_Site"``.
+    """
     return _maf_class(consequence, len(ref) != len(alt), len(ref) > len(alt))
 
 

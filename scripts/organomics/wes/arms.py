@@ -20,7 +20,19 @@ SUMMARY_COLUMNS = [
 
 
 def read_arms(path: str) -> pd.DataFrame:
-    """The bundled arm table (chrom, arm, start, end 1-based inclusive, scored)."""
+    """Read the bundled chromosome-arm table.
+
+    Parameters
+    ----------
+    path
+        The arm table (a TSV of the workflow's resources).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns chrom and arm (strings), start and end (1-based, inclusive) and scored (bool:
+        whether the arm counts in the arm-level calls).
+    """
     arms = read_tsv(path, dtype={"chrom": str, "arm": str})
     return arms.astype({"scored": bool})
 
@@ -174,7 +186,22 @@ def paired_arm_events(per_arm: pd.DataFrame, samples: list[dict], reference: str
 
 
 def copy_number_comparison(summary: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
-    """Paired site tests of fga, fraction_loh and the arm-event counts (exact Wilcoxon, BH)."""
+    """Paired site tests of the per-sample copy-number measures (exact Wilcoxon, BH across them).
+
+    Parameters
+    ----------
+    summary
+        The cohort's per-sample table (SUMMARY_COLUMNS): patient, site, fga, fraction_loh,
+        n_arm_gains, n_arm_losses and n_arm_loh; NaN values are dropped.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `organomics.stats.paired_site_comparison` with one row per metric that some sample has;
+        only the columns metric, n_pairs and n_unpaired (no rows) when no sample has any.
+    """
     long = []
     for metric in ("fga", "fraction_loh", "n_arm_gains", "n_arm_losses", "n_arm_loh"):
         values = summary[["patient", "site", metric]].dropna()

@@ -28,22 +28,62 @@ BOUNDARY_RTOL = 1e-9
 
 
 def at_least(values: np.ndarray, threshold: float) -> np.ndarray:
-    """values >= threshold, counting values within BOUNDARY_RTOL of it as equal."""
+    """Elementwise ``values >= threshold``, counting values within BOUNDARY_RTOL of it as equal.
+
+    A value on the boundary in exact arithmetic may land a few ulps below it after the CCF
+    formula's products and divisions; it must still count as reaching the threshold.
+
+    Parameters
+    ----------
+    values
+        The values to compare (e.g. CCF upper bounds, mutation copies).
+    threshold
+        The threshold; the tolerance is relative to it (absolute below 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, one per value.
+    """
     return values >= threshold - BOUNDARY_RTOL * max(1.0, abs(threshold))
 
 
 def round_half_up(values: np.ndarray) -> np.ndarray:
-    """Nearest integer, halves up (numpy rounds halves to even), tolerant at the half."""
+    """Nearest integer, halves rounded up, tolerant at the half.
+
+    numpy rounds halves to even; the multiplicity rounds 1.5 to 2, and a value meant to be on the
+    half is rounded up even when the arithmetic left it a few ulps below.
+
+    Parameters
+    ----------
+    values
+        The values to round (e.g. mutation copies).
+
+    Returns
+    -------
+    numpy.ndarray
+        The rounded values as floats (NaN stays NaN).
+    """
     return np.floor(values + 0.5 + BOUNDARY_RTOL * np.maximum(1.0, np.abs(values)))
 
 
 def clopper_pearson(alt: np.ndarray, depth: np.ndarray, level: float) -> tuple:
     """Exact binomial (Clopper-Pearson) interval of alt/depth at confidence `level`.
 
+    Parameters
+    ----------
+    alt
+        Alt-allele read counts.
+    depth
+        Read depths, elementwise with `alt`.
+    level
+        Two-sided confidence level, e.g. 0.95.
+
     Returns
     -------
     low, high : numpy.ndarray
-        0 as the lower bound when alt is 0, 1 as the upper bound when alt equals depth.
+        The bounds of the VAF; 0 as the lower bound when alt is 0, 1 as the upper bound when alt
+        equals depth.
     """
     alt = np.asarray(alt, dtype=float)
     depth = np.asarray(depth, dtype=float)
@@ -166,10 +206,21 @@ def ccf_table(
 
 
 def math_score(vaf: np.ndarray) -> float:
-    """Mutant-allele tumour heterogeneity (Mroz & Rocco, Oral Oncol 2013).
+    """Mutant-allele tumour heterogeneity (MATH; Mroz & Rocco, Oral Oncol 2013) of one sample.
 
-    ``100 * 1.4826 * median(|vaf - median(vaf)|) / median(vaf)``; NaN for fewer than two
-    variants (no spread to measure).
+    ``100 * 1.4826 * median(|vaf - median(vaf)|) / median(vaf)``: the spread of the VAFs relative
+    to their median.
+
+    Parameters
+    ----------
+    vaf
+        The sample's variant allele fractions; NaN values are ignored.
+
+    Returns
+    -------
+    float
+        The MATH score; NaN for fewer than two variants (no spread to measure) or a median VAF of
+        0 or less.
     """
     vaf = np.asarray(vaf, dtype=float)
     vaf = vaf[~np.isnan(vaf)]
@@ -185,10 +236,22 @@ _VARIANT = re.compile(r"^(?:chr)?([^:]+):(\d+)(?:-(\d+))?:([^>]*)>(.*)$", re.IGN
 
 
 def neoantigen_key(variant: str) -> tuple | None:
-    """(chrom, 0-based start, ref, alt) of a neoantigen table's variant, None if unreadable.
+    """The position key of a neoantigen table's variant name, or None if unreadable.
 
     pVACseq variants are ``chrom:start-stop:ref>alt`` (0-based start); a generic table's
-    ``chrom:pos:ref>alt`` is read as a 1-based VCF position.
+    ``chrom:pos:ref>alt`` is read as a 1-based VCF position. A ``chr`` prefix is dropped and
+    ``M`` becomes ``MT``, so that the key matches `variant_keys` of the VCF.
+
+    Parameters
+    ----------
+    variant
+        The variant column's value.
+
+    Returns
+    -------
+    tuple or None
+        (chrom, 0-based start, ref, alt) with '-' for an empty allele; None when the name is not
+        in either form.
     """
     match = _VARIANT.match(str(variant))
     if not match:
@@ -200,7 +263,26 @@ def neoantigen_key(variant: str) -> tuple | None:
 
 
 def variant_keys(chrom: str, pos: int, ref: str, alt: str) -> list[tuple]:
-    """Keys under which a neoantigen tool may name a VCF variant (VCF or trimmed alleles)."""
+    """Keys under which a neoantigen tool may name a VCF variant (VCF or trimmed alleles).
+
+    VEP and pVACseq drop the shared first base of an indel ('-' for the empty allele), and tools
+    differ in whether the start then moves by one; each form is a key.
+
+    Parameters
+    ----------
+    chrom
+        Chromosome as in the CCF table (no ``chr`` prefix).
+    pos
+        1-based VCF position.
+    ref, alt
+        The VCF alleles.
+
+    Returns
+    -------
+    list of tuple
+        (chrom, 0-based start, ref, alt) keys comparable to `neoantigen_key`: the VCF alleles,
+        plus two trimmed forms for an indel with a shared first base.
+    """
     keys = [(chrom, pos - 1, ref, alt)]
     if len(ref) != len(alt) and ref[:1] == alt[:1]:
         # VEP/pVACseq drop the shared first base of an indel ('-' for the empty allele)
@@ -428,8 +510,23 @@ def sample_clonality(
 
 
 def clonality_comparison(per_sample: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
-    """Paired site tests of math, fraction_clonal and n_clonal_neoantigens (exact Wilcoxon,
-    BH across the rows); a measure nobody has is left out."""
+    """Paired site tests of math, fraction_clonal and n_clonal_neoantigens (exact Wilcoxon, BH).
+
+    Parameters
+    ----------
+    per_sample
+        The per-sample clonality table: patient, site and the three measures (NaN where a sample
+        lacks one; those values are dropped).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `organomics.stats.paired_site_comparison` with one row per measure; a measure nobody has
+        is left out, and the columns metric, n_pairs and n_unpaired alone (no rows) remain when
+        nobody has any.
+    """
     long = []
     for metric in ("math", "fraction_clonal", "n_clonal_neoantigens"):
         values = per_sample[["patient", "site", metric]].dropna()

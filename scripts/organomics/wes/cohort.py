@@ -20,7 +20,20 @@ KEY = ["chrom", "pos", "ref", "alt"]
 
 
 def load_variants(paths: list[str]) -> pd.DataFrame:
-    """Concatenate per-sample parquet tables."""
+    """Concatenate the per-sample passing-variant tables into one cohort table.
+
+    Parameters
+    ----------
+    paths
+        The per-sample parquet files (one per WES sample, from `sample.sample_variants`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        All rows of all files; categorical columns become plain strings so that joins across
+        samples compare values, not category codes. Empty with columns sample, chrom, pos, ref,
+        alt, gene, nonsynonymous and variant_class when `paths` is empty.
+    """
     tables = [pd.read_parquet(p) for p in paths]
     if not tables:
         return pd.DataFrame(columns=["sample", *KEY, "gene", "nonsynonymous", "variant_class"])
@@ -181,7 +194,23 @@ def cohort_exclusions(
 def shared_private(
     variants: pd.DataFrame, samples: list[dict], reference: str, compare: str
 ) -> pd.DataFrame:
-    """patient, shared, private_<ref>, private_<cmp>, jaccard over all passing variants."""
+    """Shared and site-private passing variants per paired patient.
+
+    Parameters
+    ----------
+    variants
+        The cohort's passing variants (`load_variants`); a variant is its chrom, pos, ref, alt.
+    samples
+        ``{"sample", "patient", "site"}`` of the WES samples.
+    reference, compare
+        The two site labels; only patients with a sample at both are rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        patient, shared, private_<reference>, private_<compare> (counts of variants) and jaccard
+        (shared / union; NaN when neither sample has a variant).
+    """
     keys = {
         sample: set(map(tuple, group[KEY].astype(str).to_numpy()))
         for sample, group in variants.groupby("sample")
@@ -211,7 +240,25 @@ def drivers_table(
     reference: str,
     compare: str,
 ) -> pd.DataFrame:
-    """patient, gene, in_<ref>, in_<cmp>: non-synonymous driver mutations per paired patient."""
+    """Non-synonymous mutations of the driver genes per paired patient, site by site.
+
+    Parameters
+    ----------
+    variants
+        The cohort's passing variants (columns sample, gene, nonsynonymous).
+    samples
+        ``{"sample", "patient", "site"}`` of the WES samples.
+    drivers
+        The config's driver gene symbols, in the order of the rows.
+    reference, compare
+        The two site labels; only patients with a sample at both are counted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        patient, gene, in_<reference>, in_<compare> (bool): one row per patient and driver gene
+        mutated at either site.
+    """
     hits = variants[variants["nonsynonymous"] & variants["gene"].isin(drivers)]
     mutated = set(zip(hits["sample"], hits["gene"], strict=True))
     rows = []
@@ -232,7 +279,27 @@ def drivers_table(
 
 
 def neoantigen_table(records: list[dict], max_ic50_nm: float) -> pd.DataFrame:
-    """sample, patient, site, n_neoantigens, n_neoantigen_variants (records carry 'path')."""
+    """Neoantigen counts per sample with a neoantigen file.
+
+    Parameters
+    ----------
+    records
+        ``{"sample", "patient", "site", "path"}`` per sample; path is its neoantigen table
+        (`neoantigens.read_neoantigens`).
+    max_ic50_nm
+        Binding cut-off: a neoantigen has a predicted IC50 of at most this (nM).
+
+    Returns
+    -------
+    pandas.DataFrame
+        sample, patient, site, n_neoantigens (distinct variant, peptide, HLA binders) and
+        n_neoantigen_variants (distinct variants among them).
+
+    Raises
+    ------
+    InputError
+        When a neoantigen table cannot be read (from `read_neoantigens`).
+    """
     rows = []
     for record in records:
         n, n_variants = count_neoantigens(read_neoantigens(record["path"]), max_ic50_nm)
@@ -252,7 +319,23 @@ def neoantigen_table(records: list[dict], max_ic50_nm: float) -> pd.DataFrame:
 def site_comparison(
     tmb: pd.DataFrame, neoantigens: pd.DataFrame | None, reference: str, compare: str
 ) -> pd.DataFrame:
-    """Paired tests of tmb, n_nonsynonymous and n_neoantigens between the two sites."""
+    """Paired site tests of tmb, n_nonsynonymous and n_neoantigens (exact Wilcoxon, BH across them).
+
+    Parameters
+    ----------
+    tmb
+        `tmb_table` (patient, site, tmb, n_nonsynonymous).
+    neoantigens
+        `neoantigen_table`, or None (or empty) when no sample has neoantigens; then that metric is
+        left out.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `organomics.stats.paired_site_comparison` with one row per metric.
+    """
     long = [
         tmb[["patient", "site", metric]].rename(columns={metric: "value"}).assign(metric=metric)
         for metric in ("tmb", "n_nonsynonymous")
@@ -268,7 +351,19 @@ def site_comparison(
 
 
 def sbs6(ref: str, alt: str) -> str:
-    """SBS6 class of a single-base substitution, on the pyrimidine strand ('' otherwise)."""
+    """SBS6 class of a single-base substitution, on the pyrimidine strand.
+
+    Parameters
+    ----------
+    ref, alt
+        The variant's alleles; a purine reference (G, A) is reverse-complemented, so that G>T
+        counts as C>A.
+
+    Returns
+    -------
+    str
+        One of SBS6 (e.g. ``"C>T"``); "" for anything but a substitution of one A, C, G or T base.
+    """
     if len(ref) != 1 or len(alt) != 1 or ref == alt or ref not in "ACGT" or alt not in "ACGT":
         return ""
     if ref in "GA":
@@ -277,7 +372,23 @@ def sbs6(ref: str, alt: str) -> str:
 
 
 def spectrum_table(variants: pd.DataFrame, samples: list[dict]) -> pd.DataFrame:
-    """sample, patient, site, substitution, n, fraction (of the sample's SBS)."""
+    """SBS6 substitution spectrum of each sample.
+
+    Parameters
+    ----------
+    variants
+        The cohort's passing variants (columns sample, ref, alt); indels and other non-SBS rows
+        are ignored.
+    samples
+        ``{"sample", "patient", "site"}`` of the WES samples; every sample gets all six rows, also
+        without variants.
+
+    Returns
+    -------
+    pandas.DataFrame
+        sample, patient, site, substitution, n and fraction (of the sample's SBS; 0 when it has
+        none).
+    """
     classes = [sbs6(r, a) for r, a in zip(variants["ref"], variants["alt"], strict=True)]
     snv = variants.assign(substitution=classes)
     snv = snv[snv["substitution"] != ""]
@@ -296,7 +407,23 @@ def spectrum_table(variants: pd.DataFrame, samples: list[dict]) -> pd.DataFrame:
 
 
 def top_genes(variants: pd.DataFrame, samples: list[dict], n: int = 20) -> list[str]:
-    """Genes with non-synonymous mutations in the most patients (either site)."""
+    """Genes with non-synonymous mutations in the most patients (either site), for the plots.
+
+    Parameters
+    ----------
+    variants
+        The cohort's passing variants (columns sample, gene, nonsynonymous); rows without a gene
+        are ignored.
+    samples
+        ``{"sample", "patient", "site"}`` of the WES samples, to count patients, not samples.
+    n
+        How many genes.
+
+    Returns
+    -------
+    list of str
+        Up to `n` gene symbols, most patients first (ties keep the variants' order of genes).
+    """
     patient = {r["sample"]: r["patient"] for r in samples}
     hits = variants[variants["nonsynonymous"] & (variants["gene"] != "")]
     per_gene = hits.assign(patient=hits["sample"].map(patient)).groupby("gene")["patient"].nunique()
@@ -304,6 +431,20 @@ def top_genes(variants: pd.DataFrame, samples: list[dict], n: int = 20) -> list[
 
 
 def with_samples(variants: pd.DataFrame, samples: list[dict]) -> pd.DataFrame:
-    """All passing variants with each sample's patient and site (the cohort mutation table)."""
+    """All passing variants with each sample's patient and site (the cohort mutation table).
+
+    Parameters
+    ----------
+    variants
+        The cohort's passing variants (column sample and the variant columns).
+    samples
+        ``{"sample", "patient", "site"}`` of the WES samples; variants of other samples are
+        dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        sample, patient, site, then the variant columns.
+    """
     meta = pd.DataFrame(samples, columns=["sample", "patient", "site"])
     return meta.merge(variants, on="sample", how="inner")

@@ -307,7 +307,27 @@ def _chrom_order(chroms: pd.Series) -> np.ndarray:
 
 
 def check_segments(path: str, sample_id: str = "") -> str:
-    """Before any job: read the file fully (formats are small) and return the format's name."""
+    """Read a copy-number file fully before any job runs, so that a bad file fails the run early.
+
+    The formats are small, so reading the whole file is cheap.
+
+    Parameters
+    ----------
+    path
+        The sample's copy-number file (any format of `read_segments`).
+    sample_id
+        The sample's id in a file holding several samples (the sheet's cn_id), or "".
+
+    Returns
+    -------
+    str
+        The name of the detected format (e.g. ``"PureCN loh"``, ``"generic"``).
+
+    Raises
+    ------
+    InputError
+        For an unknown header or any problem `read_segments` finds.
+    """
     table = read_table(path, dtype=str, nrows=0)
     fmt = detect_format(list(table.columns), path)
     read_segments(path, sample_id)
