@@ -48,6 +48,19 @@ def normalise_allele(name: str) -> str:
 
     Reads POLYSOLVER/LOHHLA/DASH names (``hla_a_02_01_01_01``) and WHO nomenclature with or
     without the ``HLA-`` prefix or the ``*`` (``HLA-A*02:01:01``, ``A*02:01``, ``HLA-A02:01``).
+    Two fields are kept because the neoantigen tools and the LOH tools name alleles at different
+    resolutions; the two-field name is what both can be matched on.
+
+    Parameters
+    ----------
+    name
+        An allele name as a tool writes it (converted with ``str``; surrounding blanks ignored).
+
+    Returns
+    -------
+    str
+        ``HLA-<gene>*<field1>:<field2>`` with the gene upper-cased, or "" when `name` is not an
+        allele name.
     """
     text = str(name).strip()
     match = _POLYSOLVER.match(text) or _NOMENCLATURE.match(text)
@@ -294,12 +307,22 @@ def paired_alleles(
 ) -> pd.DataFrame:
     """Per paired patient with LOH calls at both sites and allele: lost at each site and class.
 
+    Parameters
+    ----------
+    loh_table
+        The cohort's LOH calls (LOH_COLUMNS): one row per sample and allele, ``lost`` True,
+        False or missing (not evaluable).
+    samples
+        ``{"sample", "patient", "site"}`` of the WES samples.
+    reference, compare
+        The two site labels; patients without LOH calls at both sites are left out.
+
     Returns
     -------
     pandas.DataFrame
-        patient, gene, allele, lost_<ref>, lost_<cmp>, class: ``shared`` (lost at both sites),
-        ``private_<site>`` (lost at that site only), ``retained`` (at neither), ``unknown``
-        (not evaluable, or not reported, at a site).
+        patient, gene, allele, lost_<ref>, lost_<cmp> (nullable boolean), class: ``shared`` (lost
+        at both sites), ``private_<site>`` (lost at that site only), ``retained`` (at neither),
+        ``unknown`` (not evaluable, or not reported, at a site).
     """
     columns = ["patient", "gene", "allele", f"lost_{reference}", f"lost_{compare}", "class"]
     rows = []
@@ -335,8 +358,25 @@ def paired_alleles(
 
 
 def burden_comparison(burden: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
-    """Paired site tests of n_alleles_lost and n_retained (the retained-allele neoantigen
-    burden), Wilcoxon signed-rank with BH across the rows; a measure nobody has is left out."""
+    """Paired site tests of n_alleles_lost and n_retained (the retained-allele neoantigen burden).
+
+    Wilcoxon signed-rank with Benjamini-Hochberg across the rows.
+
+    Parameters
+    ----------
+    burden
+        The per-sample burden table (BURDEN_COLUMNS); n_retained is missing for samples without a
+        neoantigen table and those values are dropped.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `organomics.stats.paired_site_comparison` with one row per measure; a measure nobody has
+        is left out, and the columns metric, n_pairs and n_unpaired alone (no rows) remain when
+        nobody has any.
+    """
     long = []
     for metric in ("n_alleles_lost", "n_retained"):
         values = burden[["patient", "site", metric]].dropna()
@@ -354,9 +394,26 @@ def burden_comparison(burden: pd.DataFrame, reference: str, compare: str) -> pd.
 def hla_exclusions(
     samples: list[dict], with_loh: set, with_neoantigens: set, reference: str, compare: str
 ) -> Exclusions:
-    """Step ``hla``: WES samples without an hla_loh table, samples with LOH calls but no
-    neoantigen table (burden columns empty), paired patients with LOH calls at one site only
-    (not in hla_loh_paired.tsv)."""
+    """What the ``hla`` step leaves out, with reasons.
+
+    Parameters
+    ----------
+    samples
+        ``{"sample", "patient", "site"}`` of every WES sample.
+    with_loh
+        Samples with an hla_loh table in the sheet.
+    with_neoantigens
+        Samples with a neoantigen table.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    Exclusions
+        Step ``hla``: WES samples without an hla_loh table (not in the HLA tables), samples with
+        LOH calls but no neoantigen table (burden columns empty), and paired patients with LOH
+        calls at one site only (not in hla_loh_paired.tsv).
+    """
     excluded = Exclusions("hla")
     for record in samples:
         ids = (record["patient"], record["site"])

@@ -49,7 +49,25 @@ def _header(path: str) -> tuple[int, list[str]]:
 
 
 def maf_barcodes(path: str) -> list[str]:
-    """Distinct Tumor_Sample_Barcode values (for error messages)."""
+    """Distinct Tumor_Sample_Barcode values of a MAF, to list in an error message.
+
+    Reads the whole file in chunks, one column only, so that a large multi-sample MAF is cheap.
+
+    Parameters
+    ----------
+    path
+        The MAF (optionally gzipped; '#' comment lines before the header are skipped).
+
+    Returns
+    -------
+    list of str
+        The barcodes in the order of first appearance.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read or parsed.
+    """
     seen: dict[str, None] = {}
     for chunk in _chunks(path, ["Tumor_Sample_Barcode"]):
         seen.update(dict.fromkeys(chunk["Tumor_Sample_Barcode"].tolist()))
@@ -92,13 +110,18 @@ def _integers(chunk: pd.DataFrame, column: str, path: str) -> np.ndarray:
 
 
 def check_maf(path: str) -> None:
-    """Header-only check: the MAF has every required column.
+    """Header-only check that the MAF has every required column, before any job runs.
+
+    Parameters
+    ----------
+    path
+        The MAF (optionally gzipped; '#' comment lines before the header are skipped).
 
     Raises
     ------
     InputError
         Naming the file, the column header's line (after any '#' comment lines) and the first
-        missing column.
+        missing column of REQUIRED; also for an unreadable or empty file.
     """
     skipped, columns = _header(path)
     missing = [c for c in REQUIRED if c not in columns]
@@ -117,7 +140,33 @@ def read_maf(
     """Passing variants of one Tumor_Sample_Barcode, with the per-sample table's columns.
 
     FILTER (when the column exists) must be PASS or '.'; depth = t_depth (else ref + alt counts),
-    VAF = t_alt_count / depth.
+    VAF = t_alt_count / depth. The file is read in chunks so that a cohort MAF need not fit in
+    memory for each sample's job.
+
+    Parameters
+    ----------
+    path
+        The MAF (optionally gzipped), with the REQUIRED columns.
+    barcode
+        The sample's Tumor_Sample_Barcode (the sheet's wes_id).
+    filters
+        Depth, alt-read, VAF and FILTER thresholds; the defaults of `vcf.Filters` when None.
+    counts
+        Updated in place with the rows read (``records``, ``alleles``) and the rows removed by
+        each filter (``filter``, ``depth``, ``alt_reads``, ``vaf``, each counting rows not already
+        removed by an earlier one); a new Counter when None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        chrom, pos, ref, alt, filter, depth, alt_count, vaf (4 decimals), gene, consequence,
+        hgvsp, variant_class (MAF Variant_Classification) and nonsynonymous.
+
+    Raises
+    ------
+    InputError
+        For a missing required column, an unreadable file, a non-numeric count or position
+        (naming its line), or no row with `barcode` (listing the barcodes the MAF has).
     """
     counts = Counter() if counts is None else counts
     filters = filters or Filters()

@@ -13,13 +13,30 @@ GENERIC = ("hla", "peptide", "ic50_nm")
 
 
 def read_neoantigens(path: str) -> pd.DataFrame:
-    """Epitopes as columns variant, peptide, hla, ic50_nm (one row per predicted epitope).
+    """Read a neoantigen prediction table as one row per predicted epitope.
+
+    Two layouts are read: pVACseq's (HLA Allele, MT Epitope Seq, the variant's Chromosome, Start,
+    Stop, Reference, Variant and the first IC50 column of PVACSEQ_IC50) and a generic table with
+    hla, peptide, ic50_nm and optionally variant (any case). NA cells (epitopes a predictor could
+    not score) are missing values.
+
+    Parameters
+    ----------
+    path
+        The sample's neoantigen table (TSV, or CSV by its extension).
+
+    Returns
+    -------
+    pandas.DataFrame
+        variant (pVACseq: ``chrom:start-stop:ref>alt`` without ``chr``; generic: the variant
+        column, else the peptide, so that each peptide counts as its own variant), peptide, hla
+        and ic50_nm (float, NaN where missing).
 
     Raises
     ------
     InputError
         Naming the file, the header line (row 1) and the missing column, or the row and column
-        of an IC50 that is not a number.
+        of an IC50 that is not a number; also when the table is neither layout.
     """
     table = read_table(path)
     # pVACseq writes NA for epitopes a predictor could not score
@@ -87,7 +104,21 @@ def read_neoantigens(path: str) -> pd.DataFrame:
 
 
 def count_neoantigens(epitopes: pd.DataFrame, max_ic50_nm: float) -> tuple[int, int]:
-    """(distinct (variant, peptide, HLA) binders with IC50 <= max, distinct variants among them)."""
+    """Count the predicted binders of one sample.
+
+    Parameters
+    ----------
+    epitopes
+        `read_neoantigens` table.
+    max_ic50_nm
+        Binding cut-off: a neoantigen has a predicted IC50 of at most this (nM); NaN IC50s never
+        pass.
+
+    Returns
+    -------
+    tuple of int
+        Distinct (variant, peptide, HLA) binders, and distinct variants among them.
+    """
     binders = epitopes[epitopes["ic50_nm"] <= max_ic50_nm]
     distinct = binders.drop_duplicates(["variant", "peptide", "hla"])
     return len(distinct), distinct["variant"].nunique()

@@ -207,7 +207,19 @@ def sbs6_by_site(spectrum: pd.DataFrame, reference: str, compare: str) -> plt.Fi
 
 
 def ccf_class_colours(reference: str, compare: str) -> dict[str, str]:
-    """Colour of each clonal class of `clonality.variant_classes` (private: the site's colour)."""
+    """Colour of each clonal class of `clonality.variant_classes`, for the CCF plots.
+
+    Parameters
+    ----------
+    reference, compare
+        The two site labels; they name the private classes.
+
+    Returns
+    -------
+    dict of str to str
+        Class name to hex colour; a site's private classes take the site's colour (SITE_COLOURS),
+        darker for clonal and lighter for subclonal, so that the plots match the site plots.
+    """
     return {
         "shared_clonal": "#2ca02c",
         "shared_subclonal": "#9467bd",

@@ -42,7 +42,24 @@ STEPS = ["records", "alleles", *REASONS, "duplicate", "passing", "unannotated"]
 
 
 def file_kind(path: str) -> str:
-    """'vcf' or 'maf', from the name, else from the first line."""
+    """Tell a VCF from a MAF, by the name, else by the first line.
+
+    Parameters
+    ----------
+    path
+        A WES file of the sheet (optionally .gz/.bgz compressed).
+
+    Returns
+    -------
+    str
+        ``"vcf"`` (.vcf, .bcf or a ``##fileformat=VCF`` first line) or ``"maf"`` (.maf, .maf.txt
+        or a first line starting with ``#version`` or ``Hugo_Symbol``).
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read or is neither.
+    """
     name = str(path).lower().removesuffix(".gz").removesuffix(".bgz")
     if name.endswith((".vcf", ".bcf")):
         return "vcf"
@@ -156,9 +173,42 @@ def sample_variants(
     targets: Targets | None = None,
     threads: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(passing variants, filter counts) for one sample; several files (e.g. Strelka2 SNV + indel
-    VCFs) are concatenated. `wes_id` picks the VCF tumour column or the MAF barcode (MAF default:
-    the sample id). `threads` > 1 adds htslib decompression threads."""
+    """Passing variants and filter counts of one sample.
+
+    Several files (e.g. Strelka2 SNV + indel VCFs) are concatenated; an allele in two of them
+    counts once.
+
+    Parameters
+    ----------
+    sample
+        The sample's id (the tables' sample column).
+    paths
+        The sample's VCF and/or MAF files (`file_kind` decides how each is read).
+    filters
+        Depth, alt-read, VAF and FILTER thresholds; the defaults of `vcf.Filters` when None.
+    wes_id
+        Picks the VCF tumour column or the MAF barcode; "" for the VCF's own choice and, in a MAF,
+        the sample id.
+    targets
+        Capture targets; variants outside them are dropped (counted as off_target). None keeps
+        all.
+    threads
+        More than 1 adds htslib decompression threads for the VCFs.
+
+    Returns
+    -------
+    variants : pandas.DataFrame
+        COLUMNS: one row per passing allele, chromosome without ``chr``, nonsynonymous as bool,
+        source the file it came from.
+    counts : pandas.DataFrame
+        sample, step, n: one row per STEPS entry (records read, alleles, removed per reason,
+        duplicates, passing, and passing alleles from a VCF without CSQ/ANN, whose TMB is unknown).
+
+    Raises
+    ------
+    InputError
+        For a file that cannot be read or that `read_vcf` / `read_maf` rejects.
+    """
     filters = filters or Filters()
     counts: Counter = Counter()
     parts = []

@@ -97,7 +97,21 @@ def read_signatures(path: str, names: list[str] | None = None) -> pd.DataFrame:
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    """Cosine similarity of two non-negative vectors (NaN when either is all zero)."""
+    """Cosine similarity of two non-negative vectors.
+
+    Used as the goodness of fit of a refit: the reconstructed catalogue against the observed one.
+
+    Parameters
+    ----------
+    a, b
+        Vectors of equal length, e.g. SBS96 counts and their reconstruction.
+
+    Returns
+    -------
+    float
+        The cosine of the angle between them (0 to 1 for non-negative vectors); NaN when either
+        is all zero.
+    """
     norm = float(np.linalg.norm(a) * np.linalg.norm(b))
     return float(np.dot(a, b) / norm) if norm > 0 else np.nan
 
@@ -171,7 +185,23 @@ def refit_sample(
 
 
 def sample_rng(seed: int, sample: str) -> np.random.Generator:
-    """The bootstrap stream of one sample: the same draws whatever the cohort's order or size."""
+    """The bootstrap random stream of one sample.
+
+    Seeded by the config's seed and a CRC32 of the sample id, so that a sample gets the same
+    draws whatever the cohort's order or size (adding a sample does not change the others).
+
+    Parameters
+    ----------
+    seed
+        The config's random seed.
+    sample
+        The sample's id.
+
+    Returns
+    -------
+    numpy.random.Generator
+        A generator of its own for the sample.
+    """
     return np.random.default_rng([seed, zlib.crc32(sample.encode())])
 
 
@@ -268,7 +298,24 @@ def cohort_signatures(
 
 
 def site_summary(table: pd.DataFrame, names: list[str], reference: str, compare: str):
-    """Per site and signature: samples fitted, mean and median exposure, samples above 0."""
+    """Per site and signature: samples fitted, mean and median exposure, samples above 0.
+
+    Parameters
+    ----------
+    table
+        The long exposure table (columns site, signature, exposure), one row per sample and
+        signature.
+    names
+        The signatures, in the order of the rows.
+    reference, compare
+        The two site labels; the reference site's rows come first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        site, signature, n_samples, mean_exposure, median_exposure (NaN without samples) and
+        n_nonzero.
+    """
     rows = []
     for site in (reference, compare):
         own = table[table["site"] == site]

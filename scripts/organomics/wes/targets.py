@@ -11,7 +11,18 @@ from organomics.errors import InputError
 
 
 def norm_chrom(chrom: str) -> str:
-    """Chromosome name without a 'chr' prefix ('chrM' -> 'MT'), so UCSC and Ensembl names match."""
+    """Chromosome name without a 'chr' prefix, so that UCSC and Ensembl names match.
+
+    Parameters
+    ----------
+    chrom
+        A chromosome name as a VCF, MAF or target file writes it.
+
+    Returns
+    -------
+    str
+        The name with any case of a leading 'chr' removed; 'M' (from 'chrM') becomes 'MT'.
+    """
     c = chrom[3:] if chrom[:3].lower() == "chr" else chrom
     return "MT" if c == "M" else c
 
@@ -51,7 +62,21 @@ class Targets:
 
 
 def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Merge overlapping or book-ended half-open intervals."""
+    """Merge overlapping or book-ended half-open intervals.
+
+    Merged targets make the callable size count each base once and keep `Targets.contains` a
+    single binary search per position.
+
+    Parameters
+    ----------
+    starts, ends
+        Integer arrays of 0-based starts and exclusive ends of one chromosome, in any order.
+
+    Returns
+    -------
+    starts, ends : numpy.ndarray
+        The merged intervals, sorted and disjoint (int64 ends).
+    """
     order = np.lexsort((ends, starts))
     starts, ends = starts[order], ends[order]
     running_end = np.maximum.accumulate(ends)
@@ -85,11 +110,23 @@ def read_targets(path: str) -> Targets:
     A file is taken as a Picard interval list when it has a SAM-style '@HD'/'@SQ' header;
     other header lines (track, browser, #, @) are skipped; a `.gz` file is read with gzip.
 
+    Parameters
+    ----------
+    path
+        The capture targets file of the config.
+
+    Returns
+    -------
+    Targets
+        Merged half-open intervals per chromosome (names normalised by `norm_chrom`).
+
     Raises
     ------
     InputError
         Naming the file, the line and the column (BED: chrom, chromStart, chromEnd; interval
-        list: contig, start, end) of the first line that is not an interval.
+        list: contig, start, end) of the first line that is not an interval (fewer than 3
+        tab-separated columns, a coordinate that is not an integer, a negative start, an end
+        before its start); also for an unreadable file or one without intervals.
     """
     one_based = False
     per_chrom: dict[str, tuple[list[int], list[int]]] = {}

@@ -58,7 +58,21 @@ ROW_FIELDS = (
 
 
 def check_gzip_complete(path: str) -> None:
-    """A bgzipped file must end with the BGZF EOF block; without it the file was cut short."""
+    """Check that a bgzipped file ends with the BGZF EOF block; without it the file was cut short.
+
+    A truncated VCF would otherwise read as a valid one with fewer records (a silently low TMB).
+    Plain files and plain gzip (which has no EOF block) pass unchecked.
+
+    Parameters
+    ----------
+    path
+        A VCF, plain, gzipped or bgzipped.
+
+    Raises
+    ------
+    InputError
+        When a BGZF file lacks its end-of-file block.
+    """
     with open(path, "rb") as handle:
         head = handle.read(18)
         if head[:2] != b"\x1f\x8b":
@@ -114,7 +128,20 @@ def file_header(path: str) -> str | None:
 
 
 def header_values(raw_header: str, key: str) -> list[str]:
-    """Values of '##key=value' header lines."""
+    """Values of the '##key=value' lines of a VCF header.
+
+    Parameters
+    ----------
+    raw_header
+        The header text (`file_header`).
+    key
+        The meta-information key, e.g. ``"tumor_sample"``.
+
+    Returns
+    -------
+    list of str
+        The stripped values, in header order; empty when no line has the key.
+    """
     prefix = f"##{key}="
     return [
         line[len(prefix) :].strip() for line in raw_header.splitlines() if line.startswith(prefix)
@@ -122,7 +149,34 @@ def header_values(raw_header: str, key: str) -> list[str]:
 
 
 def choose_tumour(path: str, samples: list[str], raw_header: str, wes_id: str = "") -> str:
-    """Tumour column: '##tumor_sample=' header, else `wes_id`, else the only non-normal column."""
+    """Pick the VCF's tumour column.
+
+    The '##tumor_sample=' header line decides, unless `wes_id` names another sample column (several
+    sheet rows may share a multi-sample VCF); else `wes_id`; else the only column that is neither a
+    '##normal_sample=' nor named like a normal (NORMAL_NAMES).
+
+    Parameters
+    ----------
+    path
+        The VCF, named in errors.
+    samples
+        The sample columns of the #CHROM line.
+    raw_header
+        The header text as in the file (its last line is #CHROM, whose number errors quote).
+    wes_id
+        The sheet's wes_id, or "".
+
+    Returns
+    -------
+    str
+        The tumour sample column's name.
+
+    Raises
+    ------
+    InputError
+        When the VCF has no sample columns, `wes_id` is not one of them, several ##tumor_sample
+        lines leave the choice open, or no single column is left.
+    """
     chrom_line = raw_header.count("\n") or None  # the #CHROM line closes the header
     if not samples:
         raise InputError(
@@ -219,7 +273,30 @@ class VcfHeader:
 
 
 def open_vcf(path: str, wes_id: str = "", threads: int = 1) -> VcfHeader:
-    """Open a VCF and check its header: complete bgzip, tumour column, annotation, read counts."""
+    """Open a VCF and check its header: complete bgzip, tumour column, annotation, read counts.
+
+    Parameters
+    ----------
+    path
+        A VCF (plain, gzipped or bgzipped) or BCF.
+    wes_id
+        The sheet's wes_id to pick the tumour column, or "" (see `choose_tumour`).
+    threads
+        More than 1 adds htslib decompression threads.
+
+    Returns
+    -------
+    VcfHeader
+        The open cyvcf2 reader and what the header says about how to read its records; the caller
+        closes ``vcf``.
+
+    Raises
+    ------
+    InputError
+        For an empty (0-byte) or truncated file, a header cyvcf2 cannot read, no usable tumour
+        column, an unusable annotation header, or no read-count FORMAT fields (AD, or Strelka2's
+        AU..TU/TIR).
+    """
     if os.path.getsize(path) == 0:
         raise InputError(
             path,
@@ -270,7 +347,20 @@ def open_vcf(path: str, wes_id: str = "", threads: int = 1) -> VcfHeader:
 
 
 def header_line_number(raw_header: str, prefix: str) -> int | None:
-    """1-based line number of the first header line starting with `prefix` (None if absent)."""
+    """1-based line number of the first header line starting with `prefix`, for error messages.
+
+    Parameters
+    ----------
+    raw_header
+        The header text as in the file (`file_header`), so that numbers match the file's lines.
+    prefix
+        The start of the line, e.g. ``"##INFO=<ID=CSQ,"``.
+
+    Returns
+    -------
+    int or None
+        The line number; None when no line starts with `prefix`.
+    """
     for number, line in enumerate(raw_header.splitlines(), start=1):
         if line.startswith(prefix):
             return number
@@ -401,11 +491,35 @@ def read_vcf(
 ) -> Iterator[tuple]:
     """Yield one tuple (ROW_FIELDS) per ALT allele that passes FILTER, depth, alt reads and VAF.
 
-    Streams the file record by record. `counts` (if given) gains the number of alleles read and
-    of alleles failing each filter ('filter', 'depth', 'alt_reads', 'vaf', 'symbolic'), in that
-    order of checking. Mutect2: depth = FORMAT DP (else the sum of AD), alt reads = AD of the
-    allele, VAF = FORMAT AF (MuTect1: FA; else AD ratio). Strelka2: tier-1 counts, SNV VAF =
-    {ALT}U/({ALT}U+{REF}U), indel VAF = TIR/(TIR+TAR).
+    Streams the file record by record. Mutect2: depth = FORMAT DP (else the sum of AD), alt reads
+    = AD of the allele, VAF = FORMAT AF (MuTect1: FA; else AD ratio). Strelka2: tier-1 counts, SNV
+    VAF = {ALT}U/({ALT}U+{REF}U), indel VAF = TIR/(TIR+TAR).
+
+    Parameters
+    ----------
+    path
+        The VCF (plain, gzipped or bgzipped) or BCF.
+    filters
+        Depth, alt-read, VAF and FILTER thresholds; the defaults of `Filters` when None.
+    wes_id
+        The sheet's wes_id to pick the tumour column, or "" (see `choose_tumour`).
+    counts
+        If given, gains the number of alleles read and of alleles failing each filter ('filter',
+        'depth', 'alt_reads', 'vaf', 'symbolic'), in that order of checking.
+    threads
+        More than 1 adds htslib decompression threads.
+
+    Returns
+    -------
+    Iterator[tuple]
+        One tuple per passing allele with the fields of ROW_FIELDS (gene, consequence and hgvsp
+        empty without CSQ/ANN annotation).
+
+    Raises
+    ------
+    InputError
+        For a header `open_vcf` rejects, or a record whose values do not fit the header (naming
+        its line and field).
     """
     counts = Counter() if counts is None else counts
     filters = filters or Filters()
