@@ -278,3 +278,34 @@ def paired_site_comparison(
     ordered = [*by, "n_pairs", "n_unpaired", f"median_{reference}", f"median_{compare}"]
     ordered += ["median_difference", "statistic", "p_value", "p_adj", "test", "correction"]
     return table[ordered]
+
+
+def compare_measures(
+    per_sample: pd.DataFrame, metrics: Sequence[str], reference: str, compare: str
+) -> pd.DataFrame:
+    """Paired site tests of several per-sample measures held as columns of one table.
+
+    Parameters
+    ----------
+    per_sample
+        One row per sample with ``patient``, ``site`` and each of `metrics`.
+    metrics
+        The measure columns, in output order; missing values are left out.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `paired_site_comparison` with one row per measure (a measure no sample has is left
+        out); only the columns metric, n_pairs and n_unpaired (no rows) when none has any.
+    """
+    long = []
+    for metric in metrics:
+        values = per_sample[["patient", "site", metric]].dropna()
+        if len(values):
+            values = values.rename(columns={metric: "value"}).astype({"value": float})
+            long.append(values.assign(metric=metric))
+    if not long:
+        return pd.DataFrame(columns=["metric", "n_pairs", "n_unpaired"])
+    return paired_site_comparison(pd.concat(long), "value", ["metric"], reference, compare)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from organomics.pairing import paired_patients
-from organomics.stats import paired_site_comparison
+from organomics.stats import compare_measures
 from organomics.tables import read_tsv
 from organomics.wes.clonality import at_least, round_half_up
 
@@ -202,18 +202,12 @@ def copy_number_comparison(summary: pd.DataFrame, reference: str, compare: str) 
         `organomics.stats.paired_site_comparison` with one row per metric that some sample has;
         only the columns metric, n_pairs and n_unpaired (no rows) when no sample has any.
     """
-    long = []
-    for metric in ("fga", "fraction_loh", "n_arm_gains", "n_arm_losses", "n_arm_loh"):
-        values = summary[["patient", "site", metric]].dropna()
-        if len(values):
-            long.append(
-                values.rename(columns={metric: "value"})
-                .astype({"value": float})
-                .assign(metric=metric)
-            )
-    if not long:
-        return pd.DataFrame(columns=["metric", "n_pairs", "n_unpaired"])
-    return paired_site_comparison(pd.concat(long), "value", ["metric"], reference, compare)
+    return compare_measures(
+        summary,
+        ("fga", "fraction_loh", "n_arm_gains", "n_arm_losses", "n_arm_loh"),
+        reference,
+        compare,
+    )
 
 
 def cohort_copy_number(

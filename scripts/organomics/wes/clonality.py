@@ -11,7 +11,7 @@ from scipy import stats
 
 from organomics.excluded import Exclusions
 from organomics.pairing import paired_patients
-from organomics.stats import paired_site_comparison
+from organomics.stats import compare_measures
 from organomics.wes.copynumber import segment_at
 
 log = logging.getLogger(__name__)
@@ -527,18 +527,9 @@ def clonality_comparison(per_sample: pd.DataFrame, reference: str, compare: str)
         is left out, and the columns metric, n_pairs and n_unpaired alone (no rows) remain when
         nobody has any.
     """
-    long = []
-    for metric in ("math", "fraction_clonal", "n_clonal_neoantigens"):
-        values = per_sample[["patient", "site", metric]].dropna()
-        if len(values):
-            long.append(
-                values.rename(columns={metric: "value"})
-                .astype({"value": float})
-                .assign(metric=metric)
-            )
-    if not long:
-        return pd.DataFrame(columns=["metric", "n_pairs", "n_unpaired"])
-    return paired_site_comparison(pd.concat(long), "value", ["metric"], reference, compare)
+    return compare_measures(
+        per_sample, ("math", "fraction_clonal", "n_clonal_neoantigens"), reference, compare
+    )
 
 
 def clonality_exclusions(

@@ -12,7 +12,7 @@ import pandas as pd
 from organomics.errors import InputError
 from organomics.excluded import Exclusions
 from organomics.pairing import paired_patients
-from organomics.stats import paired_site_comparison
+from organomics.stats import compare_measures
 from organomics.tables import read_table, to_number
 
 # LOHHLA's *.HLAlossPrediction_CI.xls (McGranahan et al., Cell 2017; mcgranahanlab/lohhla):
@@ -377,18 +377,7 @@ def burden_comparison(burden: pd.DataFrame, reference: str, compare: str) -> pd.
         is left out, and the columns metric, n_pairs and n_unpaired alone (no rows) remain when
         nobody has any.
     """
-    long = []
-    for metric in ("n_alleles_lost", "n_retained"):
-        values = burden[["patient", "site", metric]].dropna()
-        if len(values):
-            long.append(
-                values.rename(columns={metric: "value"})
-                .astype({"value": float})
-                .assign(metric=metric)
-            )
-    if not long:
-        return pd.DataFrame(columns=["metric", "n_pairs", "n_unpaired"])
-    return paired_site_comparison(pd.concat(long), "value", ["metric"], reference, compare)
+    return compare_measures(burden, ("n_alleles_lost", "n_retained"), reference, compare)
 
 
 def hla_exclusions(
