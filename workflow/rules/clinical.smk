@@ -164,3 +164,46 @@ OUTPUTS["clinical"] = (
     if branch_active("clinical")
     else []
 )
+
+
+# >>> clinical part B: organ time to event, landmark, lesion view, ADaM export
+rule clinical_organ_time:
+    input:
+        timepoints="results/clinical/timepoint_response.tsv",
+        responses="results/clinical/organ_response.tsv",
+        lib=lib_of("clinical_organ_time.py"),
+    output:
+        times=report(
+            "results/clinical/organ_progression.tsv",
+            caption="../report/clinical_organ_progression.rst",
+            category="Clinical",
+        ),
+        first="results/clinical/organ_first_progression.tsv",
+        summary=report(
+            "results/clinical/organ_progression_summary.tsv",
+            caption="../report/clinical_organ_progression.rst",
+            category="Clinical",
+        ),
+        png=report(
+            "results/clinical/plots/km_organ_progression.png",
+            caption="../report/clinical_organ_progression_plot.rst",
+            category="Clinical",
+        ),
+        pdf="results/clinical/plots/km_organ_progression.pdf",
+        excluded=exclusions("clinical", "organ_time"),
+    log:
+        "logs/clinical/organ_time.log",
+    benchmark:
+        "logs/benchmarks/clinical/organ_time.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/clinical_organ_time.py"
+
+
+if branch_active("clinical"):
+    OUTPUTS["clinical"] += rule_targets("clinical_organ_time")
+# <<< clinical part B
