@@ -204,6 +204,36 @@ rule clinical_organ_time:
         "../../scripts/clinical_organ_time.py"
 
 
+rule clinical_landmark:
+    input:
+        timepoints="results/clinical/timepoint_response.tsv",
+        responses="results/clinical/organ_response.tsv",
+        patients=clinical_patients_input,
+        lib=lib_of("clinical_landmark.py"),
+    output:
+        table=report(
+            "results/clinical/landmark_survival.tsv",
+            caption="../report/clinical_landmark.rst",
+            category="Clinical",
+        ),
+        groups="results/clinical/landmark_groups.tsv",
+        excluded=clinical_landmark_exclusions(),
+    log:
+        "logs/clinical/landmark.log",
+    benchmark:
+        "logs/benchmarks/clinical/landmark.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        reference=REF,
+        compare=CMP,
+        landmark_days=config["clinical"]["landmark_days"],
+    script:
+        "../../scripts/clinical_landmark.py"
+
+
 if branch_active("clinical"):
-    OUTPUTS["clinical"] += rule_targets("clinical_organ_time")
+    OUTPUTS["clinical"] += rule_targets("clinical_organ_time") + (
+        rule_targets("clinical_landmark") if clinical_patients_input() else []
+    )
 # <<< clinical part B

@@ -72,3 +72,13 @@ def check_clinical_inputs():
     )
     for path in clinical_patients_input():
         clinical_survival.read_patients(path)
+
+
+def clinical_landmark_exclusions():
+    """The landmark step's exclusion table; part of excluded.tsv only with a patients table."""
+    path = "results/clinical/excluded/landmark.tsv"
+    return (
+        exclusions("clinical", "landmark")
+        if config["clinical"].get("patients")
+        else path
+    )
