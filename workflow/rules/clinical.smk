@@ -232,8 +232,42 @@ rule clinical_landmark:
         "../../scripts/clinical_landmark.py"
 
 
+rule clinical_lesion_response:
+    input:
+        unpack(clinical_lesion_inputs),
+        timepoints="results/clinical/timepoint_response.tsv",
+        responses="results/clinical/organ_response.tsv",
+        lib=lib_of("clinical_lesion_response.py"),
+    output:
+        lesions=report(
+            "results/clinical/lesion_response.tsv",
+            caption="../report/clinical_lesion_response.rst",
+            category="Clinical",
+        ),
+        mixed="results/clinical/lesion_mixed_progression.tsv",
+        png=report(
+            "results/clinical/plots/lesion_waterfall.png",
+            caption="../report/clinical_lesion_waterfall.rst",
+            category="Clinical",
+        ),
+        pdf="results/clinical/plots/lesion_waterfall.pdf",
+    log:
+        "logs/clinical/lesion_response.log",
+    benchmark:
+        "logs/benchmarks/clinical/lesion_response.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        organ_sites=config["clinical"]["organ_sites"],
+        evaluator=config["clinical"]["sdtm"].get("evaluator"),
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/clinical_lesion_response.py"
+
+
 if branch_active("clinical"):
-    OUTPUTS["clinical"] += rule_targets("clinical_organ_time") + (
-        rule_targets("clinical_landmark") if clinical_patients_input() else []
-    )
+    OUTPUTS["clinical"] += rule_targets(
+        "clinical_organ_time", "clinical_lesion_response"
+    ) + (rule_targets("clinical_landmark") if clinical_patients_input() else [])
 # <<< clinical part B
