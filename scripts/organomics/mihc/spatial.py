@@ -1,0 +1,440 @@
+"""Tumour margin compartments (raster of tumour dominance) and neighbourhood counts (cKDTree)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage, signal
+from scipy.spatial import cKDTree
+
+from organomics.stats import TIE_RTOL
+
+log = logging.getLogger(__name__)
+
+CORE, MARGIN, STROMA = "core", "margin", "stroma"
+COMPARTMENTS = (CORE, MARGIN, STROMA)
+MAX_PIXELS = 40_000_000  # a field's raster is coarsened beyond this (bounded memory)
+MARGIN_COLUMNS = [
+    "compartment",
+    "phenotype",
+    "n_cells",
+    "n_total",
+    "area_mm2",
+    "density_per_mm2",
+    "fraction",
+]
+NEIGHBOUR_COLUMNS = [
+    "region",
+    "from_phenotype",
+    "to_phenotype",
+    "radius_um",
+    "n_from",
+    "mean_neighbours",
+    "expected_neighbours",
+    "log2_ratio",
+    "p_value",
+    "n_to",
+    "n_permutations",
+    "permuted_cells",
+    "test",
+]
+PERMUTATION_TEST = "random relabelling of phenotypes within the {scope}, two-sided"
+
+
+@dataclass
+class Margin:
+    """Compartment of every cell and the tissue area of each compartment."""
+
+    compartment: np.ndarray  # int8 code into COMPARTMENTS per cell, -1 without coordinates
+    border_distance: np.ndarray  # µm to the tumour border, > 0 inside the tumour region
+    area_mm2: dict[str, float]  # tissue area per compartment
+
+
+def margin_compartments(
+    x: np.ndarray,
+    y: np.ndarray,
+    field_code: np.ndarray,
+    tumour: np.ndarray,
+    margin_um: float,
+    radius_um: float,
+    min_fraction: float,
+    grid_um: float,
+) -> Margin:
+    """Tumour core, invasive margin and stroma of every cell, from tumour-cell geometry.
+
+    Each field is rasterised on a square grid of `grid_um`. A grid point is tissue when a cell
+    lies within `radius_um` of it, and tumour when tumour cells make up at least `min_fraction`
+    of those cells (tumour cells dominate the neighbourhood). The tumour border is the boundary
+    of the tumour pixels; the distance of a pixel to it is the Euclidean distance transform to
+    the nearest pixel of the other class (stroma tissue for tumour pixels, tumour for stroma
+    pixels) less half a pixel. A cell takes its pixel's class and distance: margin within
+    `margin_um` of the border on either side, else core (tumour side) or stroma. Areas are tissue
+    pixels per compartment times grid_um². Cells are binned to pixel centres, so distances and
+    areas are exact to about one grid step.
+
+    Parameters
+    ----------
+    x, y
+        Cell coordinates (µm), NaN for cells without coordinates.
+    field_code
+        Integer image code per cell; each image is its own raster.
+    tumour
+        Boolean mask of tumour cells.
+    margin_um, radius_um, min_fraction, grid_um
+        Half-width of the margin band, the neighbourhood radius and tumour share that make a
+        point tumour, the raster step (config mihc.margin_um and mihc.tumour_region).
+
+    Returns
+    -------
+    Margin
+        Compartment code (index into `COMPARTMENTS`, -1 without coordinates) and signed border
+        distance per cell (NaN for a field without tumour or stroma), tissue area per
+        compartment in mm².
+    """
+    n = len(x)
+    compartment = np.full(n, -1, dtype=np.int8)
+    distance = np.full(n, np.nan)
+    area = dict.fromkeys(COMPARTMENTS, 0.0)
+    placed = ~np.isnan(x) & ~np.isnan(y)
+    for code in np.unique(field_code):
+        cells = np.flatnonzero((field_code == code) & placed)
+        if len(cells) == 0:
+            continue
+        comp, dist, pixels, step = _field_margin(
+            x[cells], y[cells], tumour[cells], margin_um, radius_um, min_fraction, grid_um
+        )
+        compartment[cells], distance[cells] = comp, dist
+        for k, name in enumerate(COMPARTMENTS):
+            area[name] += pixels[k] * step * step / 1e6
+    return Margin(compartment, distance, area)
+
+
+def _disk(radius_px: float) -> np.ndarray:
+    half = int(np.floor(radius_px))
+    offsets = np.arange(-half, half + 1)
+    return (offsets[:, None] ** 2 + offsets[None, :] ** 2 <= radius_px**2 * (1 + TIE_RTOL)).astype(
+        float
+    )
+
+
+def _field_margin(x, y, tumour, margin_um, radius_um, min_fraction, grid_um):
+    step = float(grid_um)
+    pad = radius_um + step
+    x0, y0 = x.min() - pad, y.min() - pad
+    shape = (
+        int((x.max() + pad - x0) // step) + 1,
+        int((y.max() + pad - y0) // step) + 1,
+    )
+    while shape[0] * shape[1] > MAX_PIXELS:  # bounded memory on huge or mis-scaled fields
+        step *= 2
+        shape = (int((x.max() + pad - x0) // step) + 1, int((y.max() + pad - y0) // step) + 1)
+        log.warning("margin raster coarsened to %g µm (field %.0f µm wide)", step, x.ptp())
+    ix = ((x - x0) // step).astype(np.int64)
+    iy = ((y - y0) // step).astype(np.int64)
+    flat = ix * shape[1] + iy
+    size = shape[0] * shape[1]
+    cells = np.bincount(flat, minlength=size).reshape(shape).astype(float)
+    tumours = np.bincount(flat[tumour], minlength=size).reshape(shape).astype(float)
+    disk = _disk(radius_um / step)
+    # Counts are integers; rounding the FFT convolution gives them back exactly.
+    near = np.rint(signal.fftconvolve(cells, disk, mode="same"))
+    near_tumour = np.rint(signal.fftconvolve(tumours, disk, mode="same"))
+    tissue = near > 0
+    # share >= min_fraction, with the branch's tie tolerance at the boundary
+    is_tumour = tissue & (near_tumour > 0)
+    is_tumour &= near_tumour - min_fraction * near >= -TIE_RTOL * np.maximum(near, 1.0)
+    is_stroma = tissue & ~is_tumour
+    dist = np.full(shape, np.inf)
+    if is_tumour.any() and is_stroma.any():
+        inside = ndimage.distance_transform_edt(~is_stroma) * step - step / 2
+        outside = ndimage.distance_transform_edt(~is_tumour) * step - step / 2
+        dist = np.where(is_tumour, inside, -outside)
+    elif is_stroma.any():
+        dist = np.full(shape, -np.inf)
+    in_margin = np.abs(dist) - margin_um <= TIE_RTOL * max(margin_um, 1.0)
+    code = np.where(in_margin, 1, np.where(is_tumour, 0, 2)).astype(np.int8)
+    pixels = [int(np.count_nonzero(tissue & (code == k))) for k in range(3)]
+    cell_dist = dist[ix, iy]
+    cell_dist = np.where(np.isfinite(cell_dist), cell_dist, np.nan)
+    return code[ix, iy], cell_dist, pixels, step
+
+
+def margin_table(margin: Margin, names: Sequence[str], masks: np.ndarray) -> pd.DataFrame:
+    """Cells, densities and fractions of each phenotype per compartment.
+
+    Parameters
+    ----------
+    margin
+        `margin_compartments` of the sample.
+    names
+        Phenotype names, the columns of `masks`.
+    masks
+        Cells × phenotypes, True where the cell is (decidedly) of the phenotype.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `MARGIN_COLUMNS`: one row per compartment and phenotype; n_total is the compartment's
+        placed cells, density_per_mm2 = n_cells / area_mm2 (NaN without area), fraction =
+        n_cells / n_total.
+    """
+    rows = []
+    for k, compartment in enumerate(COMPARTMENTS):
+        inside = margin.compartment == k
+        n_total = int(np.count_nonzero(inside))
+        area = margin.area_mm2[compartment]
+        for j, name in enumerate(names):
+            n_cells = int(np.count_nonzero(masks[:, j] & inside))
+            rows.append(
+                (
+                    compartment,
+                    name,
+                    n_cells,
+                    n_total,
+                    area,
+                    n_cells / area if area > 0 else np.nan,
+                    n_cells / n_total if n_total else np.nan,
+                )
+            )
+    return pd.DataFrame(rows, columns=MARGIN_COLUMNS)
+
+
+def pair_counts(
+    x: np.ndarray,
+    y: np.ndarray,
+    field_code: np.ndarray,
+    codes: np.ndarray,
+    n_codes: int,
+    radii: Sequence[float],
+) -> np.ndarray:
+    """Ordered neighbour pairs between cell classes at each radius, a cell never its own.
+
+    One cKDTree per class and field; `cKDTree.count_neighbors` counts pairs at distance <= r
+    at all radii in one dual-tree pass without listing them, so memory stays flat.
+
+    Parameters
+    ----------
+    x, y
+        Placed cell coordinates (µm).
+    field_code
+        Image code per cell; cells of different images are never neighbours.
+    codes
+        Class code per cell, 0 .. n_codes - 1.
+    n_codes
+        Number of classes.
+    radii
+        Radii (µm), increasing.
+
+    Returns
+    -------
+    numpy.ndarray
+        counts[r, p, q]: ordered pairs (i, j), i != j, i of class p, j of class q, at distance
+        <= radii[r] (symmetric in p, q).
+    """
+    radii = np.asarray(radii, dtype=float)
+    counts = np.zeros((len(radii), n_codes, n_codes), dtype=np.int64)
+    for field in np.unique(field_code):
+        in_field = field_code == field
+        trees = {}
+        for code in np.unique(codes[in_field]):
+            chosen = in_field & (codes == code)
+            trees[int(code)] = cKDTree(np.column_stack([x[chosen], y[chosen]]))
+        keys = sorted(trees)
+        for a_index, a in enumerate(keys):
+            for b in keys[a_index:]:
+                found = np.asarray(trees[a].count_neighbors(trees[b], radii), dtype=np.int64)
+                if a == b:
+                    found = found - trees[a].n  # each cell pairs with itself at distance 0
+                    counts[:, a, a] += found
+                else:
+                    counts[:, a, b] += found
+                    counts[:, b, a] += found
+    return counts
+
+
+def pair_list(
+    x: np.ndarray, y: np.ndarray, field_code: np.ndarray, radius: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every unordered pair of cells of one image within `radius`, with its distance.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        First and second cell index (int32, first < second) and distance (µm).
+    """
+    firsts, seconds = [], []
+    for field in np.unique(field_code):
+        index = np.flatnonzero(field_code == field)
+        tree = cKDTree(np.column_stack([x[index], y[index]]))
+        pairs = tree.query_pairs(radius, output_type="ndarray")
+        firsts.append(index[pairs[:, 0]].astype(np.int32))
+        seconds.append(index[pairs[:, 1]].astype(np.int32))
+    first = np.concatenate(firsts) if firsts else np.zeros(0, np.int32)
+    second = np.concatenate(seconds) if seconds else np.zeros(0, np.int32)
+    distance = np.hypot(x[first] - x[second], y[first] - y[second])
+    return first, second, distance
+
+
+def _phenotype_counts(code_counts: np.ndarray, patterns: np.ndarray) -> np.ndarray:
+    """counts[r, a, b] between phenotypes from counts between mask patterns (rows of patterns)."""
+    weights = patterns.astype(np.int64)
+    return np.einsum("pa,rpq,qb->rab", weights, code_counts, weights)
+
+
+def _expected(total_pairs, n, masks_count, overlap):
+    """Ordered (a, b) pairs expected when phenotype labels are permuted among the n cells."""
+    if n < 2:
+        return np.zeros((len(total_pairs), *overlap.shape))
+    joint = (np.outer(masks_count, masks_count) - overlap) / (n * (n - 1.0))
+    return total_pairs[:, None, None] * joint[None, :, :]
+
+
+def neighbourhood(
+    x: np.ndarray,
+    y: np.ndarray,
+    field_code: np.ndarray,
+    names: Sequence[str],
+    masks: np.ndarray,
+    region_labels: Sequence[str],
+    region_code: np.ndarray,
+    radii: Sequence[float],
+    permutations: int,
+    max_cells: int,
+    seed: int,
+) -> pd.DataFrame:
+    """Mean neighbours of every ordered phenotype pair, against random relabelling.
+
+    For each `from` phenotype a and `to` phenotype b: mean_neighbours is the mean over a-cells
+    of the number of other b-cells within radius (a cell is never its own neighbour; a cell of
+    both phenotypes counts for both). expected_neighbours is its exact mean when the phenotype
+    labels (each cell's row of `masks`) are permuted among the placed cells of the sample (or
+    region): D (n_a n_b - n_ab) / (n (n - 1)) / n_a, D the ordered neighbour pairs, n_ab the
+    cells of both. log2_ratio = log2((O + 1) / (E + 1)) on the totals O = n_a mean, E = n_a
+    expected: one pseudo-pair keeps empty pairs finite. p_value: the same relabelling done
+    `permutations` times, two-sided on |count - expected|, (1 + k) / (1 + B). Above `max_cells`
+    placed cells, the permutations run on a random subset of `max_cells` cells (independent
+    thinning keeps the random-labelling null), with that subset's own expectation.
+
+    Parameters
+    ----------
+    x, y, field_code
+        Cell coordinates (µm, NaN without) and image code.
+    names, masks
+        Phenotype names and cells × phenotypes mask (decided and positive).
+    region_labels, region_code
+        Region names and code per cell; rows for region `all` and each named region (pairs
+        and relabelling within the region).
+    radii, permutations, max_cells, seed
+        config mihc.neighbourhood.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `NEIGHBOUR_COLUMNS`, one row per region, ordered phenotype pair and radius.
+    """
+    radii = sorted(float(r) for r in radii)
+    placed = ~np.isnan(x) & ~np.isnan(y)
+    x, y, field_code = x[placed], y[placed], field_code[placed]
+    masks, region_code = masks[placed], region_code[placed]
+    patterns, pattern = np.unique(masks, axis=0, return_inverse=True)
+    pattern = pattern.reshape(-1).astype(np.int64)
+    groups = [("all", np.ones(len(x), bool), None)]
+    named = [(k, label) for k, label in enumerate(region_labels) if label not in ("all", "")]
+    for k, label in named:
+        groups.append((label, region_code == k, k))
+    n_patterns = len(patterns)
+    n_regions = max(len(region_labels), 1)
+    # One dual-tree pass over (region, pattern) classes gives every group's counts.
+    combined = region_code.astype(np.int64) * n_patterns + pattern
+    counts = pair_counts(x, y, field_code, combined, n_regions * n_patterns, radii)
+    counts = counts.reshape(len(radii), n_regions, n_patterns, n_regions, n_patterns)
+    subset = np.arange(len(x))
+    if len(x) > max_cells:
+        subset = np.sort(np.random.default_rng(seed).choice(len(x), max_cells, replace=False))
+        log.info("neighbourhood permutations on %d of %d cells", max_cells, len(x))
+    first, second, distance = pair_list(x[subset], y[subset], field_code[subset], radii[-1])
+    within = [distance <= r * (1 + TIE_RTOL) for r in radii]
+    rows = []
+    for label, members, k in groups:
+        if k is None:
+            block = counts.sum(axis=(1, 3))
+        else:
+            block = counts[:, k, :, k, :]
+        observed = _phenotype_counts(block, patterns)
+        n = int(members.sum())
+        n_each = masks[members].sum(axis=0).astype(float)
+        overlap = masks[members].T.astype(float) @ masks[members].astype(float)
+        expected = _expected(block.sum(axis=(1, 2)).astype(float), n, n_each, overlap)
+        p_values = _permutation_p(
+            pattern[subset],
+            patterns,
+            members[subset],
+            first,
+            second,
+            within,
+            permutations,
+            seed,
+        )
+        scope = "sample" if k is None else "region"
+        for a, from_name in enumerate(names):
+            for b, to_name in enumerate(names):
+                for r, radius in enumerate(radii):
+                    n_from = int(n_each[a])
+                    obs, exp = float(observed[r, a, b]), float(expected[r, a, b])
+                    rows.append(
+                        (
+                            label,
+                            from_name,
+                            to_name,
+                            radius,
+                            n_from,
+                            obs / n_from if n_from else np.nan,
+                            exp / n_from if n_from else np.nan,
+                            np.log2((obs + 1) / (exp + 1)) if n_from else np.nan,
+                            p_values[r, a, b] if n_from else np.nan,
+                            int(n_each[b]),
+                            permutations,
+                            int(members[subset].sum()),
+                            PERMUTATION_TEST.format(scope=scope),
+                        )
+                    )
+    return pd.DataFrame(rows, columns=NEIGHBOUR_COLUMNS)
+
+
+def _permutation_p(pattern, patterns, members, first, second, within, permutations, seed):
+    """Two-sided permutation p of every phenotype pair's neighbour count in one group."""
+    n_patterns, n_radii = len(patterns), len(within)
+    n_names = patterns.shape[1]
+    in_group = members[first] & members[second]
+    pair_sets = [(first[keep & in_group], second[keep & in_group]) for keep in within]
+    index = np.flatnonzero(members)
+    n = len(index)
+    n_each = patterns[pattern[index]].sum(axis=0).astype(float)
+    overlap = patterns[pattern[index]].T.astype(float) @ patterns[pattern[index]].astype(float)
+    totals = np.array([2.0 * len(i) for i, _ in pair_sets])
+    expected = _expected(totals, n, n_each, overlap)
+
+    def phenotype_counts(labels):
+        out = np.zeros((n_radii, n_names, n_names))
+        for r, (i, j) in enumerate(pair_sets):
+            code = labels[i] * n_patterns + labels[j]
+            half = np.bincount(code, minlength=n_patterns * n_patterns).reshape(
+                n_patterns, n_patterns
+            )
+            out[r] = _phenotype_counts((half + half.T)[None], patterns)[0]
+        return out
+
+    observed = phenotype_counts(pattern)
+    deviation = np.abs(observed - expected)
+    tolerance = TIE_RTOL * np.maximum(expected, 1.0)
+    exceed = np.zeros_like(observed)
+    rng = np.random.default_rng(seed)
+    labels = pattern.copy()
+    for _ in range(permutations):
+        labels[index] = rng.permutation(pattern[index])
+        exceed += np.abs(phenotype_counts(labels) - expected) >= deviation - tolerance
+    return (1.0 + exceed) / (1.0 + permutations)
