@@ -101,3 +101,91 @@ def paired_values(
     wide = wide.reindex(columns=[reference, compare])
     n_unpaired = int(wide.notna().sum(axis=1).eq(1).sum())
     return wide.dropna(), n_unpaired
+
+
+# Sheet column of the sampling day (integer days from treatment start, negative before).
+COLLECTION_DAY = "collection_day"
+SUBSETS = ("all", "simultaneous")
+
+
+def collection_days(records: Iterable[Mapping[str, str]] | pd.DataFrame) -> dict[str, int]:
+    """The sampling day of every sample that has one.
+
+    Parameters
+    ----------
+    records
+        Rows with ``sample`` and, optionally, ``collection_day`` (integers as text or numbers;
+        empty or missing cells are left out).
+
+    Returns
+    -------
+    dict
+        ``{sample: day}``; empty when the column is absent.
+    """
+    table = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
+    if table.empty or COLLECTION_DAY not in table.columns:
+        return {}
+    days = {}
+    for sample, day in zip(table["sample"], table[COLLECTION_DAY], strict=True):
+        if pd.notna(day) and str(day).strip() != "":
+            days[str(sample)] = int(str(day).strip())
+    return days
+
+
+def days_between(
+    records: Iterable[Mapping[str, str]] | pd.DataFrame, reference: str, compare: str
+) -> dict[str, int]:
+    """Days from the reference to the compare biopsy of every paired patient with both days.
+
+    Parameters
+    ----------
+    records
+        Rows with ``sample``, ``patient``, ``site`` and ``collection_day``.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    dict
+        ``{patient: day(compare) - day(reference)}`` (negative: the compare site was sampled
+        first); patients without both days are left out.
+    """
+    table = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
+    days = collection_days(table)
+    pairs = paired_patients(table, reference, compare) if days else {}
+    return {
+        patient: days[samples[compare]] - days[samples[reference]]
+        for patient, samples in pairs.items()
+        if samples[reference] in days and samples[compare] in days
+    }
+
+
+def simultaneous_patients(
+    records: Iterable[Mapping[str, str]] | pd.DataFrame,
+    reference: str,
+    compare: str,
+    within_days: int,
+) -> list[str] | None:
+    """The paired patients whose two sites were sampled within `within_days` of each other.
+
+    Parameters
+    ----------
+    records
+        Rows with ``sample``, ``patient``, ``site`` and, optionally, ``collection_day``.
+    reference, compare
+        The two site labels.
+    within_days
+        config ``pairs.simultaneous_days``; ``|day(compare) - day(reference)| <= within_days``
+        (integers, so the boundary is exact).
+
+    Returns
+    -------
+    list of str or None
+        The simultaneous patients in order of first appearance, or None when the sheet has no
+        collection day at all (then no paired test gets a ``subset`` column).
+    """
+    table = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
+    if not collection_days(table):
+        return None
+    gaps = days_between(table, reference, compare)
+    return [patient for patient, gap in gaps.items() if abs(gap) <= int(within_days)]

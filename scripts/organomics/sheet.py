@@ -14,6 +14,12 @@ from organomics.tables import read_table
 REQUIRED_COLUMNS = ("sample", "patient", "site")
 # Sheet columns whose cells are paths to input files (';' separates several files in one cell).
 PATH_COLUMNS = ("wes", "neoantigens", "cn", "hla_loh", "rna", "mihc", "scrna")
+# Optional whole-number columns: sampling time (days from treatment start, negative before) and
+# treatment line; checked here so that a decimal or a date stops the run with its row.
+INTEGER_COLUMNS = {
+    "collection_day": "an integer number of days from the start of treatment (negative before)",
+    "treatment_line": "a whole number (1 = first line)",
+}
 
 
 def read_sample_sheet(path: str | Path) -> pd.DataFrame:
@@ -123,8 +129,9 @@ def check_sample_sheet(
     ------
     InputError
         For an empty sample, patient or site, an unknown site label, a duplicate sample id, a
-        patient with two samples at one site, or a path in PATH_COLUMNS that does not exist; each
-        names the row (header is line 1) and column.
+        patient with two samples at one site, a path in PATH_COLUMNS that does not exist, or a
+        cell of INTEGER_COLUMNS that is not a whole number; each names the row (header is line
+        1) and column.
     """
     line = {index: index + 2 for index in sheet.index}  # header is line 1
     for column in REQUIRED_COLUMNS:
@@ -163,6 +170,17 @@ def check_sample_sheet(
             row=line[index],
             column="site",
         )
+    for column, expected in INTEGER_COLUMNS.items():
+        if column not in sheet.columns:
+            continue
+        for index, cell in sheet[column].dropna().items():
+            text = str(cell).strip()
+            signed = column == "collection_day"
+            digits = text[1:] if signed and text[:1] in "+-" else text
+            if text and not (digits.isascii() and digits.isdigit()):
+                raise InputError(
+                    path, f"{text!r} is not {expected}", row=line[index], column=column
+                )
     for column in PATH_COLUMNS:
         if column not in sheet.columns:
             continue

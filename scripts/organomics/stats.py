@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -220,6 +220,7 @@ def paired_site_comparison(
     by: Sequence[str],
     reference: str,
     compare: str,
+    simultaneous: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """One paired Wilcoxon signed-rank test per `by` group on the patients measured at both sites.
 
@@ -234,6 +235,10 @@ def paired_site_comparison(
         Grouping columns, one test per group; empty for a single test on the whole table.
     reference, compare
         The two site labels; differences are compare - reference.
+    simultaneous
+        The patients sampled at both sites within config ``pairs.simultaneous_days``
+        (`organomics.pairing.simultaneous_patients`); None (no collection days) leaves the
+        table as it was. Given, every test is repeated on those patients only (`by_subset`).
 
     Returns
     -------
@@ -243,6 +248,12 @@ def paired_site_comparison(
         (Benjamini-Hochberg across the groups with a p-value), test and correction. Groups
         without pairs have NaN statistics. Empty when `long_table` has no groups.
     """
+    if simultaneous is not None:
+        return by_subset(
+            lambda table: paired_site_comparison(table, value, by, reference, compare),
+            long_table,
+            simultaneous,
+        )
     by = list(by)
     rows = []
     groups = long_table.groupby(by, sort=False) if by else [((), long_table)]
@@ -281,7 +292,11 @@ def paired_site_comparison(
 
 
 def compare_measures(
-    per_sample: pd.DataFrame, metrics: Sequence[str], reference: str, compare: str
+    per_sample: pd.DataFrame,
+    metrics: Sequence[str],
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Paired site tests of several per-sample measures held as columns of one table.
 
@@ -293,6 +308,8 @@ def compare_measures(
         The measure columns, in output order; missing values are left out.
     reference, compare
         The two site labels.
+    simultaneous
+        As in `paired_site_comparison` (None: no ``subset`` column).
 
     Returns
     -------
@@ -308,4 +325,41 @@ def compare_measures(
             long.append(values.assign(metric=metric))
     if not long:
         return pd.DataFrame(columns=["metric", "n_pairs", "n_unpaired"])
-    return paired_site_comparison(pd.concat(long), "value", ["metric"], reference, compare)
+    return paired_site_comparison(
+        pd.concat(long), "value", ["metric"], reference, compare, simultaneous
+    )
+
+
+def by_subset(
+    analyse: Callable[[pd.DataFrame], pd.DataFrame],
+    long_table: pd.DataFrame,
+    simultaneous: Collection[str],
+) -> pd.DataFrame:
+    """Run a paired analysis on every patient, then again on the simultaneous pairs only.
+
+    The sensitivity analysis of the sampling time: a site difference that holds only when the
+    two biopsies were taken months apart may be the treatment's doing, not the organ's.
+
+    Parameters
+    ----------
+    analyse
+        Long table (with a ``patient`` column) -> result table; its own multiple-testing
+        correction applies within each subset.
+    long_table
+        The analysis' input.
+    simultaneous
+        The patients whose two sites were sampled close together
+        (`organomics.pairing.simultaneous_patients`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The two results stacked, with a first column ``subset`` (``all``, ``simultaneous``).
+    """
+    keep = long_table["patient"].astype(str).isin({str(p) for p in simultaneous})
+    parts = []
+    for subset, table in (("all", long_table), ("simultaneous", long_table[keep])):
+        result = analyse(table)
+        result.insert(0, "subset", subset)
+        parts.append(result)
+    return pd.concat(parts, ignore_index=True)

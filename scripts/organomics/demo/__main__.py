@@ -17,6 +17,7 @@ SHEET_COLUMNS = ("sample", "patient", "site", "wes", "wes_id", "neoantigens", "p
 SHEET_COLUMNS += ("hla_loh", "hla_loh_id")
 SHEET_COLUMNS += ("rna", "mihc")
 SHEET_COLUMNS += ("area_mm2", "scrna")
+SHEET_COLUMNS += ("collection_day",)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -57,6 +58,10 @@ def write_demo(outdir: str, cohort: DemoCohort, layers: tuple[str, ...] = LAYERS
         for sample, values in cells.items():
             sheet.setdefault(sample, {}).update(values)
         config[layer] = block
+    if sheet:  # sampling time of every sample that has a molecular layer
+        for sample, day in cohort.collection_days().items():
+            if sample in sheet:
+                sheet[sample]["collection_day"] = str(day)
     rows = []
     for patient in cohort.patients:
         for site in (cohort.reference, cohort.compare):

@@ -55,3 +55,30 @@ class DemoCohort:
     def rng(self, salt: str) -> np.random.Generator:
         """An independent, reproducible random stream for one layer."""
         return np.random.default_rng([self.seed, zlib.crc32(salt.encode())])
+
+    def collection_days(self) -> dict[str, int]:
+        """Sampling day of every molecular sample (days from treatment start, negative before).
+
+        The reference site is biopsied before treatment; the single-cell pairs are the
+        simultaneous ones (compare site within 30 days, the first exactly 30 days later, the
+        boundary), the other pairs' compare site later (the first of them exactly 31 days
+        later, just outside). Drawn from their own stream, so no other demo file changes.
+        """
+        rng = self.rng("collection_day")
+        days = {}
+        for patient in self.patients[: self.n_pairs + 1]:
+            reference_day = int(rng.integers(-60, -5))
+            days[self.sample_id(patient, self.reference)] = reference_day
+            if patient not in self.pairs:
+                continue
+            if patient in self.sc_pairs:
+                gap = 30 if patient == self.sc_pairs[0] else int(rng.integers(-30, 31))
+            else:
+                first_later = (
+                    patient == self.pairs[self.n_sc_pairs]
+                    if self.n_sc_pairs < self.n_pairs
+                    else False
+                )
+                gap = 31 if first_later else int(rng.integers(60, 420))
+            days[self.sample_id(patient, self.compare)] = reference_day + gap
+        return days
