@@ -68,4 +68,6 @@ with log_to(snakemake.log[0]):
             compare,
             "median paired difference (per-patient mean score or fraction)",
         )
+    if "response" in names:
+        rows += findings.response_rows(read_tsv(snakemake.input.response), reference, compare)
     write_tsv(findings.assemble(rows, reference, compare), snakemake.output[0])

@@ -64,11 +64,49 @@ rule summary_concordance:
         "../../scripts/summary_concordance.py"
 
 
+rule summary_response:
+    input:
+        unpack(summary_response_inputs),
+        lib=lib_of("summary_response.py"),
+    output:
+        table=report(
+            "results/summary/response_association.tsv",
+            caption="../report/summary_response.rst",
+            category="Summary",
+        ),
+        png=expand(
+            "results/summary/plots/response_{layer}.png", layer=summary_response_layers()
+        ),
+        pdf=expand(
+            "results/summary/plots/response_{layer}.pdf", layer=summary_response_layers()
+        ),
+    log:
+        "logs/summary/response.log",
+    benchmark:
+        "logs/benchmarks/summary/response.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        reference=REF,
+        compare=CMP,
+        genes=config["rnaseq"].get("genes_of_interest", []),
+        samples=summary_sample_times(),
+        simultaneous_days=config["pairs"]["simultaneous_days"],
+        layers=summary_response_layers(),
+    script:
+        "../../scripts/summary_response.py"
+
+
 # findings.tsv when any layer is active; the concordance table and plot when a pair's two
-# layers are
+# layers are; the response association when the clinical branch and a molecular layer are
 OUTPUTS["summary"] = (
     rule_targets("summary_findings")
     + (rule_targets("summary_concordance") if summary_concordance_pairs() else [])
+    + (
+        rule_targets("summary_response")
+        if branch_active("clinical") and summary_response_layers()
+        else []
+    )
     if any(branch_active(branch) for branch in BRANCHES)
     else []
 )

@@ -17,6 +17,8 @@ def summary_finding_inputs(wildcards=None):
         tables["mihc"] = "results/mihc/site_comparison.tsv"
     if branch_active("scrna"):
         tables["scrna"] = "results/scrna/site_comparison.tsv"
+    if branch_active("clinical") and summary_response_layers():
+        tables["response"] = "results/summary/response_association.tsv"
     return tables
 
 
@@ -50,3 +52,46 @@ def summary_concordance_pairs():
 def summary_sample_sites():
     """sample -> patient and site for every sheet row."""
     return SAMPLES[["sample", "patient", "site"]].to_dict("records")
+
+
+# >>> response association (issue 14)
+from organomics.summary.response import SOURCES as RESPONSE_SOURCES  # noqa: E402
+
+IRECIST_TABLE = "results/clinical/irecist_response.tsv"
+
+
+def summary_response_sources():
+    """The per-sample sources (organomics.summary.response.SOURCES) the workflow writes: branch
+    active and the file among the branch's outputs (so a new table joins once it is written)."""
+    return [
+        source
+        for source in RESPONSE_SOURCES
+        if branch_active(source.branch) and source.path in OUTPUTS[source.branch]
+    ]
+
+
+def summary_response_layers():
+    """Layers with a measure for the response association: one figure each."""
+    return list(
+        dict.fromkeys(s.layer for s in summary_response_sources() if s.measures is not None)
+    )
+
+
+def summary_response_inputs(wildcards=None):
+    """Each site's response (RECIST; iRECIST when the clinical branch writes it) and the
+    per-sample tables of the active layers."""
+    tables = {"responses": "results/clinical/organ_response.tsv"}
+    if IRECIST_TABLE in OUTPUTS["clinical"]:
+        tables["irecist"] = IRECIST_TABLE
+    tables.update({s.name: s.path for s in summary_response_sources()})
+    return tables
+
+
+def summary_sample_times():
+    """sample, patient, site and, when the sheet has it, collection_day of every sheet row."""
+    columns = ["sample", "patient", "site"]
+    columns += [c for c in ("collection_day",) if c in SAMPLES.columns]
+    return SAMPLES[columns].to_dict("records")
+
+
+# <<< response association (issue 14)

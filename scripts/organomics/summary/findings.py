@@ -243,12 +243,95 @@ def assemble(rows: list[dict], reference: str, compare: str) -> pd.DataFrame:
         COLUMNS, with `direction` from the effect's sign and `significant` (p_adj < 0.05).
     """
     columns = [column.format(ref=reference, cmp=compare) for column in COLUMNS]
+    # a row may say its own direction (e.g. the response association's, which is not a site
+    # difference); the others get it from the effect's sign
+    preset = [row.get("direction") for row in rows]
     table = pd.DataFrame(rows).reindex(columns=columns)
     values = table[[f"value_{reference}", f"value_{compare}", "effect"]]
     scales = values.apply(pd.to_numeric, errors="coerce").abs().max(axis=1).fillna(0.0)
     table["direction"] = [
-        direction(effect, compare, scale)
-        for effect, scale in zip(table["effect"], scales, strict=True)
+        given if given else direction(effect, compare, scale)
+        for given, effect, scale in zip(preset, table["effect"], scales, strict=True)
     ]
     table["significant"] = table["p_adj"] < 0.05
     return table
+
+
+def response_rows(association: pd.DataFrame, reference: str, compare: str) -> list[dict]:
+    """The within-patient rows of the response association (subset ``all``).
+
+    Per measure and response: the sign test on the discordant-response patients, and the
+    Spearman correlation of the within-patient differences with the per-site rhos as values.
+
+    Parameters
+    ----------
+    association
+        results/summary/response_association.tsv (`organomics.summary.response.associate`).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    list of dict
+        Findings rows with layer ``response ~ <layer>`` and their own `direction`; none when the
+        table carries only a note.
+    """
+    table = association[association["analysis"].notna()]
+    rows = []
+    within = f"{compare}-{reference}"
+    for (layer, measure, response), group in table.groupby(
+        ["layer", "measure", "response"], sort=False
+    ):
+        by = {(r["analysis"], r["site"], r["subset"]): r for r in group.to_dict("records")}
+        sign = by.get(("sign_test_within_patient", within, "all"))
+        if sign is not None:
+            share = sign["effect"]
+            rows.append(
+                {
+                    "layer": f"response ~ {layer}",
+                    "measure": f"{measure}: higher at the responding site ({response}, "
+                    "discordant patients)",
+                    "effect": share,
+                    "effect_measure": sign["effect_measure"],
+                    "n": sign["n"],
+                    "p_value": sign["p_value"],
+                    "p_adj": sign["p_adj"],
+                    "test": sign["test"],
+                    "correction": sign["correction"],
+                    "direction": "no difference"
+                    if pd.isna(share) or share == 0.5
+                    else (
+                        "higher at the responding site"
+                        if share > 0.5
+                        else "lower at the responding site"
+                    ),
+                }
+            )
+        diff = by.get(("spearman_within_patient", within, "all"))
+        if diff is not None:
+            rho = diff["effect"]
+            sites = {s: by.get(("spearman_per_site", s, "all")) for s in (reference, compare)}
+            rows.append(
+                {
+                    "layer": f"response ~ {layer}",
+                    "measure": f"{measure} vs {response} ({within} differences)",
+                    f"value_{reference}": sites[reference]["effect"] if sites[reference] else None,
+                    f"value_{compare}": sites[compare]["effect"] if sites[compare] else None,
+                    "effect": rho,
+                    "effect_measure": "Spearman rho of the within-patient differences "
+                    "(values: rho at each site)",
+                    "n": diff["n"],
+                    "p_value": diff["p_value"],
+                    "p_adj": diff["p_adj"],
+                    "test": diff["test"],
+                    "correction": diff["correction"],
+                    "direction": "no correlation"
+                    if pd.isna(rho) or rho == 0
+                    else (
+                        "worse response with a higher value"
+                        if rho > 0
+                        else "better response with a higher value"
+                    ),
+                }
+            )
+    return rows
