@@ -14,6 +14,7 @@ from organomics.tables import read_table
 REQUIRED_COLUMNS = ("sample", "patient", "site")
 # Sheet columns whose cells are paths to input files (';' separates several files in one cell).
 PATH_COLUMNS = ("wes", "neoantigens", "cn", "hla_loh", "rna", "mihc", "scrna")
+PATH_COLUMNS += ("tcr",)
 # Optional whole-number columns: sampling time (days from treatment start, negative before) and
 # treatment line; checked here so that a decimal or a date stops the run with its row.
 INTEGER_COLUMNS = {

@@ -183,7 +183,7 @@ def branch_outputs(branch):
     """Input function of a branch's target rule; a clear error when the branch has no inputs."""
 
     def outputs(wildcards):
-        if not branch_active(branch):
+        if not branch_active(branch) and not OUTPUTS[branch]:  # scrna: `tcr` alone
             raise WorkflowError(
                 f"The {branch} branch has no inputs configured: see config/README.md "
                 f"for the sheet column or config keys that switch it on."
@@ -197,7 +197,7 @@ def all_outputs(wildcards):
     """Every active branch's targets, the pairing overview and the cross-layer summary."""
     targets = list(OUTPUTS["sheet"])
     for branch in BRANCHES:
-        if branch_active(branch):
+        if branch_active(branch) or OUTPUTS[branch]:  # scrna: `tcr` alone
             targets += OUTPUTS[branch]
     return targets + OUTPUTS["summary"]
 

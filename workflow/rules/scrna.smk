@@ -194,3 +194,6 @@ OUTPUTS["scrna"] = (
     if branch_active("scrna")
     else []
 )
+
+
+include: "scrna_tcr.smk"

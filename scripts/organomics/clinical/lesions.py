@@ -75,8 +75,8 @@ def check_lesions(table: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Organ and role lower case (role one of target, non_target, new), nodal boolean, status
-        present/absent/progression for non-targets ("" otherwise), sorted by patient, lesion
-        and day.
+        present/absent/progression for non-target and new lesions ("" for targets), sorted by
+        patient, lesion and day.
 
     Raises
     ------
@@ -115,9 +115,11 @@ def check_lesions(table: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     table["nodal"] = nodal.isin(TRUE_WORDS)
     status = table["status"].fillna("").astype(str).str.strip().str.lower()
     non_target = table["role"] == "non_target"
-    # A non-target with no status at an assessment is taken as still present.
-    status = status.where(~(non_target & (status == "")), "present")
-    bad_status = non_target & ~status.isin(STATUSES)
+    # New lesions keep a status too: `absent` once gone (iRECIST resets need it).
+    with_status = non_target | (table["role"] == "new")
+    # A non-target or new lesion with no status at an assessment is taken as still present.
+    status = status.where(~(with_status & (status == "")), "present")
+    bad_status = with_status & ~status.isin(STATUSES)
     for _, row in table[bad_status].head(1).iterrows():
         raise InputError(
             path,
@@ -126,7 +128,7 @@ def check_lesions(table: pd.DataFrame, path: str | Path) -> pd.DataFrame:
             row=row["line"],
             column="status",
         )
-    table["status"] = status.map(STATUSES).where(non_target, "")
+    table["status"] = status.map(STATUSES).where(with_status, "")
     targets = table["role"] == "target"
     for _, row in table[targets & table["diameter_mm"].isna()].head(1).iterrows():
         raise InputError(

@@ -47,14 +47,20 @@ def hundredths(diameter_mm: float) -> int:
 class Options:
     """Optional RECIST refinements, off by default.
 
-    Config clinical.confirmation_days and clinical.min_sd_days; the defaults are the schema's
-    (workflow/schemas/clinical.schema.yaml).
+    Config clinical.confirmation_days, clinical.min_sd_days and the confirmation knobs
+    clinical.confirmation_max_ne, confirmation_accept_sd and confirmation_before_pd (see
+    `confirmed`); the defaults are the schema's (workflow/schemas/clinical.schema.yaml).
     """
 
     SCHEMA_SECTION: ClassVar[str] = "clinical"
 
     confirmation_days: int | None = None
     min_sd_days: int | None = None
+    # The other knobs of admiralonco's confirmed BOR (derive_param_confirmed_bor); they act only
+    # with confirmation_days. None/True keep the permissive rule used before they existed.
+    confirmation_max_ne: int | None = None
+    confirmation_accept_sd: bool | None = None
+    confirmation_before_pd: bool = True
 
 
 def organ_to_site(organ_sites: dict[str, list[str]]) -> dict[str, str]:
@@ -168,7 +174,7 @@ def _timepoint(
     measured = at_day[at_day["role"] == "target"].set_index("lesion")["size"]
     complete = set(targets.index) <= set(measured.index)
     target_sum = int(measured.reindex(targets.index).fillna(0).sum())
-    new_lesion = bool((at_day["role"] == "new").any())
+    new_lesion = bool(new_lesion_present(at_day).any())
     statuses = at_day[at_day["role"] == "non_target"].set_index("lesion")["status"]
     non_target_pd = bool((statuses == "progression").any())
     # A partial sum can only grow when the missing lesions are added, so it may still prove PD.
@@ -212,6 +218,79 @@ def _timepoint(
     }
 
 
+def new_lesion_present(rows: pd.DataFrame) -> pd.Series:
+    """Which rows are new lesions still there: role `new`, not recorded absent nor at 0 mm.
+
+    Parameters
+    ----------
+    rows
+        Lesion rows with role, status and `size` (integer hundredths of a mm, may be missing).
+
+    Returns
+    -------
+    pandas.Series
+        Boolean per row. A new lesion recorded `absent` (or measured 0 mm) has resolved.
+    """
+    size = rows["size"] if "size" in rows.columns else pd.Series(pd.NA, index=rows.index)
+    gone = (rows["status"] == "absent") | size.eq(0).fillna(False).astype(bool)
+    return (rows["role"] == "new") & ~gone
+
+
+def confirmed(responses: list[str], days: list[float], position: int, options: Options) -> bool:
+    """Whether the CR or PR at `position` is confirmed by a later assessment.
+
+    The rules of admiralonco's derive_param_confirmed_bor: a CR needs a later CR, a PR a later
+    CR or PR, at least `confirmation_days` on. With `confirmation_accept_sd` set (True or
+    False), every assessment in between must be CR or NE for a CR, and CR, PR, SD or NE for a
+    PR, no PR may follow a CR in the confirmation period, and at most one SD (True) or none
+    (False) may sit between a PR and its confirmation; None accepts any assessment in between
+    (the rule before these knobs). `confirmation_max_ne` caps the NE assessments in between
+    (None: no cap). With `confirmation_before_pd` the confirming assessment must precede any PD.
+
+    Parameters
+    ----------
+    responses
+        The site's timepoint responses (CR, PR, SD, PD, NE) in day order.
+    days
+        Their days.
+    position
+        Index of the CR or PR to confirm.
+    options
+        confirmation_days (must be set) and the confirmation knobs.
+
+    Returns
+    -------
+    bool
+        True when some later assessment confirms it under every rule.
+    """
+    response = responses[position]
+    confirms = {"CR"} if response == "CR" else {"CR", "PR"}
+    strict = options.confirmation_accept_sd is not None
+    allowed = {"CR", "NE"} if response == "CR" else {"CR", "PR", "SD", "NE"}
+    max_sd = 1 if options.confirmation_accept_sd else 0
+    n_ne = n_sd = 0
+    seen_cr = False
+    for later in range(position + 1, len(responses)):
+        other = responses[later]
+        if other == "PD" and options.confirmation_before_pd:
+            return False  # PR, PD, PR is not a confirmed PR
+        pr_after_cr = strict and response == "PR" and seen_cr and other == "PR"
+        far_enough = days[later] >= days[position] + options.confirmation_days
+        if other in confirms and far_enough and not pr_after_cr:
+            return True
+        # Not the confirmation: it sits between the response and any later one.
+        if strict and (other not in allowed or pr_after_cr):
+            return False
+        n_ne += other == "NE"
+        if options.confirmation_max_ne is not None and n_ne > options.confirmation_max_ne:
+            return False
+        n_sd += other == "SD"
+        if strict and n_sd > max_sd:
+            return False
+        seen_cr = seen_cr or other == "CR"
+    return False
+
+
 def _best_response(timepoints: pd.DataFrame, options: Options) -> tuple[str, float]:
     """Best response before the first PD (RECIST 1.1), with optional confirmation/SD duration."""
     best, first_pd_day = "NE", np.nan
@@ -224,18 +303,9 @@ def _best_response(timepoints: pd.DataFrame, options: Options) -> tuple[str, flo
                 best = "PD"
             break
         if response in ("CR", "PR") and options.confirmation_days:
-            # Confirmation must come before any PD: cut the later scans at the first PD before
-            # keeping those far enough away (PR, PD, PR is not a confirmed PR).
-            later = [other["response"] for other in records[position + 1 :]]
-            later_days = [other["day"] for other in records[position + 1 :]]
-            cut = later.index("PD") if "PD" in later else len(later)
-            later = [
-                other
-                for other, day in zip(later[:cut], later_days[:cut], strict=True)
-                if day >= point["day"] + options.confirmation_days
-            ]
-            confirms = {"CR"} if response == "CR" else {"CR", "PR"}
-            if not any(other in confirms for other in later):
+            responses = [other["response"] for other in records]
+            days = [other["day"] for other in records]
+            if not confirmed(responses, days, position, options):
                 response = "SD"
         if response == "SD" and options.min_sd_days and point["day"] < options.min_sd_days:
             response = "NE"

@@ -17,6 +17,7 @@ SHEET_COLUMNS = ("sample", "patient", "site", "wes", "wes_id", "neoantigens", "p
 SHEET_COLUMNS += ("hla_loh", "hla_loh_id")
 SHEET_COLUMNS += ("rna", "mihc")
 SHEET_COLUMNS += ("area_mm2", "scrna")
+SHEET_COLUMNS += ("tcr",)
 SHEET_COLUMNS += ("collection_day",)
 
 
