@@ -301,6 +301,64 @@ rule rnaseq_plots:
         "../../scripts/rnaseq_plots.py"
 
 
+rule rnaseq_scrna_reference:
+    input:
+        adata="results/scrna/adata.h5ad",
+        lib=lib_of("rnaseq_scrna_reference.py"),
+    output:
+        reference="results/rnaseq/scrna_reference.tsv",
+    log:
+        "logs/rnaseq/scrna_reference.log",
+    benchmark:
+        "logs/benchmarks/rnaseq/scrna_reference.tsv"
+    conda:
+        "../../envs/scrna.yaml"
+    resources:
+        mem_mb=mem_mb_scaled(4000),
+    params:
+        min_cells=config["rnaseq"]["deconvolution"]["min_cells"],
+    script:
+        "../../scripts/rnaseq_scrna_reference.py"
+
+
+rule rnaseq_deconvolution:
+    input:
+        unpack(rnaseq_deconvolution_input),
+        lib=lib_of("rnaseq_deconvolution.py"),
+    output:
+        table=report(
+            "results/rnaseq/deconvolution.tsv",
+            caption="../report/rnaseq_deconvolution.rst",
+            category="Bulk RNA",
+        ),
+        comparison=report(
+            "results/rnaseq/deconvolution_comparison.tsv",
+            caption="../report/rnaseq_deconvolution_comparison.rst",
+            category="Bulk RNA",
+        ),
+        png=report(
+            "results/rnaseq/plots/deconvolution_paired.png",
+            caption="../report/rnaseq_deconvolution_plot.rst",
+            category="Bulk RNA",
+        ),
+        pdf="results/rnaseq/plots/deconvolution_paired.pdf",
+    log:
+        "logs/rnaseq/deconvolution.log",
+    benchmark:
+        "logs/benchmarks/rnaseq/deconvolution.tsv"
+    conda:
+        "../../envs/rnaseq.yaml"
+    resources:
+        mem_mb=mem_mb_scaled(2000),
+    params:
+        samples=rnaseq_records(),
+        reference=REF,
+        compare=CMP,
+        min_genes=config["rnaseq"]["deconvolution"]["min_genes"],
+    script:
+        "../../scripts/rnaseq_deconvolution.py"
+
+
 OUTPUTS["rnaseq"] = (
     rule_targets(
         "rnaseq_counts",
@@ -310,6 +368,7 @@ OUTPUTS["rnaseq"] = (
         "rnaseq_ora",
         "rnaseq_signatures",
         "rnaseq_plots",
+        "rnaseq_deconvolution",
     )
     + ["results/rnaseq/excluded.tsv"]
     if branch_active("rnaseq")

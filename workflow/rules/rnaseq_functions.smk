@@ -110,3 +110,15 @@ def rnaseq_resource(key):
 def rnaseq_gene_sets():
     """The GMT files of GSEA and ORA, resolved."""
     return [resolve_path(path) for path in config["rnaseq"]["gene_sets"]]
+
+
+def rnaseq_deconvolution_input(wildcards):
+    """Counts, symbol table and markers; the scRNA reference when the scRNA branch runs."""
+    inputs = {
+        "counts": "results/rnaseq/counts.tsv.gz",
+        "symbols": rnaseq_resource("symbols"),
+        "markers": resolve_path(config["rnaseq"]["deconvolution"]["markers"]),
+    }
+    if branch_active("scrna"):
+        inputs["reference"] = "results/rnaseq/scrna_reference.tsv"
+    return inputs
