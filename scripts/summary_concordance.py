@@ -3,6 +3,7 @@
 import pandas as pd
 
 from organomics.logs import log_to
+from organomics.pairing import simultaneous_patients
 from organomics.plots import save
 from organomics.summary import concordance
 from organomics.tables import read_tsv, write_tsv
@@ -14,8 +15,21 @@ with log_to(snakemake.log[0]) as log:
             continue
         index = 0 if name == "rnaseq_vst" else None
         tables[name] = read_tsv(snakemake.input[name], index_col=index)
-    sample_sites = pd.DataFrame(snakemake.params.samples).set_index("sample")["site"]
-    table, joined = concordance.concordance(snakemake.params.pairs, tables, sample_sites)
+    reference, compare = snakemake.params.reference, snakemake.params.compare
+    samples = pd.DataFrame(snakemake.params.samples)
+    by_sample = samples.set_index("sample")
+    simultaneous = simultaneous_patients(
+        samples, reference, compare, snakemake.params.simultaneous_days
+    )
+    table, joined = concordance.concordance(
+        snakemake.params.pairs,
+        tables,
+        by_sample["site"],
+        by_sample["patient"].astype(str),
+        reference,
+        compare,
+        simultaneous,
+    )
     for row in table[table["note"] != ""].itertuples():
         log.warning("%s vs %s: %s", row.measure_x, row.measure_y, row.note)
     write_tsv(table, snakemake.output.table)

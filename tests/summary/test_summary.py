@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.stats import spearmanr
 
 from organomics.stats import paired_site_comparison
@@ -105,3 +106,54 @@ def test_concordance_reports_a_pair_without_data():
     table, _ = concordance.concordance([pair], {}, pd.Series(dtype=str))
     assert table.loc[0, "n_samples"] == 0 and np.isnan(table.loc[0, "spearman_rho"])
     assert table.loc[0, "note"] == "fewer than 3 samples with both measures"
+
+
+def test_repeated_measures_correlation_is_the_within_patient_centred_correlation():
+    # pingouin.rm_corr's formula by hand (Bakdash & Marusich 2017): centre x and y on each
+    # patient's mean, r = sum(xc*yc) / sqrt(sum(xc^2) sum(yc^2)), dof = N - k - 1 and
+    # t = r sqrt(dof / (1 - r^2)); three patients with three samples each, so N - k - 1 = 5
+    x = np.array([1.0, 2.0, 4.0, 3.0, 3.5, 6.0, 0.5, 2.5, 2.0])
+    y = np.array([2.0, 2.5, 5.0, 1.0, 3.0, 3.5, 4.0, 4.5, 6.5])
+    subject = np.repeat(["a", "b", "c"], 3)
+    frame = pd.DataFrame({"x": x, "y": y, "s": subject})
+    xc = x - frame.groupby("s")["x"].transform("mean").to_numpy()
+    yc = y - frame.groupby("s")["y"].transform("mean").to_numpy()
+    r = (xc @ yc) / np.sqrt((xc @ xc) * (yc @ yc))
+    t = r * np.sqrt(5 / (1 - r**2))
+    rm_r, p_value, dof = concordance.repeated_measures_correlation(x, y, subject)
+    assert dof == 5
+    assert rm_r == pytest.approx(r)
+    assert p_value == pytest.approx(2 * stats.t.sf(abs(t), 5))
+
+
+def test_paired_concordance_rows_say_which_is_which():
+    # five patients, PL and LM; within-patient differences LM - PL of x and y by hand
+    samples = [f"{p}_{s}" for p in "abcde" for s in ("PL", "LM")]
+    x = [1.0, 2.0, 3.0, 3.5, 2.0, 5.0, 4.0, 4.2, 1.0, 0.0]
+    y = [0.10, 0.30, 0.20, 0.22, 0.15, 0.40, 0.30, 0.29, 0.20, 0.12]
+    fractions = pd.DataFrame(
+        {"sample": samples, "phenotype": "CD8_T", "region": "all", "fraction": y}
+    )
+    tables = {
+        "rnaseq_vst": pd.DataFrame([x], index=["G1"], columns=samples),
+        "rnaseq_results": pd.DataFrame({"gene": ["G1"], "symbol": ["CD8A"]}),
+        "mihc_fractions": fractions,
+    }
+    pair = {"x": {"layer": "rnaseq", "gene": "CD8A"}, "y": {"layer": "mihc", "phenotype": "CD8_T"}}
+    sites = pd.Series(["PL", "LM"] * 5, index=samples)
+    patients = pd.Series([s[0] for s in samples], index=samples)
+    table, _ = concordance.concordance([pair], tables, sites, patients, "PL", "LM", ["a", "b", "c"])
+    rows = table.set_index(["analysis", "subset"])
+    assert rows.loc[("pooled_spearman", "all"), "n_unit"] == "samples"
+    assert rows.loc[("pooled_spearman", "all"), "n"] == 10
+    dx = np.round(np.array(x[1::2]) - np.array(x[0::2]), 12)  # 1, 0.5, 3, 0.2, -1
+    dy = np.round(np.array(y[1::2]) - np.array(y[0::2]), 12)
+    expected = spearmanr(dx, dy)
+    diff = rows.loc[("within_patient_differences", "all")]
+    assert diff["n"] == 5 and diff["n_unit"] == "patients"
+    assert diff["spearman_rho"] == pytest.approx(expected.statistic)
+    assert diff["p_value"] == pytest.approx(expected.pvalue)
+    # with two samples per patient, rmcorr is the correlation of the differences through 0
+    r = (dx @ dy) / np.sqrt((dx @ dx) * (dy @ dy))
+    assert rows.loc[("rmcorr", "all"), "rm_r"] == pytest.approx(r)
+    assert rows.loc[("rmcorr", "simultaneous"), "n"] == 3

@@ -59,7 +59,8 @@ rule summary_concordance:
         pairs=summary_concordance_pairs(),
         reference=REF,
         compare=CMP,
-        samples=summary_sample_sites(),
+        samples=summary_sample_times(),
+        simultaneous_days=config["pairs"]["simultaneous_days"],
     script:
         "../../scripts/summary_concordance.py"
 
