@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ class TcrParams:
     SCHEMA_SECTION = "scrna.tcr"
     expanded_min_cells: int = 2
     min_cells: int = 10
-    annotations: tuple[str, ...] = ("cell_type", "cell_state")
+    annotations: list[str] = field(default_factory=lambda: ["cell_type", "cell_state", "state"])
 
 
 def _header(path: str | Path) -> list[str]:
@@ -507,7 +507,9 @@ def expansion_by_annotation(
     return pd.DataFrame(rows, columns=columns_out)
 
 
-def add_cell_type_expansion(summary: pd.DataFrame, by_annotation: pd.DataFrame) -> pd.DataFrame:
+def add_cell_type_expansion(
+    summary: pd.DataFrame, by_annotation: pd.DataFrame, min_cells: int = 1
+) -> pd.DataFrame:
     """Add ``frac_expanded_<cell type>`` columns (and n_annotated) to the sample summary.
 
     Parameters
@@ -516,6 +518,9 @@ def add_cell_type_expansion(summary: pd.DataFrame, by_annotation: pd.DataFrame) 
         One row per sample (`sample_summary` rows).
     by_annotation
         `expansion_by_annotation` output.
+    min_cells
+        A sample's fraction for a cell type is given from this many of its cells with both
+        chains (empty below: a fraction of 1 or 2 cells is not a measure).
 
     Returns
     -------
@@ -527,7 +532,8 @@ def add_cell_type_expansion(summary: pd.DataFrame, by_annotation: pd.DataFrame) 
     out = summary.copy()
     counted = types.groupby("sample")["n_cells"].sum()
     out["n_annotated"] = out["sample"].map(counted).fillna(0).astype(int)
-    wide = types.pivot(index="sample", columns="label", values="frac_expanded")
+    measured = types[types["n_cells"] >= min_cells]  # integers: no tolerance needed
+    wide = measured.pivot(index="sample", columns="label", values="frac_expanded")
     for label in wide.columns:
         out[f"frac_expanded_{label}"] = out["sample"].map(wide[label])
     return out
@@ -566,3 +572,103 @@ def site_comparison(
     metrics = ["diversity", "frac_expanded"]
     metrics += [c for c in summary.columns if c.startswith("frac_expanded_")]
     return compare_measures(summary[~small], metrics, reference, compare)
+
+
+def read_annotations(adata_path: str | Path, states_path: str | Path | None = None) -> pd.DataFrame:
+    """The annotated cells of the scRNA cohort, indexed by ``<sample>_<barcode>``.
+
+    Parameters
+    ----------
+    adata_path
+        results/scrna/adata.h5ad (its obs is read, not the matrices).
+    states_path
+        The CD8/NK state table (results/scrna/state_cells.tsv.gz, column ``cell`` and
+        ``state``) when that step runs; None otherwise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        obs (sample, cell_type, cell_state, ...) plus the state table's ``state`` if given.
+    """
+    from organomics.scrna import store
+    from organomics.tables import read_tsv
+
+    (obs,) = store.read_elements(adata_path, "obs")
+    if states_path is not None:
+        states = read_tsv(states_path, dtype=str)
+        if {"cell", "state"} <= set(states.columns):
+            obs = obs.copy()
+            obs["state"] = states.set_index("cell")["state"].reindex(obs.index).to_numpy()
+    return obs
+
+
+def run(
+    paths: Sequence[str | Path],
+    records: Sequence[dict],
+    params: TcrParams,
+    reference: str,
+    compare: str,
+    annotations: pd.DataFrame | None = None,
+    exclusions=None,
+) -> dict[str, pd.DataFrame]:
+    """Every TCR table of the cohort.
+
+    Parameters
+    ----------
+    paths
+        The `tcr` file of each sample, in the order of `records`.
+    records
+        ``{"sample", "patient", "site"}`` per sample with a `tcr` file.
+    params
+        Config scrna.tcr.
+    reference, compare
+        The two site labels.
+    annotations
+        `read_annotations` output, or None when no TCR sample has scRNA.
+    exclusions
+        organomics.excluded.Exclusions for samples left out of the tests and patients with one
+        site; None records nothing.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``cells`` (`clonotypes` of every sample, with ``annotated`` and the annotation columns
+        when joined), ``summary``, ``shared``, ``cell_types`` (`expansion_by_annotation`) and
+        ``comparison`` (`site_comparison`).
+    """
+    cells, rows = [], []
+    for path, record in zip(paths, records, strict=True):
+        contigs = read_contigs(path)
+        sample_cells = clonotypes(contigs, record["sample"], params.expanded_min_cells)
+        rows.append(sample_summary(contigs, sample_cells, record))
+        cells.append(sample_cells)
+        log.info(
+            "%s: %d contigs, %d cells with both chains, %d clonotypes",
+            record["sample"], len(contigs), rows[-1]["n_cells"], rows[-1]["n_clonotypes"],
+        )  # fmt: skip
+    every = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame(columns=CELL_COLUMNS)
+    summary = pd.DataFrame(rows)
+    columns: list[str] = []
+    by_annotation = expansion_by_annotation(every.assign(annotated=False), records, [])
+    if annotations is not None:
+        columns = [c for c in params.annotations if c in annotations.columns]
+        every = join_annotations(every, annotations, columns)
+        scrna_samples = set(annotations["sample"].astype(str))
+        for row in summary.to_dict("records"):
+            matched = every.loc[every["sample"] == row["sample"], "annotated"].sum()
+            if row["sample"] in scrna_samples and matched == 0:
+                log.warning(
+                    "%s: no TCR barcode matches an annotated cell of the sample: are the "
+                    "barcodes of the same run (suffix -1)?", row["sample"],
+                )  # fmt: skip
+        by_annotation = expansion_by_annotation(every, records, columns)
+        summary = add_cell_type_expansion(summary, by_annotation, params.min_cells)
+    shared = shared_clonotypes(every, records, reference, compare, exclusions)
+    comparison = site_comparison(summary, reference, compare, params.min_cells, exclusions)
+    return {
+        "cells": every,
+        "summary": summary,
+        "shared": shared,
+        "cell_types": by_annotation,
+        "comparison": comparison,
+    }
