@@ -36,6 +36,7 @@ rule clinical_response:
         compare=CMP,
         confirmation_days=config["clinical"]["confirmation_days"],
         min_sd_days=config["clinical"]["min_sd_days"],
+        knobs=clinical_confirmation_knobs(),
     script:
         "../../scripts/clinical_response.py"
 
@@ -266,8 +267,111 @@ rule clinical_lesion_response:
         "../../scripts/clinical_lesion_response.py"
 
 
+rule clinical_adam:
+    input:
+        unpack(clinical_lesion_inputs),
+        lib=lib_of("clinical_adam.py"),
+    output:
+        adtr_xpt="results/clinical/adam/adtr.xpt",
+        adtr_csv=report(
+            "results/clinical/adam/adtr.csv",
+            caption="../report/clinical_adam.rst",
+            category="Clinical",
+        ),
+        adrs_xpt="results/clinical/adam/adrs.xpt",
+        adrs_csv=report(
+            "results/clinical/adam/adrs.csv",
+            caption="../report/clinical_adam.rst",
+            category="Clinical",
+        ),
+    log:
+        "logs/clinical/adam.log",
+    benchmark:
+        "logs/benchmarks/clinical/adam.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        evaluator=config["clinical"]["sdtm"].get("evaluator"),
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/clinical_adam.py"
+
+
 if branch_active("clinical"):
     OUTPUTS["clinical"] += rule_targets(
-        "clinical_organ_time", "clinical_lesion_response"
+        "clinical_organ_time", "clinical_lesion_response", "clinical_adam"
     ) + (rule_targets("clinical_landmark") if clinical_patients_input() else [])
 # <<< clinical part B
+
+
+# >>> clinical part A: iRECIST per site
+rule clinical_irecist:
+    input:
+        unpack(clinical_lesion_inputs),
+        responses="results/clinical/organ_response.tsv",
+        lib=lib_of("clinical_irecist.py"),
+    output:
+        timepoints=report(
+            "results/clinical/irecist_timepoints.tsv",
+            caption="../report/clinical_irecist_timepoints.rst",
+            category="Clinical",
+        ),
+        responses=report(
+            "results/clinical/irecist_response.tsv",
+            caption="../report/clinical_irecist_response.rst",
+            category="Clinical",
+        ),
+    log:
+        "logs/clinical/irecist.log",
+    benchmark:
+        "logs/benchmarks/clinical/irecist.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        organ_sites=config["clinical"]["organ_sites"],
+        evaluator=config["clinical"]["sdtm"].get("evaluator"),
+        reference=REF,
+        compare=CMP,
+        confirmation_days=config["clinical"]["confirmation_days"],
+        min_sd_days=config["clinical"]["min_sd_days"],
+        knobs=clinical_confirmation_knobs(),
+        irecist=config["clinical"]["irecist"],
+    script:
+        "../../scripts/clinical_irecist.py"
+
+
+rule clinical_irecist_rates:
+    input:
+        responses="results/clinical/organ_response.tsv",
+        irecist="results/clinical/irecist_response.tsv",
+        lib=lib_of("clinical_irecist_rates.py"),
+    output:
+        rates=report(
+            "results/clinical/irecist_rates.tsv",
+            caption="../report/clinical_irecist_rates.rst",
+            category="Clinical",
+        ),
+        mixed="results/clinical/irecist_mixed_response.tsv",
+        comparison=report(
+            "results/clinical/irecist_site_comparison.tsv",
+            caption="../report/clinical_irecist_comparison.rst",
+            category="Clinical",
+        ),
+    log:
+        "logs/clinical/irecist_rates.log",
+    benchmark:
+        "logs/benchmarks/clinical/irecist_rates.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/clinical_irecist_rates.py"
+
+
+if branch_active("clinical"):
+    OUTPUTS["clinical"] += rule_targets("clinical_irecist", "clinical_irecist_rates")
+# <<< clinical part A

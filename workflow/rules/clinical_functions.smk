@@ -82,3 +82,19 @@ def clinical_landmark_exclusions():
         if config["clinical"].get("patients")
         else path
     )
+
+
+# >>> clinical part A: iRECIST and the confirmation knobs
+def clinical_confirmation_knobs():
+    """admiralonco's confirmation knobs (config clinical.confirmation_*) for recist.Options."""
+    block = config["clinical"]
+    return {
+        key: block[key]
+        for key in (
+            "confirmation_max_ne",
+            "confirmation_accept_sd",
+            "confirmation_before_pd",
+        )
+    }
+
+# <<< clinical part A

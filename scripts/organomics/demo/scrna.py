@@ -18,6 +18,7 @@ import scipy.io
 import scipy.sparse as sp
 import yaml
 
+from organomics.demo import scrna_tcr
 from organomics.demo.cohort import DemoCohort
 
 RESOURCES = Path(__file__).resolve().parents[3] / "resources" / "scrna"
@@ -214,6 +215,7 @@ def write_h5(
 def write(outdir: Path, prefix: str, cohort: DemoCohort) -> tuple[dict[str, dict[str, str]], dict]:
     """Write the scRNA layer: pairs 2, 5, ... as matrix directories, the others as h5 files."""
     rng = cohort.rng("scrna")
+    tcr_rng, tcr_clones = cohort.rng("scrna_tcr"), {}  # TCR contigs: a stream of their own
     panel = load_panel(rng)
     folder = Path(outdir) / "scrna"
     folder.mkdir(parents=True, exist_ok=True)
@@ -222,7 +224,7 @@ def write(outdir: Path, prefix: str, cohort: DemoCohort) -> tuple[dict[str, dict
         damping = SIGNATURE_FOLD_COMPARE * rng.uniform(0.8, 1.25)
         for role, site in (("reference", cohort.reference), ("compare", cohort.compare)):
             sample = cohort.sample_id(patient, site)
-            counts, _ = simulate_counts(panel, rng, cohort.n_cells, role, damping)
+            counts, truth = simulate_counts(panel, rng, cohort.n_cells, role, damping)
             cells = barcodes(rng, counts.shape[0])
             if number % 3 != 1:
                 # Two antibody-capture features show that only Gene Expression is kept.
@@ -245,6 +247,9 @@ def write(outdir: Path, prefix: str, cohort: DemoCohort) -> tuple[dict[str, dict
                     cells,
                 )
                 sheet[sample] = {"scrna": f"{prefix}/scrna/{sample}/filtered_feature_bc_matrix"}
+            sheet[sample]["tcr"] = scrna_tcr.write_sample(
+                folder, prefix, sample, number, role, cells, truth, tcr_rng, tcr_clones
+            )
     # The demo panel has 1,800 genes, so cells detect fewer genes than a full transcriptome.
     config = {"qc": {"min_genes": 100}, "integration": {"n_top_genes": 1000}}
     return sheet, config
