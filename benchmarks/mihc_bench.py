@@ -49,7 +49,7 @@ def write_table(path: Path, n_cells: int, seed: int = 0) -> None:
     with opener(path, "wt", encoding="utf-8", newline="") as handle:
         for start in range(0, n_cells, block):
             n = min(block, n_cells - start)
-            table = demo_mihc._sample_table(rng, "BENCH", fractions, n, side, 0.5)
+            table = demo_mihc._sample_table(rng, "BENCH", fractions, n, side, excluded=False)
             table["Object Id"] += start
             table.to_csv(handle, index=False, header=first)
             first = False

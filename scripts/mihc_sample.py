@@ -1,7 +1,7 @@
-"""Snakemake adapter: one cell table -> phenotype counts, nearest-tumour distances, plot points."""
+"""Snakemake adapter: one cell table -> counts, distances, margin, neighbours, points, AnnData."""
 
 from organomics.logs import log_to
-from organomics.mihc import sample
+from organomics.mihc import export, sample
 from organomics.tables import atomic_path, write_tsv
 
 with log_to(snakemake.log[0]):
@@ -11,9 +11,15 @@ with log_to(snakemake.log[0]):
         settings,
         chunksize=int(settings["chunksize"]),
         record=snakemake.params.record,
+        keep_cells=True,
     )
     write_tsv(summary.counts, snakemake.output.counts)
     write_tsv(summary.spatial, snakemake.output.spatial)
+    write_tsv(summary.margin, snakemake.output.margin)
+    write_tsv(summary.neighbourhood, snakemake.output.neighbourhood)
     with atomic_path(snakemake.output.points) as tmp:
         summary.points.to_parquet(tmp, index=False)
+    adata = export.to_anndata(summary.cells, snakemake.params.record, list(settings["phenotypes"]))
+    with atomic_path(snakemake.output.anndata) as tmp:
+        adata.write_h5ad(tmp)
     write_tsv(summary.excluded, snakemake.output.excluded)

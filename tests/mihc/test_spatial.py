@@ -38,10 +38,11 @@ def test_mean_neighbours_match_brute_force(seed, n_fields):
     for a, from_name in enumerate("ABC"):
         for b, to_name in enumerate("ABC"):
             for radius in (20, 50):
-                row = table.query(
-                    "from_phenotype == @from_name and to_phenotype == @to_name "
-                    "and radius_um == @radius"
-                ).iloc[0]
+                row = table[
+                    (table["from_phenotype"] == from_name)
+                    & (table["to_phenotype"] == to_name)
+                    & (table["radius_um"] == radius)
+                ].iloc[0]
                 mean, total = brute_mean(x, y, field, masks, a, b, radius)
                 assert row["mean_neighbours"] == pytest.approx(mean)
                 # expected by hand: D * (n_a n_b - n_ab) / (n (n - 1)) / n_a

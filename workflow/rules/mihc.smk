@@ -21,7 +21,10 @@ rule mihc_sample:
     output:
         counts="results/mihc/counts/{sample}.tsv",
         spatial="results/mihc/spatial/{sample}.tsv",
+        margin="results/mihc/margin/{sample}.tsv",
+        neighbourhood="results/mihc/neighbourhood/{sample}.tsv",
         points="results/mihc/points/{sample}.parquet",
+        anndata="results/mihc/anndata/{sample}.h5ad",
         excluded="results/mihc/sample_excluded/{sample}.tsv",
     log:
         "logs/mihc/sample/{sample}.log",
@@ -31,7 +34,7 @@ rule mihc_sample:
         "../../envs/mihc.yaml"
     threads: 1
     resources:
-        mem_mb=mem_mb_scaled(1000),
+        mem_mb=mem_mb_scaled(1500),
     params:
         settings=config["mihc"],
         record=mihc_record,
@@ -43,6 +46,8 @@ rule mihc_cohort:
     input:
         counts=per_sample("results/mihc/counts/{sample}.tsv", "mihc"),
         spatial=per_sample("results/mihc/spatial/{sample}.tsv", "mihc"),
+        margin=per_sample("results/mihc/margin/{sample}.tsv", "mihc"),
+        neighbourhood=per_sample("results/mihc/neighbourhood/{sample}.tsv", "mihc"),
         excluded=per_sample("results/mihc/sample_excluded/{sample}.tsv", "mihc"),
         lib=lib_of("mihc_cohort.py"),
     output:
@@ -63,6 +68,24 @@ rule mihc_cohort:
             caption="../report/mihc_spatial.rst",
             category="mIHC",
         ),
+        margin="results/mihc/margin_densities.tsv",
+        margin_comparison=report(
+            "results/mihc/margin_comparison.tsv",
+            caption="../report/mihc_margin.rst",
+            category="mIHC",
+        ),
+        immune="results/mihc/immune_phenotype.tsv",
+        immune_comparison=report(
+            "results/mihc/immune_phenotype_comparison.tsv",
+            caption="../report/mihc_immune.rst",
+            category="mIHC",
+        ),
+        neighbourhood="results/mihc/neighbourhood.tsv",
+        neighbourhood_comparison=report(
+            "results/mihc/neighbourhood_comparison.tsv",
+            caption="../report/mihc_neighbourhood.rst",
+            category="mIHC",
+        ),
         excluded=exclusions("mihc", "cohort"),
     log:
         "logs/mihc/cohort.log",
@@ -73,6 +96,7 @@ rule mihc_cohort:
     params:
         samples=sample_records("mihc"),
         areas=mihc_areas(),
+        immune=config["mihc"]["immune_phenotype"],
         reference=REF,
         compare=CMP,
     script:
@@ -128,7 +152,9 @@ rule mihc_plots:
 
 
 OUTPUTS["mihc"] = (
-    rule_targets("mihc_cohort", "mihc_plots") + ["results/mihc/excluded.tsv"]
+    rule_targets("mihc_cohort", "mihc_plots")
+    + per_sample("results/mihc/anndata/{sample}.h5ad", "mihc")
+    + ["results/mihc/excluded.tsv"]
     if branch_active("mihc")
     else []
 )

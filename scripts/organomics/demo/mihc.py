@@ -1,4 +1,4 @@
-"""Demo HALO object-data tables: fewer CD8+ T and CD56dim NK cells in LM than in PL."""
+"""Demo HALO object-data tables: fewer CD8+ T and CD56dim NK cells in LM, excluded from its core."""
 
 from __future__ import annotations
 
@@ -28,8 +28,12 @@ PL_FRACTIONS = {
     "Tumour": 0.40,
 }
 LM_RATIO = {"CD8_T": 0.5, "CD56dim_NK": 0.45}
-# Share of CD8 T cells placed inside tumour nests (PL, LM): closer to tumour in PL.
-INFILTRATION = {False: 0.5, True: 0.25}
+# Where CD8 T cells sit (PL, LM): spread over tumour and stroma in PL (inflamed); in LM most
+# crowd the invasive margin and the rest stay in the stroma (immune-excluded).
+MARGIN_SHARE = 0.75  # LM CD8 T cells in a band around the border (sd MARGIN_SD_UM)
+MARGIN_SD_UM = 35.0
+TUMOUR_SIDE = 0.97  # share of tumour cells inside the tumour region (the rest scattered)
+STROMA_SIDE = 0.95  # share of unmarked stromal cells outside it
 CD16_THRESHOLD = 10.0  # the demo calls CD16 from its intensity column, the rest from 0/1 calls
 
 CONFIG = {
@@ -55,31 +59,45 @@ CONFIG = {
 
 
 def _sample_table(
-    rng: np.random.Generator, sample: str, fractions: dict, n: int, side: float, infiltration: float
+    rng: np.random.Generator, sample: str, fractions: dict, n: int, side: float, excluded: bool
 ):
-    """One HALO-like object table: tumour nests, immune cells partly infiltrating them."""
+    """One HALO-like object table: a tumour mass with a wavy border, stroma, immune cells.
+
+    The tumour fills x < border(y) (about the left half of the image). CD8 T cells are spread
+    over the whole image, or with `excluded` crowd the border (the invasive margin) and the
+    stroma but stay out of the tumour core.
+    """
     probabilities = np.array(list(fractions.values()))
     probabilities *= min(1.0, 0.95 / probabilities.sum())  # keep some unmarked stroma
     counts = rng.multinomial(n, [*probabilities, 1.0 - probabilities.sum()])
     types = np.repeat([*fractions, "Stroma"], counts)
-    nests = rng.uniform(0.2 * side, 0.8 * side, size=(4, 2))
-    x = rng.uniform(0, side, n)
+    phase, waves = rng.uniform(0, 2 * np.pi), rng.uniform(1.0, 2.0)
+
+    def border(y):
+        return side * (0.5 + 0.06 * np.sin(2 * np.pi * waves * y / side + phase))
+
     y = rng.uniform(0, side, n)
-    near_nest = (types == "Tumour") | ((types == "CD8_T") & (rng.random(n) < infiltration))
-    which = rng.integers(0, len(nests), n)
-    spread = np.where(types == "Tumour", 0.07 * side, 0.11 * side)
-    x = np.where(near_nest, nests[which, 0] + rng.normal(0, 1, n) * spread, x).clip(0, side)
-    y = np.where(near_nest, nests[which, 1] + rng.normal(0, 1, n) * spread, y).clip(0, side)
+    edge = border(y)
+    x = rng.uniform(0, side, n)
+    tumour_side = rng.uniform(0, 1, n) * edge
+    stroma_side = edge + rng.uniform(0, 1, n) * (side - edge)
+    x = np.where((types == "Tumour") & (rng.random(n) < TUMOUR_SIDE), tumour_side, x)
+    x = np.where((types == "Stroma") & (rng.random(n) < STROMA_SIDE), stroma_side, x)
+    if excluded:
+        cd8 = types == "CD8_T"
+        at_margin = cd8 & (rng.random(n) < MARGIN_SHARE)
+        x = np.where(cd8, stroma_side, x)
+        x = np.where(at_margin, edge + rng.normal(0, MARGIN_SD_UM, n), x)
+    x = x.clip(0, side)
     order = rng.permutation(n)
-    types, x, y = types[order], x[order], y[order]
-    to_nest = np.min(np.hypot(x[:, None] - nests[:, 0], y[:, None] - nests[:, 1]), axis=1)
+    types, x, y, edge = types[order], x[order], y[order], edge[order]
     radius = rng.uniform(3.5, 6.0, n)
     table = {
         "Image Location": f"\\\\scanner\\mihc\\{sample}.qptiff",
         "Analysis Region": "Layer 1",
         "Algorithm Name": "HighPlex FL v4.1.3",
         "Object Id": np.arange(n),
-        "Classifier Label": np.where(to_nest < 0.15 * side, "Tumor", "Stroma"),
+        "Classifier Label": np.where(x < edge, "Tumor", "Stroma"),
         "XMin": np.floor(x - radius).astype(int),
         "XMax": np.ceil(x + radius).astype(int),
         "YMin": np.floor(y - radius).astype(int),
@@ -138,8 +156,9 @@ def write(outdir: Path, prefix: str, cohort) -> tuple[dict[str, dict[str, str]],
         area_mm2 = round(float(rng.uniform(0.45, 0.8)), 3)
         side = float(np.sqrt(area_mm2) * 1000.0)
         sample = cohort.sample_id(patient, site)
-        infiltration = INFILTRATION[site == cohort.compare]
-        table = _sample_table(rng, sample, fractions, n_cells, side, infiltration)
+        table = _sample_table(
+            rng, sample, fractions, n_cells, side, excluded=site == cohort.compare
+        )
         name = f"{sample}.csv.gz"
         _write_gzip_csv(table, folder / name)
         sheet[sample] = {"mihc": f"{prefix}/mihc/{name}", "area_mm2": f"{area_mm2:g}"}

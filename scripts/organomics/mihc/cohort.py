@@ -6,13 +6,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from organomics.errors import InputError
 from organomics.excluded import COLUMNS as EXCLUDED_COLUMNS
 from organomics.excluded import Exclusions
+from organomics.mihc import spatial
 from organomics.mihc.sample import SPATIAL_COLUMNS as sample_spatial_columns
 from organomics.pairing import paired_patients
-from organomics.stats import paired_site_comparison
+from organomics.stats import TIE_RTOL, bh, paired_site_comparison
 from organomics.tables import read_tsv
 
 FRACTION_COLUMNS = [
@@ -78,13 +80,16 @@ def sheet_area(value: object, sample: str, source: str = "sample sheet") -> floa
     return area
 
 
-def _read_per_sample(paths: Sequence[str], records: Sequence[Mapping]) -> pd.DataFrame:
+def _read_per_sample(
+    paths: Sequence[str], records: Sequence[Mapping], region: bool = True
+) -> pd.DataFrame:
     if len(paths) != len(records):
         raise ValueError(f"{len(paths)} per-sample tables for {len(records)} samples")
     frames = []
     for path, record in zip(paths, records, strict=True):
         frame = read_tsv(path)
-        frame["region"] = frame["region"].astype(str)
+        if region:
+            frame["region"] = frame["region"].astype(str)
         for key in ("sample", "patient", "site"):
             frame[key] = record[key]
         frames.append(frame)
@@ -252,3 +257,246 @@ def exclusions_table(
     if not frames:
         return pd.DataFrame(columns=EXCLUDED_COLUMNS)
     return pd.concat(frames, ignore_index=True)[EXCLUDED_COLUMNS].fillna("")
+
+
+MARGIN_COLUMNS = ["sample", "patient", "site", *spatial.MARGIN_COLUMNS]
+IMMUNE_COLUMNS = ["sample", "patient", "site", "phenotype", "density_core", "density_margin"]
+IMMUNE_COLUMNS += ["density_stroma", "immune_phenotype"]
+CLASS_RANK = {"desert": 0, "excluded": 1, "inflamed": 2}
+SIGN_TEST = "exact sign test on the class (inflamed > excluded > desert), two-sided"
+NEIGHBOURHOOD_COLUMNS = ["sample", *spatial.NEIGHBOUR_COLUMNS]
+
+
+def margin_table(margin_paths: Sequence[str], records: Sequence[Mapping]) -> pd.DataFrame:
+    """Per-sample compartment densities (margin/{sample}.tsv) in one table.
+
+    Parameters
+    ----------
+    margin_paths
+        The per-sample margin tables, in `records` order.
+    records
+        ``sample``, ``patient`` and ``site`` of each sample.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `MARGIN_COLUMNS`, samples in `records` order (empty when no tumour phenotype is set).
+    """
+    table = _read_per_sample(margin_paths, records, region=False)
+    if table.empty:
+        return pd.DataFrame(columns=MARGIN_COLUMNS)
+    return table[MARGIN_COLUMNS].reset_index(drop=True)
+
+
+def immune_phenotypes(
+    margin: pd.DataFrame, phenotypes: Sequence[str], core_per_mm2: float, margin_per_mm2: float
+) -> pd.DataFrame:
+    """Inflamed, excluded or desert per sample and phenotype from its compartment densities.
+
+    inflamed: density in the tumour core >= `core_per_mm2`; else excluded: density in the
+    invasive margin >= `margin_per_mm2`; else desert. Both comparisons use the branch's tie
+    tolerance, so a density exactly at a cut-off reaches it. A sample without a tumour core
+    (no core area) has no class.
+
+    Parameters
+    ----------
+    margin
+        margin_densities (`margin_table`).
+    phenotypes
+        Phenotypes to classify; names not in `margin` are skipped.
+    core_per_mm2, margin_per_mm2
+        config mihc.immune_phenotype cut-offs (cells/mm²).
+
+    Returns
+    -------
+    pandas.DataFrame
+        `IMMUNE_COLUMNS`, one row per sample and phenotype.
+    """
+    rows = []
+    known = set(margin["phenotype"]) if len(margin) else set()
+    for phenotype in [p for p in phenotypes if p in known]:
+        chosen = margin[margin["phenotype"] == phenotype]
+        wide = chosen.set_index(["sample", "patient", "site", "compartment"])[
+            "density_per_mm2"
+        ].unstack("compartment")
+        order = list(dict.fromkeys(chosen[["sample", "patient", "site"]].itertuples(False, None)))
+        wide = wide.reindex(pd.MultiIndex.from_tuples(order))  # samples in sheet order
+        for (sample, patient, site), row in wide.iterrows():
+            core, band, stroma = (row.get(c, np.nan) for c in spatial.COMPARTMENTS)
+            rows.append(
+                {
+                    "sample": sample,
+                    "patient": patient,
+                    "site": site,
+                    "phenotype": phenotype,
+                    "density_core": core,
+                    "density_margin": band,
+                    "density_stroma": stroma,
+                    "immune_phenotype": immune_class(core, band, core_per_mm2, margin_per_mm2),
+                }
+            )
+    return pd.DataFrame(rows, columns=IMMUNE_COLUMNS)
+
+
+def _reaches(value: float, cutoff: float) -> bool:
+    """value >= cutoff with the tie tolerance (a density equal to the cut-off reaches it)."""
+    return value - cutoff >= -TIE_RTOL * max(abs(cutoff), 1.0)
+
+
+def immune_class(core: float, band: float, core_per_mm2: float, margin_per_mm2: float) -> str:
+    """inflamed, excluded, desert (or "" when the sample has no tumour core).
+
+    Parameters
+    ----------
+    core, band
+        Densities (cells/mm²) in the tumour core and the invasive margin.
+    core_per_mm2, margin_per_mm2
+        The cut-offs.
+
+    Returns
+    -------
+    str
+        The class.
+    """
+    if pd.isna(core):
+        return ""
+    if _reaches(core, core_per_mm2):
+        return "inflamed"
+    if not pd.isna(band) and _reaches(band, margin_per_mm2):
+        return "excluded"
+    return "desert"
+
+
+def immune_comparison(immune: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+    """Paired comparison of the immune class between sites, per phenotype (exact sign test).
+
+    Parameters
+    ----------
+    immune
+        immune_phenotype (`immune_phenotypes`).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        phenotype, n_pairs, n_unpaired, <class>_<site> (samples of each class at each paired
+        site), n_higher_<compare> / n_lower_<compare> / n_same (pairs whose compare class
+        ranks above, below or equal to the reference's), statistic (n_higher), p_value (exact
+        binomial sign test over the pairs that differ, two-sided), p_adj (BH across
+        phenotypes), test, correction.
+    """
+    rows = []
+    classified = immune[immune["immune_phenotype"].astype(str) != ""]
+    for phenotype in dict.fromkeys(immune["phenotype"]):
+        chosen = classified[classified["phenotype"] == phenotype]
+        wide = chosen.pivot_table(
+            index="patient", columns="site", values="immune_phenotype", aggfunc="first"
+        )
+        both = wide.dropna(subset=[s for s in (reference, compare) if s in wide.columns])
+        if not {reference, compare} <= set(wide.columns):
+            both = wide.iloc[0:0]
+        n_unpaired = int(chosen["patient"].nunique() - len(both))
+        row = {"phenotype": phenotype, "n_pairs": len(both), "n_unpaired": n_unpaired}
+        for site in (reference, compare):
+            values = both[site] if len(both) else pd.Series(dtype=str)
+            for name in CLASS_RANK:
+                row[f"{name}_{site}"] = int((values == name).sum())
+        if len(both):
+            delta = both[compare].map(CLASS_RANK) - both[reference].map(CLASS_RANK)
+        else:
+            delta = pd.Series(dtype=float)
+        higher, lower = int((delta > 0).sum()), int((delta < 0).sum())
+        row |= {
+            f"n_higher_{compare}": higher,
+            f"n_lower_{compare}": lower,
+            "n_same": int((delta == 0).sum()),
+            "statistic": higher,
+            "p_value": (
+                stats.binomtest(higher, higher + lower, 0.5).pvalue if higher + lower else np.nan
+            ),
+            "test": SIGN_TEST,
+        }
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["p_adj"] = bh(table["p_value"])
+    table["correction"] = f"Benjamini-Hochberg across {int(table['p_value'].notna().sum())} tests"
+    return table
+
+
+def margin_comparison(margin: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+    """Paired Wilcoxon of each phenotype's density per compartment (compare vs reference).
+
+    Parameters
+    ----------
+    margin
+        margin_densities (`margin_table`).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per compartment and phenotype, organomics.stats.paired_site_comparison's
+        columns (BH across all rows).
+    """
+    values = margin.dropna(subset=["density_per_mm2"])
+    if values.empty:
+        return pd.DataFrame(columns=["compartment", "phenotype", "n_pairs", "n_unpaired"])
+    return paired_site_comparison(
+        values, "density_per_mm2", ["compartment", "phenotype"], reference, compare
+    )
+
+
+def neighbourhood_table(paths: Sequence[str], records: Sequence[Mapping]) -> pd.DataFrame:
+    """Per-sample neighbourhood counts (neighbourhood/{sample}.tsv) with a sample column.
+
+    Parameters
+    ----------
+    paths
+        The per-sample neighbourhood tables, in `records` order.
+    records
+        ``sample``, ``patient`` and ``site`` of each sample.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `NEIGHBOURHOOD_COLUMNS`.
+    """
+    table = _read_per_sample(paths, records)
+    if table.empty:
+        return pd.DataFrame(columns=NEIGHBOURHOOD_COLUMNS)
+    return table[NEIGHBOURHOOD_COLUMNS].reset_index(drop=True)
+
+
+def neighbourhood_comparison(
+    table: pd.DataFrame, records: Sequence[Mapping], reference: str, compare: str
+) -> pd.DataFrame:
+    """Paired Wilcoxon of log2_ratio per ordered phenotype pair and radius, whole samples.
+
+    Parameters
+    ----------
+    table
+        neighbourhood (`neighbourhood_table`); rows of region ``all`` are tested.
+    records
+        ``sample``, ``patient`` and ``site`` of each sample.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per from_phenotype, to_phenotype and radius_um with the columns of
+        organomics.stats.paired_site_comparison (effect: median paired difference of
+        log2_ratio, compare - reference; BH across the whole family).
+    """
+    ids = pd.DataFrame(list(records))[["sample", "patient", "site"]].astype(str)
+    whole = table[table["region"].astype(str) == "all"].dropna(subset=["log2_ratio"])
+    whole = whole.assign(sample=whole["sample"].astype(str)).merge(ids, on="sample")
+    if whole.empty:
+        return pd.DataFrame(columns=["from_phenotype", "to_phenotype", "radius_um", "n_pairs"])
+    return paired_site_comparison(
+        whole, "log2_ratio", ["from_phenotype", "to_phenotype", "radius_um"], reference, compare
+    )

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy.spatial import cKDTree
 
 from organomics.errors import InputError
 from organomics.excluded import Exclusions
 from organomics.mihc import expr
+from organomics.mihc import spatial as spatial_lib
 from organomics.mihc.readers import (
     COORDINATES,
     DEFAULT_CHUNKSIZE,
@@ -38,6 +41,36 @@ SPATIAL_COLUMNS = [
 ]
 MAX_POINTS = 20_000
 SHOWN_ROWS = 10  # file lines listed per exclusion (the count gives the rest)
+SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "mihc.schema.yaml"
+
+
+def with_defaults(settings: Mapping) -> dict:
+    """The `mihc` block with the schema's defaults filled in (as snakemake's validate does).
+
+    Library calls outside the workflow (benchmarks, tests) get the same defaults as a run; the
+    schema stays their one source.
+
+    Parameters
+    ----------
+    settings
+        A `mihc` config block, possibly partial.
+
+    Returns
+    -------
+    dict
+        A copy with every missing key (and nested key) set to its schema default.
+    """
+
+    def fill(block, schema):
+        block = dict(block)
+        for key, spec in (schema.get("properties") or {}).items():
+            if key not in block and "default" in spec:
+                block[key] = spec["default"]
+            if spec.get("type") == "object" and "properties" in spec and block.get(key) is not None:
+                block[key] = fill(block[key], spec)
+        return block
+
+    return fill(settings, yaml.safe_load(SCHEMA.read_text(encoding="utf-8")))
 
 
 @dataclass
@@ -133,8 +166,15 @@ class SampleSummary:
 
     counts: pd.DataFrame  # COUNT_COLUMNS; kind = phenotype | composition
     spatial: pd.DataFrame  # SPATIAL_COLUMNS
-    points: pd.DataFrame  # x, y, label: a deterministic subsample for plots
+    points: pd.DataFrame  # x, y, label, compartment: a deterministic subsample for plots
     excluded: pd.DataFrame  # organomics.excluded.COLUMNS: cells and samples left out, and why
+    margin: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=spatial_lib.MARGIN_COLUMNS)
+    )
+    neighbourhood: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=spatial_lib.NEIGHBOUR_COLUMNS)
+    )
+    cells: pd.DataFrame | None = None  # per placed cell (keep_cells): the AnnData export
 
 
 class _Rows:
@@ -179,6 +219,7 @@ def summarise(
     layout: Layout | None = None,
     max_points: int = MAX_POINTS,
     record: Mapping | None = None,
+    keep_cells: bool = False,
 ) -> SampleSummary:
     """Stream one cell table and summarise it; memory grows with cells only by a few bytes each.
 
@@ -192,13 +233,17 @@ def summarise(
         Cells per chunk read; a resolved layout (else from the header); plot points kept.
     record
         The sample's sheet ids (`sample`, `patient`, `site`) for the exclusion table.
+    keep_cells
+        Also return one row per placed cell (coordinates, region, phenotypes, compartment).
 
     Returns
     -------
     SampleSummary
-        Counts per region and phenotype, nearest-tumour distances, plot points, and every cell
-        or sample left out of a count with its reason (also logged).
+        Counts per region and phenotype, nearest-tumour distances, margin compartments,
+        neighbourhood counts, plot points, and every cell or sample left out of a count with
+        its reason (also logged).
     """
+    settings = with_defaults(settings)
     record = dict(record or {})
     sample_id = str(record.get("sample", path))
     excluded = Exclusions("sample")
@@ -299,7 +344,10 @@ def summarise(
     )
 
     spatial = pd.DataFrame(columns=SPATIAL_COLUMNS)
-    points = pd.DataFrame({"x": [], "y": [], "label": []})
+    points = pd.DataFrame({"x": [], "y": [], "label": [], "compartment": []})
+    margin_rows = pd.DataFrame(columns=spatial_lib.MARGIN_COLUMNS)
+    neighbourhood = pd.DataFrame(columns=spatial_lib.NEIGHBOUR_COLUMNS)
+    cells = None
     if xs and n_cells:
         if no_xy.n:
             excluded.add(
@@ -324,8 +372,48 @@ def summarise(
                 masks & decided,
                 radius,
             )
-        points = _points(definitions, x, y, classes, field_code, max_points)
-    return SampleSummary(counts, spatial, points, excluded.table())
+        positive = masks & decided
+        compartment = np.full(n_cells, -1, dtype=np.int8)
+        border = np.full(n_cells, np.nan)
+        if definitions.tumour is not None:
+            region_settings = settings["tumour_region"]
+            margin = spatial_lib.margin_compartments(
+                x,
+                y,
+                field_code,
+                positive[:, names.index(definitions.tumour)],
+                float(settings["margin_um"]),
+                float(region_settings["radius_um"]),
+                float(region_settings["min_fraction"]),
+                float(region_settings["grid_um"]),
+            )
+            compartment, border = margin.compartment, margin.border_distance
+            margin_rows = spatial_lib.margin_table(margin, names, positive)
+            log.info("%s: compartment areas (mm²) %s", path, margin.area_mm2)
+        neighbours = settings["neighbourhood"]
+        neighbourhood = spatial_lib.neighbourhood(
+            x,
+            y,
+            field_code,
+            names,
+            positive,
+            regions.labels,
+            region_code,
+            neighbours["radii_um"],
+            int(neighbours["permutations"]),
+            int(neighbours["max_cells"]),
+            int(neighbours["seed"]),
+        )
+        points = _points(definitions, x, y, classes, field_code, max_points, compartment)
+        if keep_cells:
+            cells = _cells(definitions, names, x, y, regions.labels, region_code, field_code)
+            cells = cells.assign(**_cell_columns(definitions, names, positive, classes))
+            cells["compartment"] = _compartment_labels(compartment)
+            cells["border_distance_um"] = border
+            cells = cells[~np.isnan(x) & ~np.isnan(y)].reset_index(drop=True)
+    return SampleSummary(
+        counts, spatial, points, excluded.table(), margin_rows, neighbourhood, cells
+    )
 
 
 def _concat(parts: list[np.ndarray], dtype, empty_shape=(0,)) -> np.ndarray:
@@ -458,11 +546,44 @@ def _spatial(definitions, names, region_labels, region_code, field_code, x, y, m
     return pd.DataFrame(rows, columns=SPATIAL_COLUMNS)
 
 
-def _points(definitions, x, y, classes, field_code, max_points):
+def _class_labels(definitions, classes):
+    return np.array([*definitions.composition, OTHER, UNDECIDED], dtype=object)[classes]
+
+
+def _compartment_labels(compartment):
+    """Compartment name per cell ("" where none: no tumour phenotype, or no coordinates)."""
+    names = np.array([*spatial_lib.COMPARTMENTS, ""], dtype=object)
+    return names[np.where(compartment < 0, len(spatial_lib.COMPARTMENTS), compartment)]
+
+
+def _points(definitions, x, y, classes, field_code, max_points, compartment):
     """Cells of the first field, thinned deterministically, labelled by composition class."""
     first = (field_code == field_code[0]) & ~np.isnan(x) & ~np.isnan(y)
     index = np.flatnonzero(first)
     if len(index) > max_points:
         index = np.sort(np.random.default_rng(0).choice(index, max_points, replace=False))
-    labels = np.array([*definitions.composition, OTHER, UNDECIDED], dtype=object)[classes[index]]
-    return pd.DataFrame({"x": x[index], "y": y[index], "label": labels})
+    labels = _class_labels(definitions, classes[index])
+    compartments = _compartment_labels(compartment[index])
+    return pd.DataFrame(
+        {"x": x[index], "y": y[index], "label": labels, "compartment": compartments}
+    )
+
+
+def _cells(definitions, names, x, y, region_labels, region_code, field_code):
+    """One row per cell: coordinates (µm), region and image."""
+    regions = np.array(region_labels or [ALL], dtype=object)
+    return pd.DataFrame(
+        {
+            "x_um": x.astype(float),
+            "y_um": y.astype(float),
+            "region": regions[region_code] if len(region_labels) else ALL,
+            "field": field_code.astype(int),
+        }
+    )
+
+
+def _cell_columns(definitions, names, positive, classes):
+    """Per-cell phenotype calls (True = positive and decided) and composition class."""
+    columns = {name: positive[:, j] for j, name in enumerate(names)}
+    columns["class"] = _class_labels(definitions, classes)
+    return columns

@@ -71,10 +71,11 @@ def margin_compartments(
     of those cells (tumour cells dominate the neighbourhood). The tumour border is the boundary
     of the tumour pixels; the distance of a pixel to it is the Euclidean distance transform to
     the nearest pixel of the other class (stroma tissue for tumour pixels, tumour for stroma
-    pixels) less half a pixel. A cell takes its pixel's class and distance: margin within
-    `margin_um` of the border on either side, else core (tumour side) or stroma. Areas are tissue
-    pixels per compartment times grid_um². Cells are binned to pixel centres, so distances and
-    areas are exact to about one grid step.
+    pixels) less half a pixel. Tumour or stroma patches smaller than the disk of `radius_um`
+    (counting noise) take the class around them. A cell takes its pixel's class and distance:
+    margin within `margin_um` of the border on either side, else core (tumour side) or stroma.
+    Areas are tissue pixels per compartment times grid_um². Cells are binned to pixel
+    centres, so distances and areas are exact to about one grid step.
 
     Parameters
     ----------
@@ -147,6 +148,11 @@ def _field_margin(x, y, tumour, margin_um, radius_um, min_fraction, grid_um):
     # share >= min_fraction, with the branch's tie tolerance at the boundary
     is_tumour = tissue & (near_tumour > 0)
     is_tumour &= near_tumour - min_fraction * near >= -TIE_RTOL * np.maximum(near, 1.0)
+    # Patches smaller than the neighbourhood disk are counting noise, not tissue structure: a
+    # stroma speck inside a tumour nest would otherwise put a false border (and margin) there.
+    min_pixels = disk.sum()
+    is_tumour = _drop_specks(is_tumour, tissue, min_pixels)
+    is_tumour = ~_drop_specks(~is_tumour & tissue, tissue, min_pixels) & tissue
     is_stroma = tissue & ~is_tumour
     dist = np.full(shape, np.inf)
     if is_tumour.any() and is_stroma.any():
@@ -161,6 +167,17 @@ def _field_margin(x, y, tumour, margin_um, radius_um, min_fraction, grid_um):
     cell_dist = dist[ix, iy]
     cell_dist = np.where(np.isfinite(cell_dist), cell_dist, np.nan)
     return code[ix, iy], cell_dist, pixels, step
+
+
+def _drop_specks(mask: np.ndarray, tissue: np.ndarray, min_pixels: float) -> np.ndarray:
+    """`mask` without its connected patches (8-connected) of fewer than `min_pixels` pixels."""
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n == 0:
+        return mask
+    sizes = np.bincount(labels.ravel())
+    keep = sizes >= min_pixels
+    keep[0] = False
+    return keep[labels] & tissue
 
 
 def margin_table(margin: Margin, names: Sequence[str], masks: np.ndarray) -> pd.DataFrame:
