@@ -76,10 +76,12 @@ rule summary_response:
             category="Summary",
         ),
         png=expand(
-            "results/summary/plots/response_{layer}.png", layer=summary_response_layers()
+            "results/summary/plots/response_{layer}.png",
+            layer=summary_response_layers(),
         ),
         pdf=expand(
-            "results/summary/plots/response_{layer}.pdf", layer=summary_response_layers()
+            "results/summary/plots/response_{layer}.pdf",
+            layer=summary_response_layers(),
         ),
     log:
         "logs/summary/response.log",

@@ -17,6 +17,7 @@ def summary_finding_inputs(wildcards=None):
         tables["mihc"] = "results/mihc/site_comparison.tsv"
     if branch_active("scrna"):
         tables["scrna"] = "results/scrna/site_comparison.tsv"
+        tables["scrna_states"] = "results/scrna/state_tests.tsv"
     if branch_active("clinical") and summary_response_layers():
         tables["response"] = "results/summary/response_association.tsv"
     return tables
@@ -62,7 +63,8 @@ IRECIST_TABLE = "results/clinical/irecist_response.tsv"
 
 def summary_response_sources():
     """The per-sample sources (organomics.summary.response.SOURCES) the workflow writes: branch
-    active and the file among the branch's outputs (so a new table joins once it is written)."""
+    active and the file among the branch's outputs (so a new table joins once it is written).
+    """
     return [
         source
         for source in RESPONSE_SOURCES
@@ -73,7 +75,9 @@ def summary_response_sources():
 def summary_response_layers():
     """Layers with a measure for the response association: one figure each."""
     return list(
-        dict.fromkeys(s.layer for s in summary_response_sources() if s.measures is not None)
+        dict.fromkeys(
+            s.layer for s in summary_response_sources() if s.measures is not None
+        )
     )
 
 
@@ -92,6 +96,5 @@ def summary_sample_times():
     columns = ["sample", "patient", "site"]
     columns += [c for c in ("collection_day",) if c in SAMPLES.columns]
     return SAMPLES[columns].to_dict("records")
-
 
 # <<< response association (issue 14)
