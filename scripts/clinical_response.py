@@ -14,7 +14,8 @@ with log_to(snakemake.log[0]) as log:
         table = sdtm.read_sdtm(snakemake.input.tu, snakemake.input.tr, snakemake.params.evaluator)
     exclusions = Exclusions("response")
     sited = recist.assign_sites(table, snakemake.params.organ_sites, source, exclusions)
-    options = recist.Options(snakemake.params.confirmation_days, snakemake.params.min_sd_days)
+    params = snakemake.params
+    options = recist.Options(params.confirmation_days, params.min_sd_days, **params.knobs)
     reference, compare = snakemake.params.reference, snakemake.params.compare
     timepoints, responses = recist.assess(
         sited, reference, compare, options, exclusions, patients=sorted(set(table["patient"]))
