@@ -385,3 +385,48 @@ def test_rates_mixed_and_paired_tests():
     assert table.loc["irecist_mixed_response", "p_value"] == pytest.approx(1.0)
     # BH over the four p-values (0.5, DCR, 1, 1): the largest stays 1.
     assert table["p_adj"].max() == pytest.approx(1.0)
+
+
+def test_findings_rows_from_the_irecist_comparison():
+    from organomics.summary import findings
+
+    # A hand-made comparison table: ORR 0.5 vs 0.25 (effect -0.25), mixed 1 PL vs 3 LM.
+    comparison = pd.DataFrame(
+        [
+            {
+                "metric": "irecist_orr",
+                "n": 4,
+                "discordant_PL_only": 1,
+                "discordant_LM_only": 0,
+                "value_PL": 0.5,
+                "value_LM": 0.25,
+                "effect": -0.25,
+                "effect_measure": "paired difference in proportion (LM - PL)",
+                "p_value": 1.0,
+                "p_adj": 1.0,
+                "test": "McNemar exact",
+                "correction": "BH",
+            },
+            {
+                "metric": "irecist_mixed_response",
+                "n": 4,
+                "discordant_PL_only": 1,
+                "discordant_LM_only": 3,
+                "value_PL": np.nan,
+                "value_LM": np.nan,
+                "effect": 0.75,
+                "effect_measure": "share",
+                "p_value": 0.625,
+                "p_adj": 1.0,
+                "test": "exact binomial",
+                "correction": "BH",
+            },
+        ]
+    )
+    table = findings.assemble(findings.irecist_rows(comparison, "PL", "LM"), "PL", "LM")
+    assert table["measure"].tolist() == [
+        "objective response rate (iRECIST, organ-specific)",
+        "mixed response (iRECIST): one site progresses, the other is controlled",
+    ]
+    assert table[["value_PL", "value_LM", "effect"]].iloc[1].tolist() == [1, 3, 2]
+    assert table["direction"].tolist() == ["lower in LM", "higher in LM"]

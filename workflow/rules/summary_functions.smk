@@ -6,6 +6,7 @@ def summary_finding_inputs(wildcards=None):
     tables = {}
     if branch_active("clinical"):
         tables["clinical"] = "results/clinical/site_comparison.tsv"
+        tables["clinical_irecist"] = "results/clinical/irecist_site_comparison.tsv"
     if branch_active("wes"):
         tables["wes"] = "results/wes/site_comparison.tsv"
     if branch_active("rnaseq"):
