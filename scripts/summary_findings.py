@@ -13,9 +13,6 @@ with log_to(snakemake.log[0]):
     rows = []
     if "clinical" in names:
         rows += findings.clinical_rows(read_tsv(snakemake.input.clinical), reference, compare)
-    if "clinical_irecist" in names:
-        irecist = read_tsv(snakemake.input.clinical_irecist)
-        rows += findings.irecist_rows(irecist, reference, compare)
     if "wes" in names:
         rows += findings.paired_rows(
             "wes",
@@ -71,6 +68,8 @@ with log_to(snakemake.log[0]):
             compare,
             "median paired difference (per-patient mean score or fraction)",
         )
+    if "scrna_tcr" in names:
+        rows += findings.tcr_rows(read_tsv(snakemake.input.scrna_tcr), reference, compare)
     if "response" in names:
         rows += findings.response_rows(read_tsv(snakemake.input.response), reference, compare)
     write_tsv(findings.assemble(rows, reference, compare), snakemake.output[0])

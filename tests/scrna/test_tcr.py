@@ -272,3 +272,27 @@ def test_site_comparison_leaves_out_small_samples():
     row = table.set_index("metric").loc["diversity"]
     assert row["n_pairs"] == 1 and row["n_unpaired"] == 1
     assert row["median_difference"] == pytest.approx(-0.4)
+
+
+def test_findings_rows_of_the_tcr_comparison():
+    from organomics.summary import findings
+
+    comparison = pd.DataFrame(
+        {
+            "metric": ["diversity", "frac_expanded_T_CD8"],
+            "n_pairs": [6, 5],
+            "median_PL": [0.9, 0.4],
+            "median_LM": [0.95, 0.1],
+            "median_difference": [0.05, -0.3],
+            "p_value": [0.03125, 0.0625],
+            "p_adj": [0.0625, 0.0625],
+            "test": ["Wilcoxon signed-rank, exact, two-sided"] * 2,
+            "correction": ["Benjamini-Hochberg across 2 tests"] * 2,
+        }
+    )
+    rows = findings.tcr_rows(comparison, "PL", "LM")
+    assert [r["measure"] for r in rows] == [
+        "TCR diversity (normalised Shannon of clone sizes)",
+        "expanded fraction of T_CD8 TCR cells",
+    ]
+    assert rows[1]["value_PL"] == 0.4 and rows[1]["effect"] == -0.3 and rows[1]["n"] == 5
