@@ -78,8 +78,8 @@ def test_adtr_values_and_labels_read_back(datasets):
 def test_adrs_responses_read_back(datasets):
     table, meta = pyreadstat.read_xport(str(datasets / "adrs.xpt"))
     assert meta.column_names_to_labels["PARCAT2"] == "Parameter Category 2"
-    pl = table[table["PARCAT1"] == "PL"]
-    assert set(table["PARCAT2"]) == {"RECIST 1.1"}
+    pl = table[(table["PARCAT1"] == "PL") & (table["PARCAT2"] == "RECIST 1.1")]
+    assert set(table["PARCAT2"]) == {"RECIST 1.1", "iRECIST"}
     ovr = pl[pl["PARAMCD"] == "OVR"]
     assert ovr[["ADY", "AVALC", "AVAL"]].values.tolist() == [[42, "PR", 2], [84, "PD", 5]]
     by_param = pl.set_index("PARAMCD")
@@ -88,9 +88,18 @@ def test_adrs_responses_read_back(datasets):
     assert by_param.loc["BOR", ["AVALC", "AVAL", "ADY"]].tolist() == ["PR", 2, 42]
     assert by_param.loc["CBOR", ["AVALC", "AVAL"]].tolist() == ["SD", 3]
     assert by_param.loc["RSP", ["AVALC", "AVAL"]].tolist() == ["N", 0]
-    lm = table[table["PARCAT1"] == "LM"].set_index("PARAMCD")
+    lm = table[(table["PARCAT1"] == "LM") & (table["PARCAT2"] == "RECIST 1.1")]
+    lm = lm.set_index("PARAMCD")
     assert lm.loc["BOR", "AVALC"] == "SD" and lm.loc["RSP", "AVALC"] == "N"
     assert by_param.loc["BOR", "PARAM"] == "Best Overall Response at Site PL by RECIST 1.1"
+    # iRECIST (Seymour 2017): RECIST's first PD (day 84) is iUPD, unconfirmed as no scan
+    # follows; BOR iPR, the unconfirmed PR confirmed-BOR is iSD.
+    irecist = table[(table["PARCAT1"] == "PL") & (table["PARCAT2"] == "iRECIST")]
+    ovr = irecist[irecist["PARAMCD"] == "OVR"]
+    assert ovr[["ADY", "AVALC", "AVAL"]].values.tolist() == [[42, "iPR", 2], [84, "iUPD", 4]]
+    by_param = irecist.set_index("PARAMCD")
+    assert by_param.loc["BOR", "AVALC"] == "iPR" and by_param.loc["CBOR", "AVALC"] == "iSD"
+    assert by_param.loc["RSP", "AVALC"] == "N"
 
 
 def test_confirmed_pr_is_a_responder():
@@ -100,9 +109,12 @@ def test_confirmed_pr_is_a_responder():
     sited.loc[(sited["lesion"] == "T1") & (sited["day"] == 84), "diameter_mm"] = 18.0
     sited.loc[(sited["lesion"] == "T2") & (sited["day"] == 84), "diameter_mm"] = 14.0
     _, rs = adam.derive(sited, "PL", "LM", {}, confirmation_days=28)
-    pl = rs[rs["PARCAT1"] == "PL"].set_index("PARAMCD")
+    pl = rs[(rs["PARCAT1"] == "PL") & (rs["PARCAT2"] == "RECIST 1.1")].set_index("PARAMCD")
     assert pl.loc["CBOR", "AVALC"] == "PR" and pl.loc["RSP", ["AVALC", "AVAL"]].tolist() == ["Y", 1]
     assert set(rs["STUDYID"]) == {"ORGANOMICS"}
+    i_pl = rs[(rs["PARCAT1"] == "PL") & (rs["PARCAT2"] == "iRECIST")].set_index("PARAMCD")
+    assert i_pl.loc["CBOR", "AVALC"] == "iPR" and i_pl.loc["RSP", "AVALC"] == "Y"
     # A confirmation window longer than the follow-up leaves it unconfirmed.
     _, rs = adam.derive(sited, "PL", "LM", {}, confirmation_days=43)
-    assert rs[(rs["PARCAT1"] == "PL") & (rs["PARAMCD"] == "CBOR")]["AVALC"].item() == "SD"
+    cbor = rs[(rs["PARCAT1"] == "PL") & (rs["PARAMCD"] == "CBOR")]
+    assert cbor["AVALC"].tolist() == ["SD", "iSD"]

@@ -10,12 +10,16 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from organomics.clinical import recist
+from organomics.clinical import irecist, recist
 from organomics.tables import atomic_path
 
 CRITERIA = "RECIST 1.1"
+IRECIST = "iRECIST"
 # admiralonco's aval_resp(): the numeric code of each response in AVAL
 RESPONSE_CODE = {"CR": 1, "PR": 2, "SD": 3, "NON-CR/NON-PD": 4, "PD": 5, "NE": 6}
+# iRECIST in the same order (iUPD, unconfirmed progression, takes the unused 4 of a per-site
+# derivation, which never gives NON-CR/NON-PD: every evaluable site has a target lesion)
+RESPONSE_CODE |= {"iCR": 1, "iPR": 2, "iSD": 3, "iUPD": 4, "iCPD": 5}
 LABELS = {
     "STUDYID": "Study Identifier",
     "USUBJID": "Unique Subject Identifier",
@@ -217,12 +221,13 @@ def adrs(
             rows.append(
                 _record(ids, "OVR", scan.response, float(scan.day), f"DAY {scan.day:g}", number)
             )
-        first_pd = float(response.first_pd_day)
+        # iRECIST looks past the first progression (a reset site may still respond)
+        first_pd = float(getattr(response, "first_pd_day", math.nan))
         bor = response.best_response
         rows.append(_record(ids, "BOR", bor, _first_day(scans, first_pd, bor)))
         best = cbor[(response.patient, site)]
         rows.append(_record(ids, "CBOR", best, _first_day(scans, first_pd, best)))
-        rsp = "Y" if best in ("CR", "PR") else "N"
+        rsp = "Y" if best in ("CR", "PR", "iCR", "iPR") else "N"
         rows.append(
             _record(ids, "RSP", rsp, _first_day(scans, first_pd, best) if rsp == "Y" else np.nan)
         )
@@ -280,7 +285,7 @@ def write_dataset(table: pd.DataFrame, name: str, xpt: str | Path, csv: str | Pa
 def derive(
     sited: pd.DataFrame, reference: str, compare: str, block: dict, confirmation_days: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """ADTR and ADRS of every evaluable patient and site under RECIST 1.1.
+    """ADTR and ADRS of every evaluable patient and site, ADRS under RECIST 1.1 and iRECIST.
 
     Parameters
     ----------
@@ -289,7 +294,8 @@ def derive(
     reference, compare
         The two site labels.
     block
-        The config `clinical` block (its RECIST options; studyid from `adam_studyid`).
+        The config `clinical` block (its RECIST options, `irecist` window; studyid from
+        `adam_studyid`).
     confirmation_days
         Days to a confirming scan for CBOR and RSP: config confirmation_days when set, else this.
 
@@ -297,13 +303,25 @@ def derive(
     -------
     tuple of pandas.DataFrame
         (ADTR, ADRS). OVR and BOR are unconfirmed (the block's other options, e.g.
-        min_sd_days, apply); CBOR and RSP are confirmed.
+        min_sd_days, apply); CBOR and RSP are confirmed. ADRS holds the RECIST 1.1 rows, then
+        the iRECIST rows (PARCAT2), derived by organomics.clinical.irecist.
     """
     studyid = block.get("adam_studyid") or "ORGANOMICS"
     unconfirmed = dataclasses.replace(options_from(block), confirmation_days=None)
+    confirming = options_from(block, block.get("confirmation_days") or confirmation_days)
     timepoints, responses = recist.assess(sited, reference, compare, unconfirmed)
-    days = block.get("confirmation_days") or confirmation_days
-    _, confirmed = recist.assess(sited, reference, compare, options_from(block, days))
+    _, confirmed = recist.assess(sited, reference, compare, confirming)
+    window = irecist.IrecistOptions(**(block.get("irecist") or {}))
+    i_points, i_responses = irecist.assess(
+        sited, reference, compare, unconfirmed, window, responses
+    )
+    _, i_confirmed = irecist.assess(sited, reference, compare, confirming, window, confirmed)
     tr = adtr(timepoints, responses, baseline_days(sited), studyid)
-    rs = adrs(timepoints, responses, confirmed, studyid)
+    rs = pd.concat(
+        [
+            adrs(timepoints, responses, confirmed, studyid),
+            adrs(i_points, i_responses, i_confirmed, studyid, IRECIST),
+        ],
+        ignore_index=True,
+    )
     return tr, rs
