@@ -13,6 +13,9 @@ with log_to(snakemake.log[0]):
     rows = []
     if "clinical" in names:
         rows += findings.clinical_rows(read_tsv(snakemake.input.clinical), reference, compare)
+    if "clinical_irecist" in names:
+        irecist = read_tsv(snakemake.input.clinical_irecist)
+        rows += findings.irecist_rows(irecist, reference, compare)
     if "wes" in names:
         rows += findings.paired_rows(
             "wes",

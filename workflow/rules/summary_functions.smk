@@ -6,6 +6,7 @@ def summary_finding_inputs(wildcards=None):
     tables = {}
     if branch_active("clinical"):
         tables["clinical"] = "results/clinical/site_comparison.tsv"
+        tables["clinical_irecist"] = "results/clinical/irecist_site_comparison.tsv"
     if branch_active("wes"):
         tables["wes"] = "results/wes/site_comparison.tsv"
     if branch_active("rnaseq"):
@@ -17,9 +18,9 @@ def summary_finding_inputs(wildcards=None):
         tables["mihc"] = "results/mihc/site_comparison.tsv"
     if branch_active("scrna"):
         tables["scrna"] = "results/scrna/site_comparison.tsv"
+        tables["scrna_states"] = "results/scrna/state_tests.tsv"
     if samples_with("tcr"):  # TCR clonotypes run with or without scRNA matrices
         tables["scrna_tcr"] = "results/scrna/tcr_comparison.tsv"
-        tables["scrna_states"] = "results/scrna/state_tests.tsv"
     if branch_active("clinical") and summary_response_layers():
         tables["response"] = "results/summary/response_association.tsv"
     return tables

@@ -363,3 +363,61 @@ def response_rows(association: pd.DataFrame, reference: str, compare: str) -> li
                 }
             )
     return rows
+
+
+# >>> iRECIST rows (issue 13 A)
+def irecist_rows(comparison: pd.DataFrame, reference: str, compare: str) -> list[dict]:
+    """ORR, DCR and pseudoprogression under iRECIST (paired proportions) and its mixed response.
+
+    Parameters
+    ----------
+    comparison
+        results/clinical/irecist_site_comparison.tsv
+        (`organomics.clinical.irecist.site_comparison`).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    list of dict
+        One findings row per metric.
+    """
+    measures = {
+        "irecist_orr": "objective response rate (iRECIST, organ-specific)",
+        "irecist_dcr": "disease control rate (iRECIST, organ-specific)",
+        "pseudoprogression": "pseudoprogression (iRECIST: iUPD later reset)",
+    }
+    rows = []
+    for row in comparison.to_dict("records"):
+        if row["metric"] == "irecist_mixed_response":
+            # Patients per pattern: one site progresses (iUPD/iCPD) while the other is controlled.
+            values = (row[f"discordant_{reference}_only"], row[f"discordant_{compare}_only"])
+            measure = "mixed response (iRECIST): one site progresses, the other is controlled"
+            effect = values[1] - values[0]
+            effect_measure = (
+                f"patients with {compare} progressing minus patients with {reference} "
+                "progressing (the other site controlled)"
+            )
+        else:
+            values = (row[f"value_{reference}"], row[f"value_{compare}"])
+            measure = measures[row["metric"]]
+            effect, effect_measure = row["effect"], row["effect_measure"]
+        rows.append(
+            {
+                "layer": "clinical",
+                "measure": measure,
+                f"value_{reference}": values[0],
+                f"value_{compare}": values[1],
+                "effect": effect,
+                "effect_measure": effect_measure,
+                "n": row["n"],
+                "p_value": row["p_value"],
+                "p_adj": row["p_adj"],
+                "test": row["test"],
+                "correction": row["correction"],
+            }
+        )
+    return rows
+
+
+# <<< iRECIST rows (issue 13 A)
