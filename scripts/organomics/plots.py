@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -41,6 +42,8 @@ def paired_plot(
     compare: str,
     title: str = "",
     ylabel: str = "",
+    days_apart: Mapping[str, int] | None = None,
+    within_days: int = 30,
 ) -> None:
     """Draw a box per site plus one grey line per paired patient joining its two sites.
 
@@ -56,12 +59,28 @@ def paired_plot(
         The two site labels (x positions 0 and 1).
     title, ylabel
         Axis texts (`ylabel` defaults to `value`).
+    days_apart
+        Patient -> days between its two biopsies (`organomics.pairing.days_between`). Given,
+        a simultaneous pair's line (``|days| <= within_days``) is solid dark grey, the others
+        dotted, and each line ends with its days apart; None draws every line alike.
+    within_days
+        config pairs.simultaneous_days.
     """
     wide = long_table.pivot_table(index="patient", columns="site", values=value, aggfunc="mean")
     wide = wide.reindex(columns=[reference, compare])
     paired, _ = paired_values(long_table, value, reference, compare)
-    for _, row in paired.iterrows():
-        ax.plot([0, 1], [row[reference], row[compare]], color="0.6", lw=0.8, zorder=1)
+    for patient, row in paired.iterrows():
+        ends = [row[reference], row[compare]]
+        if days_apart is None:
+            ax.plot([0, 1], ends, color="0.6", lw=0.8, zorder=1)
+            continue
+        gap = days_apart.get(patient)
+        simultaneous = gap is not None and abs(gap) <= within_days
+        style = {"color": "0.3", "ls": "-"} if simultaneous else {"color": "0.6", "ls": ":"}
+        ax.plot([0, 1], ends, lw=0.8, zorder=1, **style)
+        if gap is not None:
+            ax.annotate(f"{gap:+d} d", (1, ends[1]), xytext=(4, 0), textcoords="offset points",
+                        fontsize=5, color=style["color"], va="center")  # fmt: skip
     data = [wide[reference].dropna(), wide[compare].dropna()]
     boxes = ax.boxplot(data, positions=[0, 1], widths=0.4, showfliers=False, patch_artist=True)
     for patch, colour in zip(boxes["boxes"], SITE_COLOURS, strict=True):

@@ -242,3 +242,21 @@ def test_sheet_rejects_a_non_integer_day_naming_row_and_column(column, cell):
         check_sample_sheet(sheet, "samples.tsv", ("PL", "LM"), lambda p: p)
     message = str(error.value)
     assert "samples.tsv" in message and "row 4" in message and column in message
+
+
+def test_paired_plot_marks_simultaneous_pairs_and_days_apart():
+    import matplotlib.pyplot as plt
+
+    from organomics.plots import paired_plot
+
+    long = pd.DataFrame(
+        {"patient": list("aabbcc"), "site": ["PL", "LM"] * 3, "v": [1.0, 2, 3, 4, 5, 6]}
+    )
+    fig, (plain, timed) = plt.subplots(1, 2)
+    paired_plot(plain, long, "v", "PL", "LM")
+    paired_plot(timed, long, "v", "PL", "LM", days_apart={"a": 30, "b": -31})
+    assert {line.get_linestyle() for line in plain.lines} == {"-"}  # unchanged without days
+    styles = [line.get_linestyle() for line in timed.lines[:3]]  # the patient lines come first
+    assert styles == ["-", ":", ":"]  # a: 30 days (in), b: 31 (out), c: no days
+    assert [text.get_text() for text in timed.texts] == ["+30 d", "-31 d"]
+    plt.close(fig)
