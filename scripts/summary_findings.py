@@ -46,6 +46,10 @@ with log_to(snakemake.log[0]):
             compare,
             "median paired difference in ssGSEA score",
         )
+    if "rnaseq_deconvolution" in names:
+        rows += findings.deconvolution_rows(
+            read_tsv(snakemake.input.rnaseq_deconvolution), reference, compare
+        )
     if "mihc" in names:
         rows += findings.paired_rows(
             "mihc",

@@ -195,3 +195,50 @@ def test_site_comparison_paired_and_bh_within_method():
     assert fraction["p_adj"] == pytest.approx(0.25) and fraction["value_type"] == "fraction"
     assert result.loc["mcp_counter", "p_value"] == pytest.approx(0.25)
     assert "(mcp_counter)" in result.loc["mcp_counter", "correction"]
+
+
+def test_summary_reads_deconvolution_tables():
+    """findings rows, concordance values and response measures from the tables written here."""
+    from organomics.summary import concordance, findings, response
+
+    table = pd.DataFrame(
+        [
+            ("P1_PL", "scrna_reference", "T_CD8", 0.3, "fraction"),
+            ("P1_LM", "scrna_reference", "T_CD8", 0.1, "fraction"),
+            ("P1_PL", "mcp_counter", "Cytotoxic_lymphocytes", 6.5, "score"),
+        ],
+        columns=dc.COLUMNS,
+    )
+    spec = {"layer": "rnaseq", "deconvolution": "scrna_reference", "cell_type": "T_CD8"}
+    values = concordance.sample_values(spec, {"rnaseq_deconvolution": table})
+    assert values.to_dict() == {"P1_PL": 0.3, "P1_LM": 0.1}
+    assert concordance.describe(spec) == "rnaseq T_CD8 deconvolved (scrna_reference)"
+    measures = response.sample_measures({"deconvolution": table})
+    assert measures["measure"].tolist() == [
+        "T_CD8 fraction (scrna_reference)",
+        "T_CD8 fraction (scrna_reference)",
+        "Cytotoxic_lymphocytes score (mcp_counter)",
+    ]
+    assert measures["value"].tolist() == [0.3, 0.1, 6.5]
+    comparison = pd.DataFrame(
+        {
+            "method": ["scrna_reference", "mcp_counter"],
+            "cell_type": ["T_CD8", "Cytotoxic_lymphocytes"],
+            "value_type": ["fraction", "score"],
+            "n_pairs": [3, 3],
+            "median_PL": [0.3, 6.0],
+            "median_LM": [0.1, 5.0],
+            "median_difference": [-0.1, -1.0],
+            "p_value": [0.25, 0.25],
+            "p_adj": [0.25, 0.25],
+            "test": ["Wilcoxon"] * 2,
+            "correction": ["BH"] * 2,
+        }
+    )
+    rows = findings.deconvolution_rows(comparison, "PL", "LM")
+    assert [r["measure"] for r in rows] == [
+        "T_CD8 fraction (deconvolution, scrna_reference)",
+        "Cytotoxic_lymphocytes score (deconvolution, mcp_counter)",
+    ]
+    assert rows[0]["effect"] == -0.1 and rows[0]["n"] == 3 and rows[0]["layer"] == "rnaseq"
+    assert rows[1]["effect_measure"] == "median paired difference in marker score (log2)"

@@ -14,6 +14,7 @@ def summary_finding_inputs(wildcards=None):
         tables["rnaseq_vst"] = "results/rnaseq/vst.tsv.gz"
         tables["rnaseq_gsea"] = "results/rnaseq/gsea_prerank.tsv"
         tables["rnaseq_signatures"] = "results/rnaseq/signature_comparison.tsv"
+        tables["rnaseq_deconvolution"] = "results/rnaseq/deconvolution_comparison.tsv"
     if branch_active("mihc"):
         tables["mihc"] = "results/mihc/site_comparison.tsv"
     if branch_active("scrna"):
@@ -33,6 +34,7 @@ def summary_concordance_inputs(wildcards=None):
         tables["rnaseq_results"] = "results/rnaseq/deseq2_results.tsv"
         tables["rnaseq_vst"] = "results/rnaseq/vst.tsv.gz"
         tables["rnaseq_signatures"] = "results/rnaseq/signature_scores.tsv"
+        tables["rnaseq_deconvolution"] = "results/rnaseq/deconvolution.tsv"
     if branch_active("mihc"):
         tables["mihc_fractions"] = "results/mihc/cell_fractions.tsv"
     if branch_active("scrna"):

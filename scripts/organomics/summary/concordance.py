@@ -34,6 +34,8 @@ def describe(spec: dict) -> str:
     layer = spec["layer"]
     if "gene" in spec:
         return f"{layer} {spec['gene']} expression (VST)"
+    if layer == "rnaseq" and "deconvolution" in spec:
+        return f"{layer} {spec['cell_type']} deconvolved ({spec['deconvolution']})"
     if layer == "rnaseq":
         return f"{layer} {spec['signature']} score (ssGSEA)"
     if layer == "mihc":
@@ -75,6 +77,14 @@ def sample_values(spec: dict, tables: dict[str, pd.DataFrame]) -> pd.Series:
         ids = results.loc[results["symbol"].fillna(results["gene"]) == spec["gene"], "gene"]
         ids = [gene for gene in ids if gene in vst.index]
         return vst.loc[ids[0]].astype(float) if ids else empty
+    if layer == "rnaseq" and "deconvolution" in spec:
+        table = tables.get("rnaseq_deconvolution")
+        if table is None:
+            return empty
+        chosen = table[
+            (table["method"] == spec["deconvolution"]) & (table["cell_type"] == spec["cell_type"])
+        ]
+        return chosen.set_index("sample")["value"].astype(float)
     if layer == "rnaseq":
         scores = tables.get("rnaseq_signatures")
         if scores is None or spec["signature"] not in scores.columns:

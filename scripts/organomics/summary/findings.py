@@ -255,6 +255,36 @@ def tcr_rows(comparison: pd.DataFrame, reference: str, compare: str) -> list[dic
     return paired_rows("scrna", comparison, label, reference, compare, "median paired difference")
 
 
+def deconvolution_rows(comparison: pd.DataFrame, reference: str, compare: str) -> list[dict]:
+    """Rows of the bulk deconvolution's paired tests (deconvolution_comparison.tsv).
+
+    Parameters
+    ----------
+    comparison
+        The RNA branch's deconvolution_comparison.tsv (method, cell_type, value_type and
+        `organomics.stats.paired_site_comparison`'s columns; BH within each method).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    list of dict
+        One findings row per method and cell type, layer ``rnaseq``.
+    """
+    rows = []
+    for value_type, part in comparison.groupby("value_type", sort=False):
+        what = "fraction of cells" if value_type == "fraction" else "marker score (log2)"
+        rows += paired_rows(
+            "rnaseq",
+            part,
+            lambda r: f"{r['cell_type']} {r['value_type']} (deconvolution, {r['method']})",
+            reference,
+            compare,
+            f"median paired difference in {what}",
+        )
+    return rows
+
+
 def assemble(rows: list[dict], reference: str, compare: str) -> pd.DataFrame:
     """The findings table with the documented columns, in layer order.
 

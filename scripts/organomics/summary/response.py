@@ -127,6 +127,14 @@ def _scrna_scores(tables: dict, options: dict) -> pd.DataFrame:
 
 def _deconvolution(tables: dict, options: dict) -> pd.DataFrame:
     table = tables["deconvolution"]
+    if {"value", "value_type"} <= set(table.columns):
+        # deconvolution.tsv as the RNA branch writes it: value, value_type fraction | score
+        return pd.concat(
+            _long(rows, "deconvolution", f"{cell_type} {kind} ({method})", "value")
+            for (method, cell_type, kind), rows in table.groupby(
+                ["method", "cell_type", "value_type"], sort=False
+            )
+        )
     value = "fraction" if "fraction" in table.columns else "score"
     parts = []
     for (method, cell_type), rows in table.groupby(["method", "cell_type"], sort=False):
