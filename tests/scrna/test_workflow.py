@@ -136,3 +136,70 @@ def test_unknown_matrix_format_fails_before_any_job(tmp_path, snakemake_runner):
     )
     assert result.returncode != 0
     assert "unknown single-cell matrix format" in result.stdout + result.stderr
+
+
+def _paired_chain_cells(path: Path) -> set[str]:
+    """Barcodes with an eligible TRA and an eligible TRB contig, read with the csv module
+    (independent of organomics.scrna.tcr; the count does not depend on the tie-breaking)."""
+    import csv
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="," if ".csv" in path.name else "\t"))
+    chains: dict[str, set[str]] = {}
+    for row in rows:
+        if "barcode" in row:
+            cell, chain, cdr3 = row["barcode"], row["chain"], row["cdr3_nt"]
+            flags = (row["is_cell"], row["high_confidence"], row["productive"])
+            ok = all(flag.lower() == "true" for flag in flags)
+        else:
+            cell, chain, cdr3 = row["cell_id"], row["locus"], row["junction"]
+            ok = row["productive"] == "T"
+        if ok and cdr3 not in ("", "None"):
+            chains.setdefault(cell, set()).add(chain)
+    return {cell for cell, found in chains.items() if {"TRA", "TRB"} <= found}
+
+
+def test_tcr_clonotypes_joined_and_shared(workflow_run):
+    sheet = pd.read_csv(workflow_run / "samples.tsv", sep="\t").dropna(subset=["tcr"])
+    summary = _table(workflow_run, "tcr_summary.tsv").set_index("sample")
+    assert sorted(summary.index) == sorted(sheet["sample"])  # P05_PL has no tcr file
+    for row in sheet.itertuples():
+        assert summary.at[row.sample, "n_cells"] == len(_paired_chain_cells(workflow_run / row.tcr))
+    # the demo's design: clonotypes shared at both sites of every patient, and a CD8 effector
+    # clone expanded in PL (40% of effector CD8 cells) but rare in LM (6%)
+    shared = _table(workflow_run, "tcr_shared.tsv")
+    assert len(shared) == 3 and (shared["n_shared"] >= 1).all()
+    assert summary["n_annotated"].gt(0).all()
+    cd8 = summary.pivot_table(index="patient", columns="site", values="frac_expanded_T_CD8")
+    assert (cd8["PL"] > cd8["LM"]).all()
+    cells = pd.read_csv(workflow_run / "results/scrna/tcr_cells.tsv.gz", sep="\t")
+    annotated = cells[cells["annotated"]]
+    # only simulated T cells carry a TCR: their annotation is (almost always) a T cell type
+    assert annotated["cell_type"].isin(["T_CD8", "T_CD4"]).mean() > 0.9
+    comparison = _table(workflow_run, "tcr_comparison.tsv").set_index("metric")
+    assert comparison.loc["diversity", "n_pairs"] == 3
+    plots = workflow_run / "results/scrna/plots"
+    for name in ("tcr_paired", "tcr_clone_sizes", "tcr_expansion"):
+        assert (plots / f"{name}.png").stat().st_size > 1000
+
+
+def test_tcr_without_scrna_runs_alone_and_bad_files_stop_the_parse(tmp_path, snakemake_runner):
+    data = Path(__file__).parent / "data" / "tcr"
+    sheet = "sample\tpatient\tsite\ttcr\n"
+    sheet += f"P1_PL\tP1\tPL\t{data / 'cellranger_filtered_contig_annotations.csv'}\n"
+    sheet += f"P1_LM\tP1\tLM\t{data / 'airr_rearrangement_tra_trb.tsv'}\n"
+    (tmp_path / "samples.tsv").write_text(sheet)
+    (tmp_path / "config.yaml").write_text("samples: samples.tsv\n")
+    config = ("--configfile", str(tmp_path / "config.yaml"))
+    result = snakemake_runner(tmp_path, "scrna", "-n", *config)
+    assert "scrna_tcr" in result.stdout and "scrna_tcr_plots" in result.stdout
+    assert "scrna_qc" not in result.stdout and "scrna_cohort" not in result.stdout
+    (tmp_path / "bad.tsv").write_text("a\tb\n1\t2\n")
+    bad = sheet.replace(str(data / "airr_rearrangement_tra_trb.tsv"), "bad.tsv")
+    (tmp_path / "samples.tsv").write_text(bad)
+    result = snakemake_runner(tmp_path, "scrna", "-n", *config, check=False)
+    assert result.returncode != 0
+    message = "bad.tsv: not a Cell Ranger filtered_contig_annotations.csv"
+    assert message in result.stdout + result.stderr
