@@ -11,7 +11,9 @@ def scrna_tcr_check_inputs():
 
 def scrna_tcr_files():
     """The `tcr` file of every sample with one, in sheet order (as params.samples)."""
-    return [sample_file(sample, "tcr", "TCR contig file") for sample in samples_with("tcr")]
+    return [
+        sample_file(sample, "tcr", "TCR contig file") for sample in samples_with("tcr")
+    ]
 
 
 def scrna_tcr_annotation_inputs(wildcards=None):
