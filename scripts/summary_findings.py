@@ -75,6 +75,19 @@ with log_to(snakemake.log[0]):
             compare,
             "median paired difference (per-patient mean score or fraction)",
         )
+    if "scrna_states" in names:
+        rows += findings.paired_rows(
+            "scrna",
+            read_tsv(snakemake.input.scrna_states),
+            lambda r: (
+                f"{r['state']} fraction of {r['cell_type']}"
+                if r["measure"] == "fraction"
+                else f"log2 ratio {r['state']} in {r['cell_type']}"
+            ),
+            reference,
+            compare,
+            "median paired difference (state fraction of its compartment or log2 ratio)",
+        )
     if "scrna_tcr" in names:
         rows += findings.tcr_rows(read_tsv(snakemake.input.scrna_tcr), reference, compare)
     if "response" in names:

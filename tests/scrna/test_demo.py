@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import yaml
 
 from organomics.demo import scrna as demo
 from organomics.demo.cohort import DemoCohort
@@ -42,3 +43,33 @@ def test_compare_site_has_weaker_effector_programme():
         x = counts[cd8][:, idx].toarray().sum(axis=1) / counts[cd8].sum(axis=1).A1
         totals[role] = x.mean()
     assert totals["compare"] < 0.6 * totals["reference"]
+
+
+def test_cd8_state_programmes_change_only_their_genes_and_differ_by_site():
+    rng = np.random.default_rng(0)
+    panel = demo.load_panel(rng)
+    programmes = yaml.safe_load((demo.RESOURCES / "states.yaml").read_text())["programmes"]
+    columns = [
+        panel.symbols.index(g) for g in {g for gs in programmes["T_CD8"].values() for g in gs}
+    ]
+    shares = {}
+    for role in ("reference", "compare"):
+        counts, truth = demo.simulate_counts(panel, rng, 600, role)
+        state_rng = np.random.default_rng(1)
+        added, state = demo.add_cd8_states(counts, truth, panel.symbols, state_rng, role)
+        changed = (added != counts).tocoo()
+        # only programme genes of CD8 cells change, and only upwards
+        assert set(changed.col) <= set(columns)
+        assert (truth["cell_type"].to_numpy()[changed.row] == "T_CD8").all()
+        assert (added - counts).min() >= 0
+        cd8 = state[truth["cell_type"] == "T_CD8"]
+        shares[role] = cd8.value_counts(normalize=True)
+    # the planted direction: PL more progenitor-exhausted, LM more terminally exhausted
+    assert (
+        shares["reference"]["CD8_progenitor_exhausted"]
+        > shares["compare"]["CD8_progenitor_exhausted"]
+    )
+    assert (
+        shares["compare"]["CD8_terminally_exhausted"]
+        > 2 * shares["reference"]["CD8_terminally_exhausted"]
+    )

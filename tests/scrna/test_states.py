@@ -192,6 +192,21 @@ def test_propeller_identical_differences_give_no_p_value():
     assert np.isnan(got.loc["x", "p_value"])  # sd of the differences 0: t undefined
 
 
+def test_propeller_skips_a_group_without_cells():
+    rows = []
+    for i, (pl, lm) in enumerate([(10, 20), (30, 15), (12, 40)]):
+        for site, k in (("PL", pl), ("LM", lm)):
+            rows += [{"patient": f"P{i}", "site": site, "group": "x", "n_cells": k},
+                     {"patient": f"P{i}", "site": site, "group": "none", "n_cells": 0}]  # fmt: skip
+    long = pd.DataFrame(rows).assign(fraction=lambda t: (t["n_cells"] > 0).astype(float))
+    got = composition.paired_logit_test(long, "group", "PL", "LM").set_index("group")
+    # (0 + 0.5) / (n + 1) differs between samples of different sizes: no test of nothing
+    assert np.isnan(got.loc["none", "p_value"])
+    # x is the family's one test: BH leaves its p as it is
+    assert np.isfinite(got.loc["x", "p_value"])
+    assert got.loc["x", "p_adj"] == got.loc["x", "p_value"]
+
+
 def test_run_scores_and_assigns_planted_states(tmp_path):
     # 40 CD8 cells (half with TCF7, half with HAVCR2), 10 NK, 10 B cells on 300 genes of
     # spread means (so that every expression bin holds control genes).

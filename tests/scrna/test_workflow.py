@@ -138,6 +138,41 @@ def test_unknown_matrix_format_fails_before_any_job(tmp_path, snakemake_runner):
     assert "unknown single-cell matrix format" in result.stdout + result.stderr
 
 
+def test_states_ratio_and_composition(workflow_run):
+    cells = pd.read_csv(workflow_run / "results/scrna/state_cells.tsv.gz", sep="\t")
+    assert list(cells.columns[:7]) == [
+        "cell", "sample", "patient", "site", "cell_type", "state", "max_z"
+    ]  # fmt: skip
+    assert set(cells["cell_type"]) <= {"T_CD8", "NK"}
+    adata = ad.read_h5ad(workflow_run / "results/scrna/adata.h5ad", backed="r")
+    assert set(cells["cell"]) == set(adata.obs_names[adata.obs["cell_type"].isin(["T_CD8", "NK"])])
+    states = _table(workflow_run, "states.tsv")
+    assert np.allclose(states.dropna().groupby(["sample", "cell_type"])["fraction"].sum(), 1.0)
+    # recount states.tsv from the per-cell table
+    counts = cells.groupby(["sample", "cell_type", "state"]).size()
+    for row in states[states["n_cells"] > 0].itertuples():
+        assert counts[(row.sample, row.cell_type, row.state)] == row.n_cells
+    ratio = _table(workflow_run, "state_ratio.tsv")
+    expected = (ratio["n_numerator"] + 0.5) / (ratio["n_denominator"] + 0.5)
+    assert np.allclose(ratio["ratio"], expected)
+    tests = _table(workflow_run, "state_tests.tsv")
+    assert {"fraction", "log2_ratio"} == set(tests["measure"])
+    assert (tests["n_pairs"] <= 3).all()
+    composition = _table(workflow_run, "composition.tsv")
+    assert (composition["primary"] == "propeller").all()
+    assert {"cell_type", "state"} == set(composition["level"])
+    # the Wilcoxon column equals site_comparison.tsv's fraction test of the same cell type
+    site = _table(workflow_run, "site_comparison.tsv")
+    site = site[site["signature"] == "fraction"].set_index("cell_type")["p_value"]
+    types = composition[composition["level"] == "cell_type"].set_index("group")
+    shared = types.index.intersection(site.index)
+    assert np.allclose(types.loc[shared, "wilcoxon_p_value"], site[shared])
+    plots = workflow_run / "results/scrna/plots"
+    for name in ("umap_states", "state_dotplot", "state_fractions"):
+        for ext in ("png", "pdf"):
+            assert (plots / f"{name}.{ext}").stat().st_size > 1000
+
+
 def _paired_chain_cells(path: Path) -> set[str]:
     """Barcodes with an eligible TRA and an eligible TRB contig, read with the csv module
     (independent of organomics.scrna.tcr; the count does not depend on the tie-breaking)."""

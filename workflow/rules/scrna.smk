@@ -197,3 +197,4 @@ OUTPUTS["scrna"] = (
 
 
 include: "scrna_tcr.smk"
+include: "scrna_states.smk"

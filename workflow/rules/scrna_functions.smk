@@ -12,6 +12,7 @@ def scrna_check_inputs():
         return
     scrna_annotate.load_markers(scrna_resource("markers"))
     scrna_scores.load_signatures(scrna_resource("signatures"))
+    scrna_states.load_states(scrna_resource("states"))
     for sample in samples_with("scrna"):
         scrna_io.check_matrix(sample_file(sample, "scrna", "single-cell matrix"))
 

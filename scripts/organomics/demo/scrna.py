@@ -51,6 +51,23 @@ STATES = {
         "compare": {"NK_CD56dim": 0.5, "NK_CD56bright": 0.5},
     },
 }  # fmt: skip
+# CD8 state programmes of resources/scrna/states.yaml laid over the cells' drawn CD8 states
+# (naive -> progenitor-exhausted, effector -> effector, exhausted -> terminally exhausted;
+# memory cells split per site), plus a proliferating share: PL more progenitor/effector, LM more
+# terminally exhausted. Drawn from their own stream (`add_cd8_states`).
+CD8_STATE_OF = {
+    "CD8_naive": "CD8_progenitor_exhausted",
+    "CD8_effector": "CD8_effector",
+    "CD8_exhausted": "CD8_terminally_exhausted",
+}
+CD8_MEMORY_SPLIT = {
+    "reference": {"CD8_progenitor_exhausted": 0.7, "CD8_effector": 0.25,
+                  "CD8_terminally_exhausted": 0.05},
+    "compare": {"CD8_progenitor_exhausted": 0.1, "CD8_effector": 0.2,
+                "CD8_terminally_exhausted": 0.7},
+}  # fmt: skip
+PROLIFERATING = 0.08  # of CD8 cells at both sites
+STATE_COUNTS = 2.5  # mean added counts per programme gene (a 25-level programme gene's share)
 LOW_QUALITY = 0.04  # damaged cells: few counts, a third mitochondrial
 MEAN_COUNTS = 600
 SIGNATURE_FOLD_COMPARE = 0.4  # effector/NK-cytotoxicity genes in LM relative to PL
@@ -157,6 +174,47 @@ def simulate_counts(
     return counts, truth
 
 
+def add_cd8_states(
+    counts: sp.csr_matrix,
+    truth: pd.DataFrame,
+    symbols: list[str],
+    rng: np.random.Generator,
+    site_role: str,
+    damped: np.ndarray | None = None,
+    damping: float = 1.0,
+) -> tuple[sp.csr_matrix, pd.Series]:
+    """CD8 cells get the counts of their state programme (resources/scrna/states.yaml).
+
+    Only the programme genes of CD8 cells change, from `rng` alone (the demo passes a stream of
+    its own), so the other draws of the layer (cell types, barcodes, other genes) stay as they
+    were. Genes in `damped` are multiplied by `damping` at the compare site, as the effector
+    signature genes are in `simulate_counts`.
+
+    Returns the counts and each cell's CD8 state ("" for other cells).
+    """
+    programmes = yaml.safe_load((RESOURCES / "states.yaml").read_text())["programmes"]["T_CD8"]
+    index = {g: i for i, g in enumerate(symbols)}
+    state = pd.Series("", index=truth.index, dtype=object)
+    cd8 = np.flatnonzero(truth["cell_type"].to_numpy() == "T_CD8")
+    split = CD8_MEMORY_SPLIT[site_role]
+    for cell in cd8:
+        drawn = truth["cell_state"].iat[cell]
+        if drawn in CD8_STATE_OF:
+            state.iat[cell] = CD8_STATE_OF[drawn]
+        else:
+            state.iat[cell] = rng.choice(list(split), p=list(split.values()))
+    proliferating = cd8[rng.random(len(cd8)) < PROLIFERATING]
+    state.iloc[proliferating] = "CD8_proliferating"
+    extra = sp.lil_matrix(counts.shape, dtype=np.int32)
+    for cell in cd8:
+        genes = [index[g] for g in programmes[state.iat[cell]]]
+        rate = np.full(len(genes), STATE_COUNTS)
+        if site_role == "compare" and damped is not None:
+            rate = np.where(damped[genes], rate * damping, rate)
+        extra[cell, genes] = rng.poisson(rate)
+    return (counts + extra.tocsr()).tocsr(), state
+
+
 def barcodes(rng: np.random.Generator, n: int) -> list[str]:
     letters = np.array(list("ACGT"))
     codes = rng.integers(0, 4, size=(n * 2, 16))
@@ -216,6 +274,7 @@ def write(outdir: Path, prefix: str, cohort: DemoCohort) -> tuple[dict[str, dict
     """Write the scRNA layer: pairs 2, 5, ... as matrix directories, the others as h5 files."""
     rng = cohort.rng("scrna")
     tcr_rng, tcr_clones = cohort.rng("scrna_tcr"), {}  # TCR contigs: a stream of their own
+    state_rng = cohort.rng("scrna_cd8_states")  # its own stream: every draw of rng is unchanged
     panel = load_panel(rng)
     folder = Path(outdir) / "scrna"
     folder.mkdir(parents=True, exist_ok=True)
@@ -225,6 +284,8 @@ def write(outdir: Path, prefix: str, cohort: DemoCohort) -> tuple[dict[str, dict
         for role, site in (("reference", cohort.reference), ("compare", cohort.compare)):
             sample = cohort.sample_id(patient, site)
             counts, truth = simulate_counts(panel, rng, cohort.n_cells, role, damping)
+            counts, _ = add_cd8_states(counts, truth, panel.symbols, state_rng, role,
+                                       panel.signature_genes["T_CD8"], damping)  # fmt: skip
             cells = barcodes(rng, counts.shape[0])
             if number % 3 != 1:
                 # Two antibody-capture features show that only Gene Expression is kept.

@@ -45,7 +45,8 @@ def paired_logit_test(long: pd.DataFrame, group: str, reference: str, compare: s
 
     With two sites and patient as block, propeller's linear model ``~ patient + site`` gives
     the paired t-test (without limma's empirical-Bayes variance moderation, which needs many
-    groups to borrow from: this is the unmoderated test).
+    groups to borrow from: this is the unmoderated test). A group without cells in any sample
+    is not tested.
 
     Parameters
     ----------
@@ -80,7 +81,11 @@ def paired_logit_test(long: pd.DataFrame, group: str, reference: str, compare: s
                f"mean_proportion_{compare}": share_wide[compare].mean() if n else np.nan,
                "mean_logit_difference": diff.mean() if n else np.nan,
                "statistic": np.nan, "df": n - 1 if n else np.nan, "p_value": np.nan}  # fmt: skip
-        if n >= 2:
+        if counts[name].sum() == 0:
+            # no cell of the group in any sample: the pseudocount alone would differ with the
+            # samples' sizes and make a difference out of nothing
+            row["df"] = row["mean_logit_difference"] = np.nan
+        elif n >= 2:
             spread = diff.std(ddof=1)
             if spread <= tie_tolerance(paired.to_numpy()):
                 # identical differences: t is undefined (infinite or 0/0); no p-value is made up
