@@ -4,6 +4,7 @@ import os
 from organomics.scrna import annotate as scrna_annotate  # noqa: E402
 from organomics.scrna import io as scrna_io  # noqa: E402
 from organomics.scrna import scores as scrna_scores  # noqa: E402
+from organomics.scrna import states as scrna_states  # noqa: E402
 
 
 def scrna_check_inputs():
