@@ -41,6 +41,7 @@ def test_flat_run_reproduces_the_study(flat_run):
 def test_flat_run_lists_what_it_left_out(flat_run):
     excluded = pd.read_csv(flat_run / "results/clinical/excluded.tsv", sep="\t", dtype=str)
     assert excluded.columns.tolist() == ["step", "level", "item", "patient", "site", "reason"]
+    excluded = excluded[excluded["step"] == "response"]  # the landmark's: test_flat_run_part_b
     # The demo's lesions outside lung and liver (counted in data/lesions.tsv: 15 adrenal gland,
     # 19 lymph node lesions); every patient is evaluable at both sites and in the survival table.
     assert excluded["level"].unique().tolist() == ["lesion"]
@@ -113,3 +114,51 @@ def test_html_report_renders_figures_and_captions(flat_run, snakemake_runner):
     html = (flat_run / "report.html").read_text(errors="replace")
     assert "Clinical" in html and "waterfall.png" in html
     assert "Clopper-Pearson" in html  # a caption from workflow/report/
+
+
+def test_flat_run_part_b(flat_run):
+    """Organ time to event, landmark, lesion view and ADaM on the demo, checked from the inputs."""
+    import pyreadstat
+    from scipy.stats import binomtest
+
+    results = flat_run / "results/clinical"
+    lesions = pd.read_csv(flat_run / "data/lesions.tsv", sep="\t", dtype={"patient": str})
+    lesions = lesions[lesions["organ"].str.lower().isin(["lung", "liver"])]
+    lesions = lesions.assign(site=lesions["organ"].str.lower().map({"lung": "PL", "liver": "LM"}))
+    # First organ: the exact binomial p of the two discordant counts, recomputed with scipy.
+    first = pd.read_csv(results / "organ_first_progression.tsv", sep="\t")["first"]
+    summary = pd.read_csv(results / "organ_progression_summary.tsv", sep="\t")
+    row = summary.set_index("analysis").loc["first_progression"]
+    counts = first.value_counts()
+    assert row["events"] == counts.get("PL", 0) + counts.get("LM", 0)
+    expected = binomtest(int(counts.get("LM", 0)), int(row["events"]), 0.5).pvalue
+    assert row["p_value"] == pytest.approx(expected, rel=1e-5)
+    # Landmark: the excluded patients are those whose OS ends by day 84 (pandas on the input).
+    patients = pd.read_csv(flat_run / "data/patients.tsv", sep="\t", dtype={"patient": str})
+    gone = patients[
+        (patients["os_days"] < 84) | ((patients["os_days"] == 84) & (patients["os_event"] == 1))
+    ]
+    landmark = pd.read_csv(results / "landmark_survival.tsv", sep="\t")
+    listed = landmark.loc[landmark["endpoint"] == "os", "excluded_patients"].iloc[0]
+    assert listed.split(",") == sorted(gone["patient"])
+    # Lesion view: one row per baseline target lesion in lung or liver.
+    targets = lesions[(lesions["role"] == "target") & (lesions["day"] <= 0)]
+    per_lesion = pd.read_csv(results / "lesion_response.tsv", sep="\t")
+    assert len(per_lesion) == len(targets.drop_duplicates(["patient", "lesion"]))
+    assert (results / "plots/lesion_waterfall.png").stat().st_size > 1000
+    # ADTR baseline AVAL: each site's sum of its latest baseline target diameters.
+    adtr, meta = pyreadstat.read_xport(str(results / "adam/adtr.xpt"))
+    assert meta.column_names_to_labels["PCHG"] == "Percent Change from Baseline"
+    latest = targets.sort_values("day").groupby(["patient", "lesion"]).tail(1)
+    sums = latest.groupby(["patient", "site"])["diameter_mm"].sum().round(2)
+    base = adtr[adtr["ABLFL"] == "Y"].set_index(["USUBJID", "PARCAT1"])["AVAL"]
+    for (patient, site), value in sums.items():
+        assert base[(patient, site)] == pytest.approx(value)
+    # ADRS BOR under RECIST 1.1 is the organ response table's best response (no confirmation).
+    adrs, _ = pyreadstat.read_xport(str(results / "adam/adrs.xpt"))
+    bor = adrs[(adrs["PARAMCD"] == "BOR") & (adrs["PARCAT2"] == "RECIST 1.1")]
+    bor = bor.set_index(["USUBJID", "PARCAT1"])["AVALC"].sort_index()
+    organ = pd.read_csv(results / "organ_response.tsv", sep="\t", dtype={"patient": str})
+    expected_bor = organ.set_index(["patient", "site"])["best_response"].sort_index()
+    assert bor.tolist() == expected_bor.tolist()
+    assert set(adrs["PARCAT2"]) == {"RECIST 1.1", "iRECIST"}

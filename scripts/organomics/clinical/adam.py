@@ -282,6 +282,17 @@ def write_dataset(table: pd.DataFrame, name: str, xpt: str | Path, csv: str | Pa
         table.to_csv(tmp, index=False, na_rep="", float_format="%.10g")
 
 
+def _rederive(timepoints: pd.DataFrame, responses: pd.DataFrame, best) -> pd.DataFrame:
+    """`responses` with best_response recomputed by `best` from each site's timepoints."""
+    points = dict(iter(timepoints.groupby(["patient", "site"], sort=False)))
+    empty = timepoints.iloc[0:0]
+    values = [
+        best(points.get((patient, site), empty).sort_values("day").reset_index(drop=True))
+        for patient, site in responses[["patient", "site"]].itertuples(index=False)
+    ]
+    return responses.assign(best_response=values)
+
+
 def derive(
     sited: pd.DataFrame, reference: str, compare: str, block: dict, confirmation_days: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -310,12 +321,14 @@ def derive(
     unconfirmed = dataclasses.replace(options_from(block), confirmation_days=None)
     confirming = options_from(block, block.get("confirmation_days") or confirmation_days)
     timepoints, responses = recist.assess(sited, reference, compare, unconfirmed)
-    _, confirmed = recist.assess(sited, reference, compare, confirming)
     window = irecist.IrecistOptions(**(block.get("irecist") or {}))
     i_points, i_responses = irecist.assess(
         sited, reference, compare, unconfirmed, window, responses
     )
-    _, i_confirmed = irecist.assess(sited, reference, compare, confirming, window, confirmed)
+    # The timepoints do not depend on confirmation: only the best responses are derived again
+    # (assessing the lesions twice more doubled the step's time on the demo).
+    confirmed = _rederive(timepoints, responses, lambda s: recist._best_response(s, confirming)[0])
+    i_confirmed = _rederive(i_points, i_responses, lambda s: irecist.best_response(s, confirming))
     tr = adtr(timepoints, responses, baseline_days(sited), studyid)
     rs = pd.concat(
         [
