@@ -348,9 +348,11 @@ def test_rates_mixed_and_paired_tests():
                 }
             )
     ir = pd.DataFrame(rows)
-    rr = ir.assign(best_response=ir["best_response"].map(
-        {"iPR": "PR", "iSD": "SD", "iCPD": "PD", "iUPD": "PD"}
-    ))
+    rr = ir.assign(
+        best_response=ir["best_response"].map(
+            {"iPR": "PR", "iSD": "SD", "iCPD": "PD", "iUPD": "PD"}
+        )
+    )
     rr.loc[(rr["patient"] == "C") & (rr["site"] == "LM"), "best_response"] = "PD"
     rates = irecist.response_rates(rr, ir, "PL", "LM").set_index(["criteria", "site"])
     # iRECIST PL: responders A, C = 2 of 4; control A, B, C = 3; LM: responders 0, control C,
@@ -430,3 +432,30 @@ def test_findings_rows_from_the_irecist_comparison():
     ]
     assert table[["value_PL", "value_LM", "effect"]].iloc[1].tolist() == [1, 3, 2]
     assert table["direction"].tolist() == ["lower in LM", "higher in LM"]
+
+
+def test_bundled_demo_shows_the_new_lesion_cases(repo):
+    table = lesions.read_lesions(repo / "resources/demo/clinical/lesions.tsv")
+    sited = recist.assign_sites(table, {"PL": ["lung"], "LM": ["liver"]})
+    _, recist_table = recist.assess(sited, "PL", "LM", recist.Options())
+    timepoints, responses = irecist.assess(
+        sited, "PL", "LM", recist.Options(), WINDOW, recist_table
+    )
+    got = responses.set_index(["patient", "site"])
+    points = timepoints.set_index(["patient", "site", "day"])
+    # P52 LM: new lesion N01 14 mm on day 39 (iUPD), 20 mm on day 81 (42 days on): +6 mm -> iCPD.
+    assert points.loc[("P52", "LM", 81.0), ["new_target_sum_mm", "response"]].tolist() == [
+        20.0,
+        "iCPD",
+    ]
+    # P21 LM: N01 (13 mm) recorded absent on day 87, targets 32 mm (no PD): reset, later iPR.
+    assert points.loc[("P21", "LM", 87.0), "response"] == "iSD"
+    assert got.loc[("P21", "LM"), ["best_response", "pseudoprogression"]].tolist() == [
+        "iPR",
+        True,
+    ]
+    # P05 LM: a second new lesion N02 on day 82, 37 days after the iUPD: iCPD.
+    assert "another new lesion N02" in points.loc[("P05", "LM", 82.0), "reason"]
+    # Every first iUPD is RECIST 1.1's first PD.
+    merged = recist_table.merge(responses, on=["patient", "site"])
+    assert merged["first_pd_day"].fillna(-1).tolist() == merged["iupd_day"].fillna(-1).tolist()

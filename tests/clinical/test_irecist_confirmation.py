@@ -1,4 +1,4 @@
-"""Confirmation knobs of admiralonco's confirmed BOR (max NE, accept SD, before PD) on hand cases."""
+"""Confirmation knobs of admiralonco's confirmed BOR (max NE, accept SD, before PD), by hand."""
 
 from __future__ import annotations
 

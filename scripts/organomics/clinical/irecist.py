@@ -93,6 +93,8 @@ def new_lesion_roles(rows: pd.DataFrame) -> dict[str, str]:
 
 def _new_state(new_rows: pd.DataFrame, roles: dict[str, str], day: float) -> dict:
     """New lesions at `day`: each keeps its last recorded state until it is recorded absent."""
+    if new_rows.empty:
+        return {"present": set(), "ever": set(), "target_sum": 0, "progressing": set()}
     seen = new_rows[new_rows["day"] <= day]
     last = seen.sort_values("day").groupby("lesion").tail(1)
     present = last[recist.new_lesion_present(last)]

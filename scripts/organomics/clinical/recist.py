@@ -231,9 +231,12 @@ def new_lesion_present(rows: pd.DataFrame) -> pd.Series:
     pandas.Series
         Boolean per row. A new lesion recorded `absent` (or measured 0 mm) has resolved.
     """
+    new = rows["role"] == "new"
+    if not new.any():
+        return new
     size = rows["size"] if "size" in rows.columns else pd.Series(pd.NA, index=rows.index)
     gone = (rows["status"] == "absent") | size.eq(0).fillna(False).astype(bool)
-    return (rows["role"] == "new") & ~gone
+    return new & ~gone
 
 
 def confirmed(responses: list[str], days: list[float], position: int, options: Options) -> bool:

@@ -175,7 +175,51 @@ def lesion_table(cohort: DemoCohort) -> tuple[pd.DataFrame, pd.DataFrame]:
             )
         lesion_rows += other_organ_lesions(patient, days, baseline_days, counter, rng)
         patient_rows.append(survival(patient, ref_best, cmp_best, ref_sign, cmp_sign, days, rng))
-    return pd.DataFrame(lesion_rows), pd.DataFrame(patient_rows)
+    lesions = irecist_cases(pd.DataFrame(lesion_rows), cohort.rng("clinical_irecist"))
+    return lesions, pd.DataFrame(patient_rows)
+
+
+# What the sites whose RECIST PD is a new lesion show next, in turn (iRECIST cases).
+NEW_LESION_CASES = ("grows", "resolves", "another", "unchanged")
+
+
+def irecist_cases(lesions: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """New-lesion follow-up for iRECIST, after each site's first PD only (RECIST 1.1 unchanged).
+
+    Every site whose first PD is its new lesion gets, in turn (patient order), one of
+    NEW_LESION_CASES at its next scan: the new lesion measured (10-18 mm) and 6 mm larger (iCPD
+    by the new-lesion target sum), measured and then absent (a reset when the targets allow
+    it), a second new lesion not measured (iCPD: another new lesion), or nothing more (iUPD
+    stands). Sizes come from their own random stream, so no other demo value changes.
+    """
+    records = lesions.to_dict("records")
+    out = []
+    position = 0
+    for record in records:
+        out.append(record)
+        if record["role"] != "new":
+            continue
+        case = NEW_LESION_CASES[position % len(NEW_LESION_CASES)]
+        position += 1
+        patient, organ = record["patient"], record["organ"]
+        later = sorted({r["day"] for r in records if r["patient"] == patient} - {record["day"]})
+        later = [day for day in later if day > record["day"]]
+        if not later or case == "unchanged":
+            continue
+        if case == "another":
+            taken = [r["lesion"] for r in records if r["patient"] == patient]
+            number = 1 + max(
+                int(name[1:]) for name in taken if name[0] == "N" and name[1:].isdigit()
+            )
+            out.append(row(patient, f"N{number:02d}", organ, "new", later[0]))
+            continue
+        size = int(rng.integers(10, 19))
+        record["diameter_mm"] = size
+        if case == "grows":
+            out.append(row(patient, record["lesion"], organ, "new", later[0], size + 6))
+        else:
+            out.append(row(patient, record["lesion"], organ, "new", later[0], status="absent"))
+    return pd.DataFrame(out, columns=lesions.columns)
 
 
 def survival(patient, ref_best, cmp_best, ref_sign, cmp_sign, days, rng) -> dict:
@@ -257,8 +301,23 @@ def to_sdtm(lesions: pd.DataFrame, study: str = "ORGDEMO") -> tuple[pd.DataFrame
                         "TRSTRESU": "mm",
                     }
                 )
+            elif record.role == "new" and pd.notna(record.diameter_mm):
+                # A measurable new lesion (iRECIST new-lesion target): its longest diameter.
+                value = record.diameter_mm
+                tr_rows.append(
+                    base
+                    | {
+                        "TRTESTCD": "LDIAM",
+                        "TRTEST": "Longest Diameter",
+                        "TRORRES": f"{value:g}",
+                        "TRORRESU": "mm",
+                        "TRSTRESC": f"{value:g}",
+                        "TRSTRESN": value,
+                        "TRSTRESU": "mm",
+                    }
+                )
             else:
-                state = statuses[record.status] if record.role == "non_target" else "PRESENT"
+                state = statuses.get(record.status, "PRESENT")
                 tr_rows.append(
                     base
                     | {
