@@ -3,8 +3,10 @@
     python benchmarks/mihc_bench.py [--cells 2000000] [--workdir /tmp/mihc_bench] [--gzip]
 
 Writes one HALO object-data table with the demo's columns (25 columns), then runs the per-sample
-job (read in chunks, phenotype counts per region, nearest-tumour distances, outputs) in a fresh
+job (read in chunks, phenotype counts per region, nearest-tumour distances, margin compartments,
+neighbourhood counts at the default radii with the default permutations, outputs) in a fresh
 Python process and reports its wall time and peak resident memory. Targets: < 60 s, < 1 GB.
+Before the margin and neighbourhood steps (issue 16) the same table took 11.7 s wall, 399 MB.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ start = time.perf_counter()
 summary = sample.summarise({table!r}, {settings!r}, chunksize={chunksize})
 write_tsv(summary.counts, {out!r} + "/counts.tsv")
 write_tsv(summary.spatial, {out!r} + "/spatial.tsv")
+write_tsv(summary.margin, {out!r} + "/margin.tsv")
+write_tsv(summary.neighbourhood, {out!r} + "/neighbourhood.tsv")
 summary.points.to_parquet({out!r} + "/points.parquet", index=False)
 print(time.perf_counter() - start)
 """

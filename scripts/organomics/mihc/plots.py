@@ -170,3 +170,150 @@ def spatial_scatter(
         axes.flat[-1].legend(bbox_to_anchor=(1.01, 1), loc="upper left", markerscale=4, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+COMPARTMENT_COLOURS = {
+    "core": (0.55, 0.35, 0.6, 1.0),
+    "margin": (0.95, 0.75, 0.3, 1.0),
+    "stroma": (0.75, 0.85, 0.75, 1.0),
+    "": (0.85, 0.85, 0.85, 1.0),
+}
+
+
+def margin_map(
+    points: Sequence[pd.DataFrame], titles: Sequence[str], highlight: str | None = None
+) -> plt.Figure:
+    """Cells of one sample per site coloured by compartment, one phenotype class on top.
+
+    Parameters
+    ----------
+    points
+        One table per panel with ``x``, ``y`` (µm), ``label`` (composition class) and
+        ``compartment`` (points/{sample}.parquet).
+    titles
+        The panel titles (the samples' ids), in `points` order.
+    highlight
+        A composition class drawn on top in black (e.g. CD8_T); None draws none.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per table, image orientation (y downwards).
+    """
+    n = max(1, len(points))
+    fig, axes = plt.subplots(1, n, figsize=(5.0 * n, 5.0), squeeze=False)
+    for ax, frame, title in zip(axes.flat, points, titles, strict=False):
+        if frame.empty or "compartment" not in frame:
+            ax.text(0.5, 0.5, "no compartments", ha="center", va="center", transform=ax.transAxes)
+            continue
+        for name, colour in COMPARTMENT_COLOURS.items():
+            cells = frame[frame["compartment"].fillna("") == name]
+            if len(cells):
+                ax.scatter(
+                    cells["x"], cells["y"], s=3, color=colour, lw=0, label=name or "no compartment"
+                )
+        if highlight is not None:
+            cells = frame[frame["label"] == highlight]
+            ax.scatter(cells["x"], cells["y"], s=5, color="black", lw=0, label=highlight)
+        ax.set_title(title)
+        ax.set_aspect("equal")
+        ax.invert_yaxis()
+        ax.set_xlabel("x (µm)")
+        ax.set_ylabel("y (µm)")
+    axes.flat[-1].legend(bbox_to_anchor=(1.01, 1), loc="upper left", markerscale=4, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def neighbourhood_heatmaps(
+    neighbourhood: pd.DataFrame, records: Sequence[dict], reference: str, compare: str
+) -> plt.Figure:
+    """Median log2_ratio per ordered phenotype pair at each site and the paired difference.
+
+    Parameters
+    ----------
+    neighbourhood
+        neighbourhood.tsv (region ``all`` rows are drawn).
+    records
+        ``sample``, ``patient`` and ``site`` of each sample.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per radius: median at `reference`, at `compare` (over samples) and the median
+        paired difference compare - reference (over patients with both), rows from, columns to.
+    """
+    ids = pd.DataFrame(list(records))[["sample", "patient", "site"]].astype(str)
+    table = neighbourhood[neighbourhood["region"].astype(str) == "all"]
+    table = table.assign(sample=table["sample"].astype(str)).merge(ids, on="sample")
+    radii = sorted(table["radius_um"].unique()) or [np.nan]
+    names = list(dict.fromkeys(table["from_phenotype"]))
+    fig, axes = plt.subplots(len(radii), 3, figsize=(13, 4.0 * len(radii)), squeeze=False)
+    for row, radius in zip(axes, radii, strict=True):
+        at = table[table["radius_um"] == radius]
+        per_site = at.pivot_table(
+            index=["patient", "site"],
+            columns=["from_phenotype", "to_phenotype"],
+            values="log2_ratio",
+            aggfunc="mean",
+        )
+        panels = []
+        for site in (reference, compare):
+            values = at[at["site"] == site].groupby(["from_phenotype", "to_phenotype"])
+            panels.append((f"{site}, r = {radius:g} µm", values["log2_ratio"].median()))
+        if {reference, compare} <= set(per_site.index.get_level_values("site")):
+            difference = per_site.xs(compare, level="site") - per_site.xs(reference, level="site")
+            panels.append((f"{compare} − {reference} (paired median)", difference.median()))
+        else:
+            panels.append((f"{compare} − {reference}: no pairs", pd.Series(dtype=float)))
+        for ax, (title, series) in zip(row, panels, strict=True):
+            grid = np.full((len(names), len(names)), np.nan)
+            for (a, b), value in series.items():
+                grid[names.index(a), names.index(b)] = value
+            limit = np.nanmax(np.abs(grid)) if np.isfinite(grid).any() else 1.0
+            image = ax.imshow(grid, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=8)
+            ax.set_yticks(range(len(names)), names, fontsize=8)
+            ax.set_xlabel("to")
+            ax.set_ylabel("from")
+            ax.set_title(title, fontsize=10)
+            fig.colorbar(image, ax=ax, shrink=0.8, label="log2 observed / expected")
+    fig.tight_layout()
+    return fig
+
+
+def immune_counts(immune: pd.DataFrame, reference: str, compare: str) -> plt.Figure:
+    """Samples per immune phenotype class at each site, one panel per classified phenotype.
+
+    Parameters
+    ----------
+    immune
+        immune_phenotype.tsv.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Grouped bars (inflamed, excluded, desert) per site.
+    """
+    classes = ["inflamed", "excluded", "desert"]
+    colours = {"inflamed": "#c0392b", "excluded": "#e6a23c", "desert": "#7f8c8d"}
+    phenotypes = list(dict.fromkeys(immune["phenotype"])) or [""]
+    fig, axes = plt.subplots(1, len(phenotypes), figsize=(4.5 * len(phenotypes), 4), squeeze=False)
+    for ax, phenotype in zip(axes.flat, phenotypes, strict=True):
+        chosen = immune[immune["phenotype"] == phenotype]
+        for k, name in enumerate(classes):
+            heights = [
+                int(((chosen["site"] == site) & (chosen["immune_phenotype"] == name)).sum())
+                for site in (reference, compare)
+            ]
+            ax.bar(np.arange(2) + (k - 1) * 0.27, heights, 0.27, color=colours[name], label=name)
+        ax.set_xticks(range(2), [reference, compare])
+        ax.set_ylabel("samples")
+        ax.set_title(f"{phenotype} immune phenotype" if phenotype else "no classified samples")
+    axes.flat[-1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
