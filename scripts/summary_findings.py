@@ -16,6 +16,9 @@ with log_to(snakemake.log[0]):
     if "clinical_irecist" in names:
         irecist = read_tsv(snakemake.input.clinical_irecist)
         rows += findings.irecist_rows(irecist, reference, compare)
+    if "clinical_organ_time" in names:
+        first = read_tsv(snakemake.input.clinical_organ_time)
+        rows += findings.organ_progression_rows(first, reference, compare)
     if "wes" in names:
         rows += findings.paired_rows(
             "wes",

@@ -122,3 +122,31 @@ def test_summary_binomial_and_medians():
     pl = table.loc[("time_to_progression", "PL")]
     assert pl["events"] == 1 and math.isnan(pl["median_days"])
     assert table.loc[("duration_of_response", "PL"), "n"] == 0
+
+
+def test_findings_row_counts_each_site_first():
+    from organomics.summary import findings
+
+    # 3 patients with LM first, 1 with PL first, 1 neither: the row gives 1 vs 3, effect 3 - 1,
+    # and the exact two-sided binomial p of 1 of 4 at 0.5, 2 * 5/16 = 0.625 (by hand).
+    times = pd.DataFrame(
+        [
+            ("A", "PL", 100.0, 0),
+            ("A", "LM", 40.0, 1),
+            ("B", "PL", 100.0, 0),
+            ("B", "LM", 50.0, 1),
+            ("C", "PL", 100.0, 0),
+            ("C", "LM", 60.0, 1),
+            ("D", "PL", 30.0, 1),
+            ("D", "LM", 90.0, 0),
+            ("E", "PL", 90.0, 0),
+            ("E", "LM", 90.0, 0),
+        ],
+        columns=["patient", "site", "ttop_days", "ttop_event"],
+    )
+    times["dor_days"], times["dor_event"] = math.nan, pd.NA
+    first = organ_time.first_progression(times, "PL", "LM")
+    table = organ_time.summary(times, first, "PL", "LM")
+    (row,) = findings.organ_progression_rows(table, "PL", "LM")
+    assert (row["value_PL"], row["value_LM"], row["effect"], row["n"]) == (1, 3, 2, 5)
+    assert row["p_value"] == pytest.approx(0.625) and row["p_adj"] == row["p_value"]

@@ -7,6 +7,7 @@ def summary_finding_inputs(wildcards=None):
     if branch_active("clinical"):
         tables["clinical"] = "results/clinical/site_comparison.tsv"
         tables["clinical_irecist"] = "results/clinical/irecist_site_comparison.tsv"
+        tables["clinical_organ_time"] = "results/clinical/organ_progression_summary.tsv"
     if branch_active("wes"):
         tables["wes"] = "results/wes/site_comparison.tsv"
     if branch_active("rnaseq"):

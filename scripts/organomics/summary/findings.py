@@ -451,3 +451,51 @@ def irecist_rows(comparison: pd.DataFrame, reference: str, compare: str) -> list
 
 
 # <<< iRECIST rows (issue 13 A)
+
+
+# >>> organ time-to-event rows (issue 13 B)
+def organ_progression_rows(summary: pd.DataFrame, reference: str, compare: str) -> list[dict]:
+    """Which organ progresses first: the exact binomial test on the discordant patients.
+
+    Parameters
+    ----------
+    summary
+        results/clinical/organ_progression_summary.tsv
+        (`organomics.clinical.organ_time.summary`).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    list of dict
+        One findings row: patients whose reference / compare site progressed first, effect
+        their difference (compare minus reference), the test's own p (one test, p_adj = p).
+    """
+    rows = []
+    for row in summary[summary["analysis"] == "first_progression"].to_dict("records"):
+        discordant = int(row["events"])
+        # effect is the share of the discordant patients whose compare site was first
+        compare_first = round(row["effect"] * discordant) if discordant else 0
+        reference_first = discordant - compare_first
+        rows.append(
+            {
+                "layer": "clinical",
+                "measure": "first organ to progress (RECIST 1.1 PD per site)",
+                f"value_{reference}": reference_first,
+                f"value_{compare}": compare_first,
+                "effect": compare_first - reference_first,
+                "effect_measure": (
+                    f"patients with {compare} progressing first minus patients with "
+                    f"{reference} first"
+                ),
+                "n": row["n"],
+                "p_value": row["p_value"],
+                "p_adj": row["p_value"],
+                "test": row["test"],
+                "correction": row["correction"],
+            }
+        )
+    return rows
+
+
+# <<< organ time-to-event rows (issue 13 B)
