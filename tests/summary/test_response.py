@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import permutations
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,6 +38,23 @@ def cohort() -> tuple[pd.DataFrame, pd.DataFrame]:
     return samples, measures
 
 
+def exact_spearman_p(x, y) -> float:
+    """Brute force: scipy's rho for every order of y; share with |rho| >= the observed."""
+    observed = abs(stats.spearmanr(x, y).statistic)
+    rhos = [abs(stats.spearmanr(x, np.asarray(y)[list(order)]).statistic)
+            for order in permutations(range(len(x)))]  # fmt: skip
+    return float(np.mean(np.array(rhos) >= observed - 1e-12))
+
+
+def test_spearman_of_few_patients_is_exact():
+    # 3 patients ranked alike: the t approximation gives p ~ 1e-8; exactly, 2 of 3! orders
+    # have |rho| = 1, p = 1/3
+    result = response.correlation(np.array([1.0, 2.0, 3.0]), np.array([-20.0, 5.0, 40.0]))
+    assert result["effect"] == pytest.approx(1.0) and result["p_value"] == pytest.approx(1 / 3)
+    x, y = np.array([0.1, 0.5, 0.2, 0.9, 0.4]), np.array([3.0, 1.0, 4.0, 1.5, 9.0])
+    assert response.spearman_exact_p(x, y) == pytest.approx(exact_spearman_p(x, y))
+
+
 def test_per_site_and_within_patient_spearman_match_scipy():
     samples, measures = cohort()
     joined = response.join(measures, samples, response.site_responses(RESPONSES))
@@ -47,15 +66,18 @@ def test_per_site_and_within_patient_spearman_match_scipy():
         expected = stats.spearmanr(value[offset::2], pct[offset::2])
         row = table.loc[(change, "spearman_per_site", site)]
         assert row["effect"] == pytest.approx(expected.statistic)
-        assert row["p_value"] == pytest.approx(expected.pvalue)
-        assert row["n"] == 6
+        # 6 patients: the exact p over all 720 orders, as scipy's exhaustive permutation test
+        exact = exact_spearman_p(value[offset::2], pct[offset::2])
+        assert row["p_value"] == pytest.approx(exact)
+        assert row["n"] == 6 and "exact permutation" in row["test"]
     # within patient: LM - PL of the measure against LM - PL of the % change, one point each
     # rounded: 0.10 - 0.30 and 0.05 - 0.25 are both -0.2, a tie scipy would rank apart
     differences = np.round(value[1::2] - value[0::2], 12)
     expected = stats.spearmanr(differences, pct[1::2] - pct[0::2])
     row = table.loc[(change, "spearman_within_patient", "LM-PL")]
     assert row["effect"] == pytest.approx(expected.statistic)
-    assert row["p_value"] == pytest.approx(expected.pvalue) and row["n"] == 6
+    assert row["p_value"] == pytest.approx(exact_spearman_p(differences, pct[1::2] - pct[0::2]))
+    assert row["n"] == 6
     # Fisher z CI with the Bonett-Wright SE, by hand: tanh(atanh(r) +- 1.96 sqrt((1+r^2/2)/(n-3)))
     r = expected.statistic
     half = 1.959963984540054 * np.sqrt((1 + r**2 / 2) / 3)
