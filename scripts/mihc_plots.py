@@ -1,4 +1,4 @@
-"""Snakemake adapter: mIHC figures (paired fractions, composition, spatial scatter, distances)."""
+"""Snakemake adapter: mIHC figures (fractions, scatter, distances, margin, neighbours...)"""
 
 import pandas as pd
 
@@ -43,3 +43,11 @@ with log_to(snakemake.log[0]):
         ylabel="median distance to tumour (µm)",
     )
     save(distances, outputs.spatial_png, outputs.spatial_pdf)
+    margin = plots.margin_map(points, list(params.scatter_samples), params.highlight)
+    save(margin, outputs.margin_png, outputs.margin_pdf)
+    heatmaps = plots.neighbourhood_heatmaps(
+        read_tsv(inputs.neighbourhood), params.samples, reference, compare
+    )
+    save(heatmaps, outputs.neighbourhood_png, outputs.neighbourhood_pdf)
+    immune = plots.immune_counts(read_tsv(inputs.immune), reference, compare)
+    save(immune, outputs.immune_png, outputs.immune_pdf)

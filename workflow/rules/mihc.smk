@@ -110,6 +110,8 @@ rule mihc_plots:
         comparison="results/mihc/site_comparison.tsv",
         spatial="results/mihc/spatial_distances.tsv",
         spatial_comparison="results/mihc/spatial_comparison.tsv",
+        immune="results/mihc/immune_phenotype.tsv",
+        neighbourhood="results/mihc/neighbourhood.tsv",
         points=mihc_scatter_points,
         lib=lib_of("mihc_plots.py"),
     output:
@@ -137,6 +139,24 @@ rule mihc_plots:
             category="mIHC",
         ),
         spatial_pdf="results/mihc/plots/spatial_paired.pdf",
+        margin_png=report(
+            "results/mihc/plots/margin_map.png",
+            caption="../report/mihc_margin_plot.rst",
+            category="mIHC",
+        ),
+        margin_pdf="results/mihc/plots/margin_map.pdf",
+        neighbourhood_png=report(
+            "results/mihc/plots/neighbourhood_heatmap.png",
+            caption="../report/mihc_neighbourhood_plot.rst",
+            category="mIHC",
+        ),
+        neighbourhood_pdf="results/mihc/plots/neighbourhood_heatmap.pdf",
+        immune_png=report(
+            "results/mihc/plots/immune_phenotype.png",
+            caption="../report/mihc_immune_plot.rst",
+            category="mIHC",
+        ),
+        immune_pdf="results/mihc/plots/immune_phenotype.pdf",
     log:
         "logs/mihc/plots.log",
     benchmark:
@@ -145,6 +165,8 @@ rule mihc_plots:
         "../../envs/mihc.yaml"
     params:
         scatter_samples=MIHC_SCATTER,
+        samples=sample_records("mihc"),
+        highlight=(config["mihc"]["immune_phenotype"]["phenotypes"] or [None])[0],
         reference=REF,
         compare=CMP,
     script:
