@@ -65,6 +65,13 @@ with log_to(snakemake.log[0]):
             compare,
             "median paired difference in fraction of cells",
         )
+    if "mihc_neighbourhood" in names:
+        rows += findings.mihc_spatial_rows(
+            read_tsv(snakemake.input.mihc_neighbourhood),
+            read_tsv(snakemake.input.mihc_immune),
+            reference,
+            compare,
+        )
     if "scrna" in names:
         rows += findings.paired_rows(
             "scrna",

@@ -499,3 +499,59 @@ def organ_progression_rows(summary: pd.DataFrame, reference: str, compare: str) 
 
 
 # <<< organ time-to-event rows (issue 13 B)
+
+
+def mihc_spatial_rows(
+    neighbourhood: pd.DataFrame, immune: pd.DataFrame, reference: str, compare: str
+) -> list[dict]:
+    """mIHC neighbourhood enrichment and immune phenotype class comparisons.
+
+    Parameters
+    ----------
+    neighbourhood
+        results/mihc/neighbourhood_comparison.tsv (paired Wilcoxon of log2_ratio per ordered
+        phenotype pair and radius, BH across them).
+    immune
+        results/mihc/immune_phenotype_comparison.tsv (exact sign test on the class per
+        phenotype, BH across phenotypes).
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    list of dict
+        One findings row per neighbourhood test, then one per immune phenotype test; the
+        immune rows' values are the samples inflamed/excluded/desert at each site.
+    """
+    rows = paired_rows(
+        "mihc",
+        neighbourhood,
+        lambda r: (
+            f"{r['to_phenotype']} neighbours of {r['from_phenotype']} within "
+            f"{float(r['radius_um']):g} µm (log2 observed/expected)"
+        ),
+        reference,
+        compare,
+        "median paired difference in log2 observed/expected neighbours",
+    )
+    for row in immune.to_dict("records"):
+        classes = ("inflamed", "excluded", "desert")
+        rows.append(
+            {
+                "layer": "mihc",
+                "measure": f"{row['phenotype']} immune phenotype (inflamed > excluded > desert)",
+                f"value_{reference}": "/".join(str(row[f"{c}_{reference}"]) for c in classes),
+                f"value_{compare}": "/".join(str(row[f"{c}_{compare}"]) for c in classes),
+                "effect": row[f"n_higher_{compare}"] - row[f"n_lower_{compare}"],
+                "effect_measure": (
+                    f"pairs with a higher class in {compare} minus pairs with a lower class "
+                    "(values: samples inflamed/excluded/desert)"
+                ),
+                "n": row["n_pairs"],
+                "p_value": row["p_value"],
+                "p_adj": row["p_adj"],
+                "test": row["test"],
+                "correction": row["correction"],
+            }
+        )
+    return rows
