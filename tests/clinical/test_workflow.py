@@ -35,6 +35,34 @@ def test_flat_run_reproduces_the_study(flat_run):
             assert (flat_run / f"results/clinical/plots/{name}.{suffix}").stat().st_size > 1000
     survival = pd.read_csv(flat_run / "results/clinical/survival.tsv", sep="\t")
     assert set(survival["grouping"]) == {"mixed_response", "LM_response"}
+
+
+def test_flat_run_irecist(flat_run):
+    # RECIST 1.1 stays the published 17/52 vs 11/52 ORR; iRECIST recovers the sites whose first
+    # PD was a pseudoprogression (tests/clinical/test_irecist.py checks the rules by hand).
+    rates = pd.read_csv(flat_run / "results/clinical/irecist_rates.tsv", sep="\t")
+    rates = rates.set_index(["criteria", "site"])
+    assert rates.loc[("RECIST 1.1", "LM"), ["n", "responders", "progressed"]].tolist() == [
+        52,
+        11,
+        17,
+    ]
+    assert rates.loc[("iRECIST", "LM"), ["n_iupd", "pseudoprogression"]].tolist() == [17, 8]
+    responses = pd.read_csv(flat_run / "results/clinical/irecist_response.tsv", sep="\t")
+    organ = pd.read_csv(flat_run / "results/clinical/organ_response.tsv", sep="\t")
+    merged = organ.merge(responses, on=["patient", "site"])
+    assert len(merged) == len(organ) == 104
+    # The first iUPD is RECIST 1.1's first PD, site for site.
+    assert merged["first_pd_day"].fillna(-1).tolist() == merged["iupd_day"].fillna(-1).tolist()
+    timepoints = pd.read_csv(flat_run / "results/clinical/irecist_timepoints.tsv", sep="\t")
+    assert timepoints["reason"].notna().all()
+    comparison = pd.read_csv(flat_run / "results/clinical/irecist_site_comparison.tsv", sep="\t")
+    assert comparison["metric"].tolist() == [
+        "irecist_orr",
+        "irecist_dcr",
+        "pseudoprogression",
+        "irecist_mixed_response",
+    ]
     assert (flat_run / "logs/benchmarks/clinical/response.tsv").exists()
 
 
@@ -82,6 +110,10 @@ def test_sdtm_run_matches_flat_run(flat_run, snakemake_runner, tmp_path):
     flat = pd.read_csv(flat_run / "results/clinical/organ_response.tsv", sep="\t")
     sdtm = pd.read_csv(tmp_path / "results/clinical/organ_response.tsv", sep="\t")
     pd.testing.assert_frame_equal(flat, sdtm)
+    for name in ("irecist_response.tsv", "irecist_timepoints.tsv"):
+        flat = pd.read_csv(flat_run / "results/clinical" / name, sep="\t")
+        sdtm = pd.read_csv(tmp_path / "results/clinical" / name, sep="\t")
+        pd.testing.assert_frame_equal(flat, sdtm)
     assert not (tmp_path / "results/clinical/survival.tsv").exists()  # no patients table given
 
 
@@ -109,7 +141,14 @@ def test_inactive_branch_target_says_how_to_switch_it_on(snakemake_runner, tmp_p
 def test_html_report_renders_figures_and_captions(flat_run, snakemake_runner):
     snakemake_runner(flat_run, "--configfile", "config.yaml")  # rule all adds the summary
     findings = pd.read_csv(flat_run / "results/summary/findings.tsv", sep="\t")
-    assert findings["layer"].tolist() == ["clinical"] * 3
+    assert set(findings["layer"]) == {"clinical"}
+    # RECIST 1.1's three rows, then iRECIST's four (findings.irecist_rows)
+    assert findings["measure"].tolist()[:3] == [
+        "objective response rate (organ-specific)",
+        "disease control rate (organ-specific)",
+        "mixed response: patients whose site grows while the other shrinks",
+    ]
+    assert "pseudoprogression (iRECIST: iUPD later reset)" in findings["measure"].tolist()
     snakemake_runner(flat_run, "--configfile", "config.yaml", "--report", "report.html")
     html = (flat_run / "report.html").read_text(errors="replace")
     assert "Clinical" in html and "waterfall.png" in html
