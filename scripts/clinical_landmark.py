@@ -3,6 +3,7 @@
 from organomics.clinical import landmark, survival
 from organomics.excluded import Exclusions
 from organomics.logs import log_to
+from organomics.plots import save
 from organomics.tables import read_tsv, write_tsv
 
 with log_to(snakemake.log[0]):
@@ -15,5 +16,7 @@ with log_to(snakemake.log[0]):
     exclusions = Exclusions("landmark")
     groups = landmark.landmark_groups(timepoints, responses, reference, compare, day)
     write_tsv(groups, out.groups)
-    write_tsv(landmark.landmark_table(patients, groups, compare, day, exclusions), out.table)
+    table = landmark.landmark_table(patients, groups, compare, day, exclusions)
+    write_tsv(table, out.table)
+    save(landmark.plot(patients, groups, table, compare, day), out.png, out.pdf)
     exclusions.write(out.excluded)

@@ -101,3 +101,32 @@ def test_table_counts_from_the_landmark_and_names_the_excluded():
     assert row["n_at_risk"] == 4 and row["excluded_patients"] == "P3"
     assert set(table.loc[table["endpoint"] == "pfs", "group"]) == {"CR/PR", "SD", "both", "PL_only"}
     assert exclusions.table()["patient"].tolist() == ["P3", "P3"]  # pfs and os
+
+
+def test_shifted_patients_and_plot():
+    patients = pd.DataFrame(
+        {
+            "patient": ["P1", "P2", "P3"],
+            "pfs_days": [100.0, 84.0, 50.0],
+            "pfs_event": [1, 0, 1],
+            "os_days": [400.0, 84.0, 60.0],
+            "os_event": [1, 1, 1],
+        }
+    )
+    shifted = landmark.shifted_patients(patients, 84).set_index("patient")
+    # P1: 100 - 84 = 16; P2 censored on day 84 is at risk for PFS (0 days) but died on day 84;
+    # P3 had both events before the landmark.
+    assert shifted.loc["P1", ["pfs_days", "os_days"]].tolist() == [16, 316]
+    assert shifted.loc["P2", "pfs_days"] == 0 and math.isnan(shifted.loc["P2", "os_days"])
+    assert shifted.loc["P3"].drop("patient", errors="ignore").isna().all()
+    groups = pd.DataFrame(
+        {
+            "patient": ["P1", "P2", "P3"],
+            "response_PL": ["SD"] * 3,
+            "response_LM": ["SD", "CR/PR", "PD"],
+            "pattern": ["neither", "LM_only", "neither"],
+        }
+    )
+    table = landmark.landmark_table(patients, groups, "LM", 84)
+    figure = landmark.plot(patients, groups, table, "LM", 84)
+    assert len(figure.axes) == 2

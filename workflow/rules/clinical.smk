@@ -218,6 +218,12 @@ rule clinical_landmark:
             category="Clinical",
         ),
         groups="results/clinical/landmark_groups.tsv",
+        png=report(
+            "results/clinical/plots/km_landmark.png",
+            caption="../report/clinical_landmark_plot.rst",
+            category="Clinical",
+        ),
+        pdf="results/clinical/plots/km_landmark.pdf",
         excluded=clinical_landmark_exclusions(),
     log:
         "logs/clinical/landmark.log",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from organomics.clinical import figures
 from organomics.clinical.survival import ENDPOINTS, km_table
 from organomics.excluded import Exclusions
 
@@ -130,6 +132,68 @@ def at_risk(patients: pd.DataFrame, endpoint: str, landmark: float) -> tuple[pd.
     return keep, reasons
 
 
+def shifted_patients(patients: pd.DataFrame, landmark: float) -> pd.DataFrame:
+    """The patient table with each endpoint counted from the landmark, for its patients at risk.
+
+    Parameters
+    ----------
+    patients
+        The patient table.
+    landmark
+        The landmark day.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows; per endpoint, days minus the landmark where the patient is at risk then
+        (`at_risk`), days and event missing otherwise.
+    """
+    shifted = patients.copy()
+    for endpoint in ENDPOINTS:
+        keep, _ = at_risk(patients, endpoint, landmark)
+        keep = keep.to_numpy()
+        shifted[f"{endpoint}_days"] = np.where(
+            keep, patients[f"{endpoint}_days"] - landmark, np.nan
+        )
+        shifted[f"{endpoint}_event"] = np.where(keep, patients[f"{endpoint}_event"], np.nan)
+    return shifted
+
+
+def plot(
+    patients: pd.DataFrame, groups: pd.DataFrame, table: pd.DataFrame, compare: str, landmark: float
+) -> plt.Figure:
+    """PFS and OS from the landmark by the compare site's response at the landmark.
+
+    Parameters
+    ----------
+    patients
+        The patient table.
+    groups
+        The per-patient table (`landmark_groups`).
+    table
+        The landmark table (`landmark_table`), source of the log-rank p.
+    compare
+        The compare site label.
+    landmark
+        The landmark day.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        figures.kaplan_meier's two panels on the times from the landmark.
+    """
+    labels = groups.set_index("patient")[f"response_{compare}"].replace("", np.nan).dropna()
+    grouping = f"{compare}_response"
+    fig = figures.kaplan_meier(shifted_patients(patients, landmark), labels, grouping, table)
+    for ax in fig.axes:
+        ax.set_xlabel(f"days from the landmark (day {landmark:g})")
+    fig.suptitle(
+        f"Landmark analysis: {compare} response by day {landmark:g}, patients at risk then",
+        fontsize=10,
+    )
+    return fig
+
+
 def landmark_table(
     patients: pd.DataFrame,
     groups: pd.DataFrame,
@@ -176,11 +240,8 @@ def landmark_table(
                     f"{endpoint} landmark day {landmark:g}: {reason}",
                     patient=patient,
                 )
-        shifted = patients.set_index("patient").loc[keep].reset_index()
-        shifted[f"{endpoint}_days"] = shifted[f"{endpoint}_days"] - landmark
-        for other in ENDPOINTS:
-            if other != endpoint:  # km_table reads both endpoints; keep only this one
-                shifted[[f"{other}_days", f"{other}_event"]] = np.nan
+        # km_table reads both endpoints; this endpoint's rows are the ones kept
+        shifted = shifted_patients(patients, landmark)[keep.to_numpy()]
         table = km_table(shifted, labels)
         table = table[table["endpoint"] == endpoint]
         table.insert(0, "landmark_days", landmark)
