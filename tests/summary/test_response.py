@@ -282,3 +282,17 @@ def test_paired_plot_marks_simultaneous_pairs_and_days_apart():
     assert styles == ["-", ":", ":"]  # a: 30 days (in), b: 31 (out), c: no days
     assert [text.get_text() for text in timed.texts] == ["+30 d", "-31 d"]
     plt.close(fig)
+
+
+def test_site_tests_repeat_every_measure_on_the_simultaneous_pairs():
+    from organomics.summary import sampling
+
+    samples, measures = cohort()
+    tests = sampling.site_tests(measures, samples, "PL", "LM", ["P1", "P2", "P3"])
+    rows = tests.set_index("subset")
+    # LM - PL over all six: -0.2, -0.2, +0.1, +0.28, +0.01, -0.01 (ranks by hand with the tie)
+    assert rows.loc["all", "n_pairs"] == 6 and rows.loc["simultaneous", "n_pairs"] == 3
+    # simultaneous: -0.2, -0.2, +0.1: T+ = rank 1 of 3 -> exact p = 2 * 2/8 = 0.5
+    assert rows.loc["simultaneous", "p_value"] == pytest.approx(0.5)
+    fig = sampling.figure(measures, samples, tests, "PL", "LM", {"P1": 3, "P4": 200}, 30)
+    assert fig.axes[0].texts[0].get_text() == "+3 d"

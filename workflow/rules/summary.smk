@@ -100,6 +100,34 @@ rule summary_response:
         "../../scripts/summary_response.py"
 
 
+rule summary_sampling:
+    input:
+        unpack(summary_sampling_inputs),
+        lib=lib_of("summary_sampling.py"),
+    output:
+        table=report(
+            "results/summary/simultaneous_pairs.tsv",
+            caption="../report/summary_sampling.rst",
+            category="Summary",
+        ),
+        png="results/summary/plots/simultaneous_pairs.png",
+        pdf="results/summary/plots/simultaneous_pairs.pdf",
+    log:
+        "logs/summary/sampling.log",
+    benchmark:
+        "logs/benchmarks/summary/sampling.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        reference=REF,
+        compare=CMP,
+        genes=config["rnaseq"].get("genes_of_interest", []),
+        samples=summary_sample_times(),
+        simultaneous_days=config["pairs"]["simultaneous_days"],
+    script:
+        "../../scripts/summary_sampling.py"
+
+
 # findings.tsv when any layer is active; the concordance table and plot when a pair's two
 # layers are; the response association when the clinical branch and a molecular layer are
 OUTPUTS["summary"] = (
@@ -110,6 +138,7 @@ OUTPUTS["summary"] = (
         if branch_active("clinical") and summary_response_layers()
         else []
     )
+    + (rule_targets("summary_sampling") if summary_sampling_inputs() else [])
     if any(branch_active(branch) for branch in BRANCHES)
     else []
 )

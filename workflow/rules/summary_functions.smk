@@ -105,4 +105,15 @@ def summary_sample_times():
     columns += [c for c in ("collection_day",) if c in SAMPLES.columns]
     return SAMPLES[columns].to_dict("records")
 
+
+def summary_sampling_inputs(wildcards=None):
+    """The per-sample tables of the active layers when the sheet has collection days (the
+    all vs simultaneous pairs table); empty otherwise."""
+    if (
+        "collection_day" not in SAMPLES.columns
+        or not (SAMPLES["collection_day"] != "").any()
+    ):
+        return {}
+    return {s.name: s.path for s in summary_response_sources()}
+
 # <<< response association (issue 14)
