@@ -81,5 +81,33 @@ rule scrna_state_plots:
         "../../scripts/scrna_state_plots.py"
 
 
+# Optional: a local CellTypist model (config scrna.celltypist_model, never downloaded).
+rule scrna_celltypist:
+    input:
+        adata="results/scrna/adata.h5ad",
+        model=resolve_path(config["scrna"]["celltypist_model"] or "none.pkl"),
+        lib=lib_of("scrna_celltypist.py"),
+    output:
+        cells="results/scrna/celltypist_cells.tsv.gz",
+        agreement=report(
+            "results/scrna/celltypist_agreement.tsv",
+            caption="../report/scrna_celltypist.rst",
+            category="scRNA",
+        ),
+        crosstab="results/scrna/celltypist_crosstab.tsv",
+    log:
+        "logs/scrna/celltypist.log",
+    benchmark:
+        "logs/benchmarks/scrna/celltypist.tsv"
+    conda:
+        "../../envs/scrna.yaml"
+    resources:
+        mem_mb=mem_mb_scaled(4000),
+    script:
+        "../../scripts/scrna_celltypist.py"
+
+
 if branch_active("scrna"):
     OUTPUTS["scrna"] += rule_targets("scrna_states", "scrna_state_plots")
+    if config["scrna"]["celltypist_model"]:
+        OUTPUTS["scrna"] += rule_targets("scrna_celltypist")
