@@ -296,3 +296,29 @@ def test_findings_rows_of_the_tcr_comparison():
         "expanded fraction of T_CD8 TCR cells",
     ]
     assert rows[1]["value_PL"] == 0.4 and rows[1]["effect"] == -0.3 and rows[1]["n"] == 5
+
+
+def test_demo_tcr_files_match_the_demo_cells(tmp_path):
+    from organomics.demo import scrna as demo
+    from organomics.demo.cohort import DemoCohort
+    from organomics.scrna.io import read_sample
+
+    cohort = DemoCohort(n_patients=4, n_pairs=3, n_sc_pairs=3, n_cells=150)
+    sheet, _ = demo.write(tmp_path / "d", "d", cohort)
+    names = {s: Path(v["tcr"]).name for s, v in sheet.items()}
+    assert names["P01_PL"].endswith("_filtered_contig_annotations.csv")
+    assert names["P02_PL"].endswith("_filtered_contig_annotations.csv.gz")
+    assert names["P03_LM"] == "P03_LM_airr_rearrangement.tsv"
+    clonotype_sets = {}
+    for sample, values in sheet.items():
+        contigs = tcr.read_contigs(tmp_path / values["tcr"])
+        cells = tcr.clonotypes(contigs, sample)
+        matrix = read_sample(tmp_path / values["scrna"], sample)
+        barcodes = {name.removeprefix(f"{sample}_") for name in matrix.obs_names}
+        # every TCR barcode is one of the sample's cells but the 5 planted without a GEX cell
+        assert len(set(cells["barcode"]) - barcodes) == 5
+        clonotype_sets[sample] = cells.loc[cells["chains"] == tcr.PAIRED, "clonotype"]
+    for patient in ("P01", "P02", "P03"):
+        pl, lm = clonotype_sets[f"{patient}_PL"], clonotype_sets[f"{patient}_LM"]
+        assert len(set(pl) & set(lm)) >= 1  # clonotypes shared between the sites
+        assert pl.value_counts().max() > lm.value_counts().max()  # the PL-expanded clone
