@@ -242,3 +242,23 @@ def test_summary_reads_deconvolution_tables():
     ]
     assert rows[0]["effect"] == -0.1 and rows[0]["n"] == 3 and rows[0]["layer"] == "rnaseq"
     assert rows[1]["effect_measure"] == "median paired difference in marker score (log2)"
+
+
+def test_demo_mixture_truth_is_the_mixture_of_its_profiles():
+    """The demo's bulk panel genes are mixtures of the scRNA demo's cell types: NNLS of a
+    sample's expected counts on the same profiles returns its recorded fractions exactly."""
+    from organomics.demo import rnaseq as demo
+    from organomics.demo.cohort import DemoCohort
+
+    mixture = demo.mixture_profiles(DemoCohort(seed=0))
+    for role, infiltration in (("reference", 0.4), ("compare", -1.2)):
+        expected = demo.mix(mixture, f"s_{role}", role, infiltration, library=1.3)
+        profiles = mixture.profiles[role]
+        bulk = pd.DataFrame({"s": expected}, index=profiles.index)
+        fractions = dc.nnls_fractions(bulk, profiles).iloc[0].drop("relative_residual")
+        truth = mixture.truth[f"s_{role}"]
+        assert truth.sum() == pytest.approx(1.0)
+        assert fractions.to_numpy() == pytest.approx(truth[profiles.columns].to_numpy(), abs=1e-6)
+    # Hepatocytes only in liver metastases (the scRNA demo's mean share is 0 at PL, 0.13 at LM).
+    assert mixture.truth["s_reference"]["hepatocyte"] < 1e-6
+    assert mixture.truth["s_compare"]["hepatocyte"] > 0.05

@@ -61,7 +61,21 @@ def test_demo_tables(demo_run):
     assert cd8["n_pairs"] == 10 and cd8["median_LM"] < cd8["median_PL"]
     assert {"statistic", "p_value", "p_adj", "test"} < set(comparison.columns)
     plots = sorted(p.name for p in (demo_run / "plots").iterdir())
-    assert len(plots) == 20 and "volcano.pdf" in plots
+    assert len(plots) == 22 and "volcano.pdf" in plots and "deconvolution_paired.png" in plots
+
+
+def test_demo_deconvolution_without_scrna(demo_run):
+    # Only the RNA layer is configured: marker scores, no scRNA-reference fractions.
+    table = read_tsv(demo_run / "deconvolution.tsv")
+    assert table.columns.tolist() == ["sample", "method", "cell_type", "value", "value_type"]
+    assert set(table["method"]) == {"mcp_counter"} and set(table["value_type"]) == {"score"}
+    assert table["sample"].nunique() == 21
+    comparison = read_tsv(demo_run / "deconvolution_comparison.tsv").set_index("cell_type")
+    # The demo's cytotoxic lymphocytes (CD8A, GNLY, KLRD1, ...) are lower in LM.
+    cytotoxic = comparison.loc["Cytotoxic_lymphocytes"]
+    assert cytotoxic["n_pairs"] == 10 and cytotoxic["median_difference"] < 0
+    assert cytotoxic["p_adj"] < 0.05
+    assert comparison["correction"].str.endswith("(mcp_counter)").all()
 
 
 def star_file(path, counts, rng):

@@ -1,8 +1,13 @@
-"""Demo bulk RNA layer: negative-binomial counts (real symbols) with the study's LM immune loss."""
+"""Demo bulk RNA layer: negative-binomial counts (real symbols) with the study's LM immune loss.
+
+The genes of the scRNA demo panel are mixtures of the scRNA demo's cell types with known
+fractions (written to mixture_fractions.tsv), so bulk deconvolution has a known answer.
+"""
 
 from __future__ import annotations
 
 import gzip
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +49,78 @@ LIVER_GENES = (
 )
 # Alveolar/lung transcripts, higher in the pulmonary lesions.
 LUNG_GENES = ("SFTPC", "SFTPB", "SFTPA1", "SFTPA2", "NAPSA", "AGER", "SCGB1A1")
+# Cells in one bulk sample's mixture: panel genes then have counts of the order of the other
+# genes' (a few hundred per gene).
+MIXTURE_CELLS = 2000
+# Lymphoid cell types whose share follows the sample's immune infiltration (lower in LM).
+INFILTRATING = ("T_CD8", "T_CD4", "NK", "B", "plasma")
+# Panel genes that keep the bulk model: the scRNA demo gives LCK no T-cell programme (it is a
+# background gene there), so as a mixture gene it would lose the study's LM loss of LCK.
+KEEP_BULK_MODEL = ("LCK",)
+
+
+@dataclass
+class Mixture:
+    """Expected counts per cell of each scRNA demo cell type, per site role, on panel symbols."""
+
+    profiles: dict[str, pd.DataFrame]  # role -> symbols x cell types
+    rng: np.random.Generator
+    truth: dict[str, pd.Series] = field(default_factory=dict)  # sample -> cell type fractions
+
+
+def mixture_profiles(cohort) -> Mixture:
+    """The scRNA demo's cell-type programmes as expected counts per cell (no draws of its own).
+
+    The panel is rebuilt from a fresh copy of the scRNA layer's random stream, so the scRNA
+    files keep their draws. Expected counts of a cell of type t: mean library size x (1 - mean
+    mitochondrial share) x its programme's gene shares, averaged over the site's state mix;
+    the compare site's effector/NK-cytotoxicity genes damped as in the scRNA demo.
+    """
+    from organomics.demo import scrna
+
+    panel = scrna.load_panel(cohort.rng("scrna"))
+    mito = np.array([g.startswith("MT-") for g in panel.symbols])
+    library = scrna.MEAN_COUNTS * np.exp(0.35**2 / 2)  # mean of the lognormal library size
+    pct_mt = (0.01 + 0.08) / 2
+    profiles = {}
+    for role in ("reference", "compare"):
+        columns = {}
+        for cell_type in scrna.COMPOSITION[role]:
+            states = scrna.STATES.get(cell_type, {}).get(role, {cell_type: 1.0})
+            expected = np.zeros(len(panel.symbols))
+            for state, share in states.items():
+                w = np.maximum(panel.baseline, panel.programmes[cell_type])
+                if state in panel.programmes:
+                    w = np.maximum(w, panel.programmes[state])
+                w = w * panel.noise[cell_type]
+                if role == "compare" and cell_type in panel.signature_genes:
+                    damped = panel.signature_genes[cell_type]
+                    w = np.where(damped, w * scrna.SIGNATURE_FOLD_COMPARE, w)
+                p = w / w.sum() * (1 - pct_mt)
+                p[mito] = pct_mt / mito.sum()
+                expected += share * library * p
+            columns[cell_type] = expected
+        profiles[role] = pd.DataFrame(columns, index=panel.symbols)
+    return Mixture(profiles, cohort.rng("rnaseq mixture"))
+
+
+def mix(mixture: Mixture, sample: str, role: str, infiltration: float, library: float):
+    """Expected counts of one bulk sample's mixture and its true fractions of cells.
+
+    Fractions: a Dirichlet draw around the scRNA demo's composition of the site, the lymphoid
+    types then scaled by 2**infiltration (the bulk model's immune infiltration, lower in LM).
+    """
+    from organomics.demo import scrna
+
+    mean = np.array(list(scrna.COMPOSITION[role].values()))
+    fractions = mixture.rng.dirichlet(mean * 300 + 1e-3)
+    types = list(scrna.COMPOSITION[role])
+    scale = np.where(np.isin(types, INFILTRATING), 2.0**infiltration, 1.0)
+    fractions = fractions * scale / (fractions * scale).sum()
+    truth = pd.Series(fractions, index=types)
+    mixture.truth[sample] = truth
+    profile = mixture.profiles[role][types]
+    return library * MIXTURE_CELLS * profile.to_numpy() @ fractions
 
 
 def _gmt(path: Path) -> dict[str, list[str]]:
@@ -85,6 +162,7 @@ def simulate_counts(
     rng: np.random.Generator,
     reference: str = "PL",
     compare: str = "LM",
+    mixture: Mixture | None = None,
 ) -> pd.DataFrame:
     """Genes x samples NB counts. samples: (sample, patient, site).
 
@@ -92,6 +170,11 @@ def simulate_counts(
     effect; immune genes also follow a per-sample infiltration score that is ~1.2 log2 units
     lower in LM, so CD8A/LCK/ICOS and the antigen presentation / NK / TCR genes fall in LM.
     Dispersion follows DESeq2's usual trend (0.05 + 1/mean).
+
+    With a `mixture`, the genes of its profiles (but KEEP_BULK_MODEL) get instead NB counts
+    around a mixture of the cell types (`mix`, with the sample's infiltration and library
+    size), drawn from the mixture's own stream so that every other gene keeps its counts; the
+    true fractions go to mixture.truth.
     """
     symbols, immune = gene_universe(n_genes, rng)
     n = len(symbols)
@@ -128,6 +211,16 @@ def simulate_counts(
         dispersion = 0.05 + 1.0 / mu
         size = 1.0 / dispersion
         counts[sample] = rng.negative_binomial(size, size / (size + mu))
+        if mixture is not None:
+            role = "compare" if site == compare else "reference"
+            panel = mixture.profiles[role].index
+            rows = np.flatnonzero(np.isin(symbols, panel) & ~np.isin(symbols, KEEP_BULK_MODEL))
+            expected = pd.Series(mix(mixture, sample, role, infiltration, library), index=panel)
+            mu_mix = expected.reindex(np.asarray(symbols)[rows]).to_numpy()
+            size_mix = 1.0 / (0.05 + 1.0 / np.maximum(mu_mix, 1e-9))
+            counts[sample][rows] = mixture.rng.negative_binomial(
+                size_mix, size_mix / (size_mix + mu_mix)
+            )
     matrix = pd.DataFrame(counts, index=pd.Index(symbols, name="gene"))
     return matrix.astype(np.int64)
 
@@ -143,12 +236,16 @@ def write(outdir: Path, prefix: str, cohort) -> tuple[dict[str, dict[str, str]],
     for sample in cohort.unpaired_samples:
         patient, site = sample.rsplit("_", 1)
         samples.append((sample, patient, site))
+    mixture = mixture_profiles(cohort)
     matrix = simulate_counts(
-        samples, cohort.n_genes, cohort.rng("rnaseq"), cohort.reference, cohort.compare
+        samples, cohort.n_genes, cohort.rng("rnaseq"), cohort.reference, cohort.compare, mixture
     )
     path = folder / "counts.tsv.gz"
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
         handle.write(matrix.to_csv(sep="\t").encode())
+    # The known answer of bulk deconvolution: each sample's fractions of cells.
+    truth = pd.DataFrame(mixture.truth).T.rename_axis("sample")
+    truth.round(6).to_csv(folder / "mixture_fractions.tsv", sep="\t")
     relative = f"{prefix}/rnaseq/counts.tsv.gz"
     sheet = {sample: {"rna": relative} for sample, _, _ in samples}
     return sheet, {"counts": relative}
