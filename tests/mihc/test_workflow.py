@@ -1,11 +1,15 @@
 """`snakemake mihc` on a small demo cohort in a temporary working directory; early errors."""
 
+import anndata
+import numpy as np
 import pandas as pd
+import pytest
 import yaml
+from scipy.spatial.distance import cdist
 
 from organomics.demo.__main__ import write_demo
 from organomics.demo.cohort import DemoCohort
-from organomics.mihc import cohort
+from organomics.mihc import cohort, spatial
 
 
 def small_demo(workdir):
@@ -37,9 +41,51 @@ def test_snakemake_mihc(tmp_path, snakemake_runner):
     assert "left out of the paired tests" in unpaired["reason"].item()
     spatial = pd.read_csv(results / "spatial_distances.tsv", sep="\t")
     assert list(spatial.columns) == cohort.SPATIAL_COLUMNS
-    for name in ["fractions_paired", "composition", "spatial_scatter", "spatial_paired"]:
+    plots = ["fractions_paired", "composition", "spatial_scatter", "spatial_paired", "margin_map"]
+    for name in [*plots, "neighbourhood_heatmap", "immune_phenotype"]:
         for ext in ("png", "pdf"):
             assert (results / "plots" / f"{name}.{ext}").stat().st_size > 0
+    check_spatial_outputs(tmp_path, results)
+
+
+def check_spatial_outputs(workdir, results):
+    """Margin, immune phenotype, neighbourhood and AnnData outputs of the same run."""
+    neighbourhood = pd.read_csv(results / "neighbourhood.tsv", sep="\t")
+    assert list(neighbourhood.columns[:10]) == [
+        "sample", "region", "from_phenotype", "to_phenotype", "radius_um", "n_from",
+        "mean_neighbours", "expected_neighbours", "log2_ratio", "p_value",
+    ]  # fmt: skip
+    assert set(neighbourhood["radius_um"]) == {20, 50}
+    assert neighbourhood["p_value"].dropna().gt(0).all()
+    # 13 samples x 3 regions (all, Tumor, Stroma) x 5 x 5 ordered pairs x 2 radii
+    assert len(neighbourhood) == 13 * 3 * 25 * 2
+    # Brute force from the raw HALO table: CD8 T -> tumour neighbours within 50 µm in P01_LM.
+    table = pd.read_csv(workdir / "demo" / "mihc" / "P01_LM.csv.gz")
+    xy = np.column_stack([(table["XMin"] + table["XMax"]) / 2, (table["YMin"] + table["YMax"]) / 2])
+    cd8 = (table["CD3 Positive Classification"] == 1) & (table["CD8 Positive Classification"] == 1)
+    tumour = (table["PanCK Positive Classification"] == 1) & (
+        table["CD3 Positive Classification"] == 0
+    )
+    close = cdist(xy[cd8], xy[tumour]) <= 50  # a CD8 cell is never a tumour cell: no self pairs
+    row = neighbourhood.query(
+        "sample == 'P01_LM' and region == 'all' and from_phenotype == 'CD8_T' "
+        "and to_phenotype == 'Tumour' and radius_um == 50"
+    ).iloc[0]
+    assert row["n_from"] == cd8.sum()
+    assert row["mean_neighbours"] == pytest.approx(close.sum(axis=1).mean(), rel=1e-5)
+    comparison = pd.read_csv(results / "neighbourhood_comparison.tsv", sep="\t")
+    assert len(comparison) == 25 * 2 and comparison["n_pairs"].eq(6).all()
+    assert comparison["correction"].eq("Benjamini-Hochberg across 50 tests").all()
+    immune = pd.read_csv(results / "immune_phenotype.tsv", sep="\t", keep_default_na=False)
+    assert list(immune.columns) == cohort.IMMUNE_COLUMNS and len(immune) == 13
+    assert set(immune["immune_phenotype"]) <= {"inflamed", "excluded", "desert", ""}
+    margin = pd.read_csv(results / "margin_densities.tsv", sep="\t")
+    assert set(margin["compartment"]) == set(spatial.COMPARTMENTS)
+    adata = anndata.read_h5ad(results / "anndata" / "P01_LM.h5ad")
+    assert adata.n_obs == len(table)
+    assert np.allclose(np.sort(adata.obsm["spatial"][:, 0]), np.sort(xy[:, 0]))
+    assert adata.obs["CD8_T"].sum() == cd8.sum()
+    assert set(adata.obs["compartment"]) <= set(spatial.COMPARTMENTS)
 
 
 def test_bad_expression_fails_before_jobs(tmp_path, snakemake_runner):

@@ -1,0 +1,97 @@
+"""Cohort tables of the margin, immune phenotype and neighbourhood steps; AnnData export."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from organomics.mihc import cohort, export, sample
+from organomics.summary import findings
+
+
+def margin_rows(sample_id, patient, site, core, band, stroma):
+    return [
+        {"sample": sample_id, "patient": patient, "site": site, "compartment": c,
+         "phenotype": "CD8_T", "density_per_mm2": d}
+        for c, d in (("core", core), ("margin", band), ("stroma", stroma))
+    ]  # fmt: skip
+
+
+def test_immune_class_cut_offs_at_the_boundary():
+    # exactly at a cut-off reaches it (tie tolerance); 0.1 + 0.2 is 0.30000000000000004
+    assert cohort.immune_class(100.0, 0.0, 100.0, 100.0) == "inflamed"
+    assert cohort.immune_class(0.1 + 0.2, 0.0, 0.3, 1.0) == "inflamed"
+    assert cohort.immune_class(0.3, 0.0, 0.1 + 0.2, 1.0) == "inflamed"
+    assert cohort.immune_class(99.9, 100.0, 100.0, 100.0) == "excluded"
+    assert cohort.immune_class(99.9, 99.9, 100.0, 100.0) == "desert"
+    assert cohort.immune_class(np.nan, 500.0, 100.0, 100.0) == ""  # no tumour core
+
+
+def test_immune_comparison_is_an_exact_sign_test():
+    rows = []
+    # Five pairs: PL inflamed in all; LM excluded in 4, inflamed in 1; one unpaired sample.
+    for k in range(5):
+        rows += margin_rows(f"P{k}_PL", f"P{k}", "PL", 300.0, 200.0, 100.0)
+        lm_core = 300.0 if k == 0 else 10.0
+        rows += margin_rows(f"P{k}_LM", f"P{k}", "LM", lm_core, 200.0, 50.0)
+    rows += margin_rows("P9_PL", "P9", "PL", 0.0, 0.0, 0.0)
+    immune = cohort.immune_phenotypes(pd.DataFrame(rows), ["CD8_T", "absent"], 100.0, 100.0)
+    assert list(immune.columns) == cohort.IMMUNE_COLUMNS
+    assert len(immune) == 11 and set(immune["phenotype"]) == {"CD8_T"}
+    assert immune.set_index("sample").loc["P9_PL", "immune_phenotype"] == "desert"
+    table = cohort.immune_comparison(immune, "PL", "LM").iloc[0]
+    assert (table["n_pairs"], table["n_unpaired"]) == (5, 1)
+    assert (table["inflamed_PL"], table["excluded_LM"], table["inflamed_LM"]) == (5, 4, 1)
+    assert (table["n_lower_LM"], table["n_higher_LM"], table["n_same"]) == (4, 0, 1)
+    # by hand: 4 of 4 differing pairs lower, two-sided exact binomial = 2 * 0.5**4 = 0.125
+    assert table["p_value"] == pytest.approx(0.125)
+    assert table["p_value"] == pytest.approx(stats.binomtest(0, 4).pvalue)
+
+
+def test_neighbourhood_comparison_pairs_patients_and_findings_rows():
+    records, rows = [], []
+    log2 = {("P1", "PL"): 0.1, ("P1", "LM"): 1.1, ("P2", "PL"): -0.2, ("P2", "LM"): 0.3}
+    log2 |= {("P3", "PL"): 0.0, ("P3", "LM"): 0.4}
+    for (patient, site), value in log2.items():
+        records.append({"sample": f"{patient}_{site}", "patient": patient, "site": site})
+        for region, shift in (("all", 0.0), ("Tumor", 5.0)):
+            rows.append(
+                {"sample": f"{patient}_{site}", "region": region, "from_phenotype": "A",
+                 "to_phenotype": "B", "radius_um": 20.0, "log2_ratio": value + shift}
+            )  # fmt: skip
+    result = cohort.neighbourhood_comparison(pd.DataFrame(rows), records, "PL", "LM")
+    row = result.iloc[0]
+    # region `all` only: differences 1.0, 0.5, 0.4 -> median 0.5; exact two-sided p = 2/8
+    assert len(result) == 1 and row["n_pairs"] == 3
+    assert row["median_difference"] == pytest.approx(0.5)
+    assert row["p_value"] == pytest.approx(0.25)
+    found = findings.mihc_spatial_rows(result, pd.DataFrame(), "PL", "LM")
+    assert found[0]["measure"] == "B neighbours of A within 20 µm (log2 observed/expected)"
+    assert found[0]["effect"] == pytest.approx(0.5) and found[0]["n"] == 3
+
+
+def test_anndata_export_keeps_coordinates_and_phenotypes(tmp_path):
+    cells = pd.DataFrame(
+        {"x_um": [1.0, 2.5], "y_um": [3.0, 4.0], "region": ["Tumor", "Stroma"], "field": [0, 0],
+         "CD8_T": [True, False], "class": ["CD8_T", "other"], "compartment": ["core", "margin"],
+         "border_distance_um": [120.0, -5.0]}
+    )  # fmt: skip
+    record = {"sample": "P1_PL", "patient": "P1", "site": "PL"}
+    adata = export.to_anndata(cells, record, ["CD8_T"])
+    path = tmp_path / "a.h5ad"
+    adata.write_h5ad(path)
+    import anndata
+
+    back = anndata.read_h5ad(path)
+    assert np.array_equal(back.obsm["spatial"], [[1.0, 3.0], [2.5, 4.0]])
+    assert back.obs["CD8_T"].tolist() == [True, False]
+    assert back.obs["compartment"].tolist() == ["core", "margin"]
+    assert back.uns["mihc"]["unit"] == "um" and back.n_vars == 0
+    assert export.to_anndata(None, record, ["CD8_T"]).n_obs == 0
+
+
+def test_schema_defaults_fill_a_partial_block():
+    filled = sample.with_defaults({"neighbourhood": {"radii_um": [10]}})
+    assert filled["neighbourhood"]["radii_um"] == [10]
+    assert filled["neighbourhood"]["permutations"] == 199  # the schema's default
+    assert filled["margin_um"] == 100 and filled["tumour_region"]["grid_um"] == 10
