@@ -61,8 +61,8 @@ def paired_plot(
         Axis texts (`ylabel` defaults to `value`).
     days_apart
         Patient -> days between its two biopsies (`organomics.pairing.days_between`). Given,
-        a simultaneous pair's line (``|days| <= within_days``) is solid dark grey, the others
-        dotted, and each line ends with its days apart; None draws every line alike.
+        a simultaneous pair's line (``|days| <= within_days``) is solid dark grey and ends with
+        its days apart, the others are dotted; None draws every line alike.
     within_days
         config pairs.simultaneous_days.
     """
@@ -78,7 +78,7 @@ def paired_plot(
         simultaneous = gap is not None and abs(gap) <= within_days
         style = {"color": "0.3", "ls": "-"} if simultaneous else {"color": "0.6", "ls": ":"}
         ax.plot([0, 1], ends, lw=0.8, zorder=1, **style)
-        if gap is not None:
+        if simultaneous:  # labelling all lines would bury the few simultaneous ones
             ax.annotate(f"{gap:+d} d", (1, ends[1]), xytext=(4, 0), textcoords="offset points",
                         fontsize=5, color=style["color"], va="center")  # fmt: skip
     data = [wide[reference].dropna(), wide[compare].dropna()]

@@ -106,8 +106,8 @@ def figure(
     for ax in list(axes.flat)[len(chosen) :]:
         ax.set_visible(False)
     fig.suptitle(
-        f"paired sites: solid lines sampled within {within_days} days, dotted further apart "
-        f"(labels: days from the {reference} to the {compare} biopsy)",
+        f"paired sites: solid lines sampled within {within_days} days (labelled with the days "
+        f"from the {reference} to the {compare} biopsy), dotted further apart",
         fontsize=8,
     )
     fig.tight_layout()
