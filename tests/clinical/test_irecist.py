@@ -459,3 +459,11 @@ def test_bundled_demo_shows_the_new_lesion_cases(repo):
     # Every first iUPD is RECIST 1.1's first PD.
     merged = recist_table.merge(responses, on=["patient", "site"])
     assert merged["first_pd_day"].fillna(-1).tolist() == merged["iupd_day"].fillna(-1).tolist()
+
+
+@pytest.mark.parametrize("window", [[56, 28], [28], [28.5, 56]])
+def test_a_bad_window_is_an_input_error(window):
+    from organomics.errors import InputError
+
+    with pytest.raises(InputError, match="confirm_window_days"):
+        irecist.IrecistOptions(window)

@@ -313,6 +313,10 @@ if branch_active("clinical"):
 
 
 # >>> clinical part A: iRECIST per site
+if branch_active("clinical"):
+    parse_check(check_clinical_irecist)
+
+
 rule clinical_irecist:
     input:
         unpack(clinical_lesion_inputs),

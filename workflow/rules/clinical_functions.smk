@@ -85,6 +85,14 @@ def clinical_landmark_exclusions():
 
 
 # >>> clinical part A: iRECIST and the confirmation knobs
+from organomics.clinical import irecist as clinical_irecist  # noqa: E402
+
+
+def check_clinical_irecist():
+    """The iRECIST confirmation window (two days, the first not after the last), before any job."""
+    clinical_irecist.IrecistOptions(**config["clinical"]["irecist"])
+
+
 def clinical_confirmation_knobs():
     """admiralonco's confirmation knobs (config clinical.confirmation_*) for recist.Options."""
     block = config["clinical"]

@@ -11,6 +11,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from organomics.clinical import recist
 from organomics.clinical.rates import CI_METHOD, _exact_binomial
+from organomics.errors import InputError
 from organomics.pairing import paired_values
 from organomics.stats import bh
 
@@ -51,6 +52,20 @@ class IrecistOptions:
     SCHEMA_SECTION: ClassVar[str] = "clinical.irecist"
 
     confirm_window_days: list[int] = field(default_factory=lambda: [28, 56])
+
+    def __post_init__(self):
+        """A window is two whole days, the first not after the last."""
+        window = list(self.confirm_window_days)
+        if len(window) != 2 or not all(isinstance(day, int) for day in window):
+            raise InputError(
+                None, f"config clinical.irecist.confirm_window_days must be two days, got {window}"
+            )
+        if window[0] > window[1]:
+            raise InputError(
+                None,
+                f"config clinical.irecist.confirm_window_days {window}: the first day is after "
+                "the last",
+            )
 
 
 def new_lesion_roles(rows: pd.DataFrame) -> dict[str, str]:
