@@ -233,3 +233,18 @@ def test_run_scores_and_assigns_planted_states(tmp_path):
     assert (cells.loc[[f"c{i}" for i in range(20, 40)], "state"] == "term").all()
     assert np.isnan(cells.loc["c0", "score_dim"])  # NK programme not scored on CD8 cells
     assert set(subset.obs["state"]) <= {"prog", "term", "dim", UNASSIGNED}
+
+
+def test_samples_below_min_cells_are_excluded_and_listed():
+    from organomics.excluded import Exclusions
+
+    # A_PL has 4 CD8 cells, A_LM 3: with min_cells 4 only A_PL enters, so no pair is tested
+    table = states.fractions(_cells(), _programmes(), _samples())
+    ratio = states.ratios(table, _programmes().ratio)
+    excluded = Exclusions("states")
+    got = states.tests(table, ratio, "PL", "LM", min_cells=4, exclusions=excluded)
+    listed = excluded.table().set_index("item")
+    assert "A_LM T_CD8" in listed.index and "A_PL T_CD8" not in listed.index
+    assert listed.loc["A_LM T_CD8", "reason"].startswith("3 cell(s) < comparison.min_cells 4")
+    assert {"A_PL NK", "A_LM NK"} <= set(listed.index)  # no NK cell at all
+    assert (got["n_pairs"] == 0).all()
