@@ -467,3 +467,23 @@ def test_a_bad_window_is_an_input_error(window):
 
     with pytest.raises(InputError, match="confirm_window_days"):
         irecist.IrecistOptions(window)
+
+
+def test_course_figure_has_one_lane_per_site_with_an_iupd():
+    from organomics.clinical import irecist_plots
+
+    # P1 PL: the reset case (iUPD day 84, reset day 126); P2 LM never progresses.
+    rows = targets((-7, 20.0), (42, 18.0), (84, 24.0), (126, 19.0))
+    timepoints, summary = run(rows)
+    timepoints = timepoints.assign(patient="P1", site="PL")
+    responses = pd.DataFrame(
+        [
+            {"patient": "P1", "site": "PL", **summary},
+            {"patient": "P2", "site": "LM", "iupd_day": np.nan, "pseudoprogression": False},
+        ]
+    )
+    figure = irecist_plots.course(timepoints, responses, "PL", "LM")
+    labels = [tick.get_text() for tick in figure.axes[0].get_yticklabels()]
+    assert labels == ["P1 PL"]
+    empty = irecist_plots.course(timepoints, responses.iloc[1:], "PL", "LM")
+    assert empty.axes[0].texts[0].get_text() == "no site had an iUPD"

@@ -56,6 +56,8 @@ def test_flat_run_irecist(flat_run):
     assert merged["first_pd_day"].fillna(-1).tolist() == merged["iupd_day"].fillna(-1).tolist()
     timepoints = pd.read_csv(flat_run / "results/clinical/irecist_timepoints.tsv", sep="\t")
     assert timepoints["reason"].notna().all()
+    for suffix in ("png", "pdf"):
+        assert (flat_run / f"results/clinical/plots/irecist_course.{suffix}").stat().st_size > 1000
     comparison = pd.read_csv(flat_run / "results/clinical/irecist_site_comparison.tsv", sep="\t")
     assert comparison["metric"].tolist() == [
         "irecist_orr",

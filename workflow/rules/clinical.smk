@@ -382,6 +382,33 @@ rule clinical_irecist_rates:
         "../../scripts/clinical_irecist_rates.py"
 
 
+rule clinical_irecist_plots:
+    input:
+        timepoints="results/clinical/irecist_timepoints.tsv",
+        responses="results/clinical/irecist_response.tsv",
+        lib=lib_of("clinical_irecist_plots.py"),
+    output:
+        png=report(
+            "results/clinical/plots/irecist_course.png",
+            caption="../report/clinical_irecist_course.rst",
+            category="Clinical",
+        ),
+        pdf="results/clinical/plots/irecist_course.pdf",
+    log:
+        "logs/clinical/irecist_plots.log",
+    benchmark:
+        "logs/benchmarks/clinical/irecist_plots.tsv"
+    conda:
+        "../../envs/clinical.yaml"
+    params:
+        reference=REF,
+        compare=CMP,
+    script:
+        "../../scripts/clinical_irecist_plots.py"
+
+
 if branch_active("clinical"):
-    OUTPUTS["clinical"] += rule_targets("clinical_irecist", "clinical_irecist_rates")
+    OUTPUTS["clinical"] += rule_targets(
+        "clinical_irecist", "clinical_irecist_rates", "clinical_irecist_plots"
+    )
 # <<< clinical part A
