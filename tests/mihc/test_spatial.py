@@ -1,11 +1,15 @@
 """Margin compartments and neighbourhood counts against brute-force distance computations."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.spatial.distance import cdist
 
 from organomics.mihc import spatial
+
+DATA = Path(__file__).parent / "data"
 
 
 def random_cells(seed, n=150, side=200.0, n_fields=1):
@@ -138,3 +142,38 @@ def test_margin_without_tumour_is_all_stroma():
     x, y, field, _ = random_cells(1)
     margin = spatial.margin_compartments(x, y, field, np.zeros(len(x), bool), 100, 50, 0.5, 10)
     assert (margin.compartment == 2).all() and np.isnan(margin.border_distance).all()
+
+
+def test_cross_k_matches_spatstat_isotropic():
+    # tests/mihc/data/kcross_spatstat.tsv: spatstat.explore 3.0-6 (Debian r-cran-spatstat.explore)
+    # Kcross(X, "A", "B", r = c(0, 5, 10, 15, 20), correction = c("border", "isotropic")) on the
+    # 90 points of kcross_points.tsv in owin(c(0, 100), c(0, 80)); script in data/PROVENANCE.md.
+    points = pd.read_csv(DATA / "kcross_points.tsv", sep="\t")
+    reference = pd.read_csv(DATA / "kcross_spatstat.tsv", sep="\t").set_index("r")
+    # four unlabelled cells at the corners make the window the bounding rectangle spatstat had
+    x = np.concatenate([points["x"], [0, 100, 0, 100]])
+    y = np.concatenate([points["y"], [0, 0, 80, 80]])
+    masks = np.zeros((len(x), 2), bool)
+    masks[: len(points), 0] = points["type"] == "A"
+    masks[: len(points), 1] = points["type"] == "B"
+    zeros = np.zeros(len(x), int)
+    radii = [5, 10, 15, 20]
+    _, cross = spatial.neighbourhood_and_k(
+        x, y, zeros, ["A", "B"], masks, [], zeros, radii, 19, 10_000, 0
+    )
+    ab = cross.query("from_phenotype == 'A' and to_phenotype == 'B'").set_index("radius_um")
+    for radius in radii:
+        assert ab.loc[radius, "k_function"] == pytest.approx(reference.loc[radius, "isotropic"])
+        assert ab.loc[radius, "l_function"] == pytest.approx(
+            np.sqrt(reference.loc[radius, "isotropic"] / np.pi)
+        )
+    assert (ab["window_mm2"] == 0.008).all()  # 100 x 80 µm
+    assert cross["p_value"].between(1 / 20, 1).all()
+
+
+def test_ripley_weight_of_a_circle_cut_by_one_edge():
+    # by hand: a circle of radius 2 centred 1 from the left edge loses the arc of half-angle
+    # acos(1/2) = pi/3 on each side, 2 pi/3 of 2 pi: weight 1 / (1 - 1/3) = 1.5
+    box = np.array([[0.0, 100.0, 0.0, 100.0]])
+    weight = spatial.ripley_weights(np.array([1.0]), np.array([50.0]), np.array([2.0]), box)
+    assert weight[0] == pytest.approx(1.5)

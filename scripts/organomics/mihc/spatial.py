@@ -42,6 +42,24 @@ NEIGHBOUR_COLUMNS = [
     "permuted_cells",
     "test",
 ]
+CROSS_K_COLUMNS = [
+    "region",
+    "from_phenotype",
+    "to_phenotype",
+    "radius_um",
+    "n_from",
+    "n_to",
+    "k_function",
+    "l_function",
+    "expected_l",
+    "l_difference",
+    "p_value",
+    "n_permutations",
+    "permuted_cells",
+    "window_mm2",
+    "correction",
+]
+CROSS_K_CORRECTION = "Ripley isotropic, window = bounding rectangle of each image's cells"
 PERMUTATION_TEST = "random relabelling of phenotypes within the {scope}, two-sided"
 
 
@@ -355,7 +373,12 @@ def _expected(total_pairs, n, masks_count, overlap):
     return total_pairs[:, None, None] * joint[None, :, :]
 
 
-def neighbourhood(
+def neighbourhood(*args, **kwargs) -> pd.DataFrame:
+    """The neighbourhood table of `neighbourhood_and_k` alone (same parameters)."""
+    return neighbourhood_and_k(*args, **kwargs)[0]
+
+
+def neighbourhood_and_k(
     x: np.ndarray,
     y: np.ndarray,
     field_code: np.ndarray,
@@ -393,10 +416,20 @@ def neighbourhood(
     radii, permutations, max_cells, seed
         config mihc.neighbourhood.
 
+    The cross-type K function of the same (possibly thinned: K does not change under
+    independent thinning) cells is K_ab(r) = |W| / (n_a n_b) sum over a-cells i and other
+    b-cells j within r of e_ij, e_ij Ripley's isotropic edge correction for the circle around
+    i through j in i's image window (the bounding rectangle of the image's cells; |W| their
+    summed area), as spatstat's Kcross(correction = "isotropic") for one image. L = sqrt(K /
+    pi); expected_l is L of K's exact mean under the same relabelling, l_difference = L -
+    expected_l (> 0: b-cells closer to a-cells than by chance), p_value from the same
+    permutations on the weighted counts.
+
     Returns
     -------
-    pandas.DataFrame
-        `NEIGHBOUR_COLUMNS`, one row per region, ordered phenotype pair and radius.
+    (pandas.DataFrame, pandas.DataFrame)
+        `NEIGHBOUR_COLUMNS`, one row per region, ordered phenotype pair and radius; and
+        `CROSS_K_COLUMNS`, one row per ordered phenotype pair and radius (region ``all``).
     """
     radii = sorted(float(r) for r in radii)
     placed = ~np.isnan(x) & ~np.isnan(y)
@@ -430,7 +463,7 @@ def neighbourhood(
         n_each = masks[members].sum(axis=0).astype(float)
         overlap = masks[members].T.astype(float) @ masks[members].astype(float)
         expected = _expected(block.sum(axis=(1, 2)).astype(float), n, n_each, overlap)
-        p_values = _permutation_p(
+        _, _, p_values = _permutation_p(
             pattern[subset],
             patterns,
             members[subset],
@@ -440,6 +473,20 @@ def neighbourhood(
             permutations,
             seed,
         )
+        if k is None:
+            cross_k = _cross_k(
+                x[subset],
+                y[subset],
+                field_code[subset],
+                _boxes(x, y, field_code),
+                names,
+                pattern[subset],
+                patterns,
+                (first, second, distance, within),
+                radii,
+                permutations,
+                seed,
+            )
         scope = "sample" if k is None else "region"
         for a, from_name in enumerate(names):
             for b, to_name in enumerate(names):
@@ -463,39 +510,145 @@ def neighbourhood(
                             PERMUTATION_TEST.format(scope=scope),
                         )
                     )
-    return pd.DataFrame(rows, columns=NEIGHBOUR_COLUMNS)
+    return pd.DataFrame(rows, columns=NEIGHBOUR_COLUMNS), cross_k
 
 
-def _permutation_p(pattern, patterns, members, first, second, within, permutations, seed):
-    """Two-sided permutation p of every phenotype pair's neighbour count in one group."""
+def _boxes(x, y, field_code) -> dict[int, tuple[float, float, float, float]]:
+    """Each image's window: the bounding rectangle of its placed cells."""
+    boxes = {}
+    for field in np.unique(field_code):
+        chosen = field_code == field
+        boxes[int(field)] = (x[chosen].min(), x[chosen].max(), y[chosen].min(), y[chosen].max())
+    return boxes
+
+
+def _cross_k(x, y, field_code, boxes, names, pattern, patterns, pairs, radii, permutations, seed):
+    """Cross-type K and L functions with Ripley's isotropic correction (see `neighbourhood`)."""
+    first, second, distance, within = pairs
+    box = np.array([boxes[int(f)] for f in range(max(boxes) + 1)] if boxes else np.zeros((0, 4)))
+    forward = ripley_weights(x[first], y[first], distance, box[field_code[first]])
+    backward = ripley_weights(x[second], y[second], distance, box[field_code[second]])
+    members = np.ones(len(x), dtype=bool)
+    observed, expected, p_values = _permutation_p(
+        pattern, patterns, members, first, second, within, permutations, seed, (forward, backward)
+    )
+    area = sum((b[1] - b[0]) * (b[3] - b[2]) for b in boxes.values())
+    n_each = patterns[pattern].sum(axis=0).astype(float)
+    rows = []
+    for a, from_name in enumerate(names):
+        for b, to_name in enumerate(names):
+            scale = area / (n_each[a] * n_each[b]) if n_each[a] and n_each[b] else np.nan
+            for r, radius in enumerate(radii):
+                k_value = observed[r, a, b] * scale
+                k_expected = expected[r, a, b] * scale
+                l_value, l_expected = np.sqrt(k_value / np.pi), np.sqrt(k_expected / np.pi)
+                rows.append(
+                    (
+                        "all",
+                        from_name,
+                        to_name,
+                        radius,
+                        int(n_each[a]),
+                        int(n_each[b]),
+                        k_value,
+                        l_value,
+                        l_expected,
+                        l_value - l_expected,
+                        p_values[r, a, b] if np.isfinite(scale) else np.nan,
+                        permutations,
+                        len(x),
+                        round(area / 1e6, 6),
+                        CROSS_K_CORRECTION,
+                    )
+                )
+    return pd.DataFrame(rows, columns=CROSS_K_COLUMNS)
+
+
+def _permutation_p(
+    pattern, patterns, members, first, second, within, permutations, seed, weights=None
+):
+    """Observed and expected counts of every phenotype pair in one group, and their two-sided
+    permutation p; with `weights` (i -> j and j -> i per pair) the counts are weighted sums."""
     n_patterns, n_radii = len(patterns), len(within)
     n_names = patterns.shape[1]
     in_group = members[first] & members[second]
-    pair_sets = [(first[keep & in_group], second[keep & in_group]) for keep in within]
+    chosen = [np.flatnonzero(keep & in_group) for keep in within]
+    pair_sets = [(first[c], second[c]) for c in chosen]
+    if weights is None:
+        totals = np.array([2.0 * len(c) for c in chosen])
+    else:
+        pair_weights = [(weights[0][c], weights[1][c]) for c in chosen]
+        totals = np.array([w.sum() + v.sum() for w, v in pair_weights])
     index = np.flatnonzero(members)
     n = len(index)
     n_each = patterns[pattern[index]].sum(axis=0).astype(float)
     overlap = patterns[pattern[index]].T.astype(float) @ patterns[pattern[index]].astype(float)
-    totals = np.array([2.0 * len(i) for i, _ in pair_sets])
     expected = _expected(totals, n, n_each, overlap)
+    size = n_patterns * n_patterns
 
     def phenotype_counts(labels):
         out = np.zeros((n_radii, n_names, n_names))
         for r, (i, j) in enumerate(pair_sets):
-            code = labels[i] * n_patterns + labels[j]
-            half = np.bincount(code, minlength=n_patterns * n_patterns).reshape(
-                n_patterns, n_patterns
-            )
-            out[r] = _phenotype_counts((half + half.T)[None], patterns)[0]
+            forward = labels[i] * n_patterns + labels[j]
+            if weights is None:
+                half = np.bincount(forward, minlength=size).reshape(n_patterns, n_patterns)
+                ordered = half + half.T
+            else:
+                backward = labels[j] * n_patterns + labels[i]
+                ordered = np.bincount(forward, pair_weights[r][0], minlength=size)
+                ordered += np.bincount(backward, pair_weights[r][1], minlength=size)
+                ordered = ordered.reshape(n_patterns, n_patterns)
+            out[r] = _phenotype_counts(ordered[None], patterns)[0]
         return out
 
     observed = phenotype_counts(pattern)
     deviation = np.abs(observed - expected)
-    tolerance = TIE_RTOL * np.maximum(expected, 1.0)
+    tolerance = TIE_RTOL * np.maximum(np.abs(expected), 1.0)
     exceed = np.zeros_like(observed)
     rng = np.random.default_rng(seed)
     labels = pattern.copy()
     for _ in range(permutations):
         labels[index] = rng.permutation(pattern[index])
         exceed += np.abs(phenotype_counts(labels) - expected) >= deviation - tolerance
-    return (1.0 + exceed) / (1.0 + permutations)
+    return observed, expected, (1.0 + exceed) / (1.0 + permutations)
+
+
+def ripley_weights(
+    x: np.ndarray, y: np.ndarray, distance: np.ndarray, box: np.ndarray
+) -> np.ndarray:
+    """Ripley's isotropic edge correction in a rectangle, as spatstat's edge.Ripley.
+
+    Parameters
+    ----------
+    x, y
+        Centre of each circle (the `from` cell), µm.
+    distance
+        Radius of each circle (the pair's distance).
+    box
+        xmin, xmax, ymin, ymax of each circle's window (rows).
+
+    Returns
+    -------
+    numpy.ndarray
+        1 / (fraction of the circle's circumference inside the window), 1 for a zero radius.
+    """
+    left, right = x - box[:, 0], box[:, 1] - x
+    down, up = y - box[:, 2], box[:, 3] - y
+    radius = np.where(distance > 0, distance, 1.0)
+
+    def half_angle(edge):  # half the arc cut off by an edge closer than the radius
+        return np.arccos(np.clip(edge / radius, 0.0, 1.0))
+
+    c_left, c_right, c_down, c_up = (half_angle(e) for e in (left, right, down, up))
+    outside = (
+        np.minimum(c_left, np.arctan2(up, left))
+        + np.minimum(c_left, np.arctan2(down, left))
+        + np.minimum(c_right, np.arctan2(up, right))
+        + np.minimum(c_right, np.arctan2(down, right))
+        + np.minimum(c_up, np.arctan2(left, up))
+        + np.minimum(c_up, np.arctan2(right, up))
+        + np.minimum(c_down, np.arctan2(left, down))
+        + np.minimum(c_down, np.arctan2(right, down))
+    )
+    weight = 1.0 / (1.0 - outside / (2 * np.pi))
+    return np.where(distance > 0, weight, 1.0)
