@@ -236,17 +236,23 @@ def test_shared_clonotypes_and_expansion_boundary():
 def test_join_and_expansion_by_cell_type():
     cells = _cells("P1_PL", ["a", "a", "b", "c"])
     obs = pd.DataFrame(
-        {"sample": "P1_PL", "cell_type": ["T_CD8", "T_CD8", "T_CD4"]},
+        {
+            "sample": "P1_PL",
+            "cell_type": ["T_CD8", "T_CD8", "T_CD4"],
+            "state": ["CD8_effector", "CD8_effector", np.nan],  # CD4 cells have no CD8 state
+        },
         index=["P1_PL_B0-1", "P1_PL_B1-1", "P1_PL_B2-1"],  # B3-1 failed QC
     )
-    joined = tcr.join_annotations(cells, obs, ["cell_type", "cell_state"])
+    joined = tcr.join_annotations(cells, obs, ["cell_type", "cell_state", "state"])
     assert joined["annotated"].tolist() == [True, True, True, False]
     assert "cell_state" not in joined  # absent from obs: skipped
+    assert joined["state"].tolist() == ["CD8_effector", "CD8_effector", "", ""]
     records = [{"sample": "P1_PL", "patient": "P1", "site": "PL"}]
-    table = tcr.expansion_by_annotation(joined, records, ["cell_type"])
-    assert table[["label", "n_cells", "n_expanded_cells"]].values.tolist() == [
-        ["T_CD4", 1, 0],
-        ["T_CD8", 2, 2],
+    table = tcr.expansion_by_annotation(joined, records, ["cell_type", "state"])
+    assert table[["annotation", "label", "n_cells", "n_expanded_cells"]].values.tolist() == [
+        ["cell_type", "T_CD4", 1, 0],
+        ["cell_type", "T_CD8", 2, 2],
+        ["state", "CD8_effector", 2, 2],
     ]
     summary = pd.DataFrame([tcr.sample_summary(NO_CONTIGS, cells, records[0])])
     wide = tcr.add_cell_type_expansion(summary, table)

@@ -457,7 +457,8 @@ def join_annotations(
     out["annotated"] = keys.isin(obs.index).to_numpy()
     for column in columns:
         if column in obs.columns:
-            values = obs[column].astype(str)
+            values = obs[column].astype(object)
+            values = values.where(values.notna(), "").astype(str)  # no "nan" labels
             out[column] = keys.map(values).fillna("").to_numpy()
     return out
 
@@ -480,7 +481,7 @@ def expansion_by_annotation(
     -------
     pandas.DataFrame
         sample, patient, site, annotation (the column), label, n_cells, n_expanded_cells,
-        frac_expanded; only annotated cells count.
+        frac_expanded; only annotated cells with a label in that column count.
     """
     info = pd.DataFrame(records).set_index("sample")
     paired = cells[(cells["chains"] == PAIRED) & cells["annotated"]]
@@ -488,7 +489,8 @@ def expansion_by_annotation(
     for column in columns:
         if column not in paired:
             continue
-        grouped = paired.groupby(["sample", column], sort=True)["expanded"]
+        labelled = paired[paired[column] != ""]  # cells the annotation does not cover
+        grouped = labelled.groupby(["sample", column], sort=True)["expanded"]
         for (sample, label), values in grouped:
             rows.append(
                 {
