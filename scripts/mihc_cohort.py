@@ -24,6 +24,10 @@ with log_to(snakemake.log[0]) as log:
     neighbourhood_comparison = cohort.neighbourhood_comparison(
         neighbourhood, params.samples, params.reference, params.compare
     )
+    cross_k = cohort.cross_k_table(inputs.cross_k, params.samples)
+    cross_k_comparison = cohort.cross_k_comparison(
+        cross_k, params.samples, params.reference, params.compare
+    )
     log.info("%d samples, %d fraction rows", len(params.samples), len(fractions))
     # Unpaired samples are logged as they are added; the per-sample rows were logged by their jobs.
     excluded = cohort.exclusions_table(
@@ -42,3 +46,5 @@ with log_to(snakemake.log[0]) as log:
     write_tsv(immune_comparison, outputs.immune_comparison)
     write_tsv(neighbourhood, outputs.neighbourhood)
     write_tsv(neighbourhood_comparison, outputs.neighbourhood_comparison)
+    write_tsv(cross_k, outputs.cross_k)
+    write_tsv(cross_k_comparison, outputs.cross_k_comparison)

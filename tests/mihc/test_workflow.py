@@ -79,6 +79,9 @@ def check_spatial_outputs(workdir, results):
     immune = pd.read_csv(results / "immune_phenotype.tsv", sep="\t", keep_default_na=False)
     assert list(immune.columns) == cohort.IMMUNE_COLUMNS and len(immune) == 13
     assert set(immune["immune_phenotype"]) <= {"inflamed", "excluded", "desert", ""}
+    cross_k = pd.read_csv(results / "cross_k.tsv", sep="\t")
+    assert len(cross_k) == 13 * 25 * 2 and cross_k["correction"].str.contains("isotropic").all()
+    assert len(pd.read_csv(results / "cross_k_comparison.tsv", sep="\t")) == 25 * 2
     margin = pd.read_csv(results / "margin_densities.tsv", sep="\t")
     assert set(margin["compartment"]) == set(spatial.COMPARTMENTS)
     adata = anndata.read_h5ad(results / "anndata" / "P01_LM.h5ad")

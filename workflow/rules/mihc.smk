@@ -23,6 +23,7 @@ rule mihc_sample:
         spatial="results/mihc/spatial/{sample}.tsv",
         margin="results/mihc/margin/{sample}.tsv",
         neighbourhood="results/mihc/neighbourhood/{sample}.tsv",
+        cross_k="results/mihc/cross_k/{sample}.tsv",
         points="results/mihc/points/{sample}.parquet",
         anndata="results/mihc/anndata/{sample}.h5ad",
         excluded="results/mihc/sample_excluded/{sample}.tsv",
@@ -48,6 +49,7 @@ rule mihc_cohort:
         spatial=per_sample("results/mihc/spatial/{sample}.tsv", "mihc"),
         margin=per_sample("results/mihc/margin/{sample}.tsv", "mihc"),
         neighbourhood=per_sample("results/mihc/neighbourhood/{sample}.tsv", "mihc"),
+        cross_k=per_sample("results/mihc/cross_k/{sample}.tsv", "mihc"),
         excluded=per_sample("results/mihc/sample_excluded/{sample}.tsv", "mihc"),
         lib=lib_of("mihc_cohort.py"),
     output:
@@ -84,6 +86,12 @@ rule mihc_cohort:
         neighbourhood_comparison=report(
             "results/mihc/neighbourhood_comparison.tsv",
             caption="../report/mihc_neighbourhood.rst",
+            category="mIHC",
+        ),
+        cross_k="results/mihc/cross_k.tsv",
+        cross_k_comparison=report(
+            "results/mihc/cross_k_comparison.tsv",
+            caption="../report/mihc_cross_k.rst",
             category="mIHC",
         ),
         excluded=exclusions("mihc", "cohort"),

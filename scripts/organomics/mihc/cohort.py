@@ -500,3 +500,57 @@ def neighbourhood_comparison(
     return paired_site_comparison(
         whole, "log2_ratio", ["from_phenotype", "to_phenotype", "radius_um"], reference, compare
     )
+
+
+CROSS_K_TABLE_COLUMNS = ["sample", *spatial.CROSS_K_COLUMNS]
+
+
+def cross_k_table(paths: Sequence[str], records: Sequence[Mapping]) -> pd.DataFrame:
+    """Per-sample cross-type K/L functions (cross_k/{sample}.tsv) with a sample column.
+
+    Parameters
+    ----------
+    paths
+        The per-sample tables, in `records` order.
+    records
+        ``sample``, ``patient`` and ``site`` of each sample.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `CROSS_K_TABLE_COLUMNS`.
+    """
+    table = _read_per_sample(paths, records)
+    if table.empty:
+        return pd.DataFrame(columns=CROSS_K_TABLE_COLUMNS)
+    return table[CROSS_K_TABLE_COLUMNS].reset_index(drop=True)
+
+
+def cross_k_comparison(
+    table: pd.DataFrame, records: Sequence[Mapping], reference: str, compare: str
+) -> pd.DataFrame:
+    """Paired Wilcoxon of l_difference (L - expected L) per ordered phenotype pair and radius.
+
+    Parameters
+    ----------
+    table
+        cross_k (`cross_k_table`).
+    records
+        ``sample``, ``patient`` and ``site`` of each sample.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per from_phenotype, to_phenotype and radius_um with the columns of
+        organomics.stats.paired_site_comparison (BH across the whole family).
+    """
+    ids = pd.DataFrame(list(records))[["sample", "patient", "site"]].astype(str)
+    values = table.dropna(subset=["l_difference"])
+    values = values.assign(sample=values["sample"].astype(str)).merge(ids, on="sample")
+    if values.empty:
+        return pd.DataFrame(columns=["from_phenotype", "to_phenotype", "radius_um", "n_pairs"])
+    return paired_site_comparison(
+        values, "l_difference", ["from_phenotype", "to_phenotype", "radius_um"], reference, compare
+    )

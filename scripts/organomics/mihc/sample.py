@@ -175,6 +175,9 @@ class SampleSummary:
         default_factory=lambda: pd.DataFrame(columns=spatial_lib.NEIGHBOUR_COLUMNS)
     )
     cells: pd.DataFrame | None = None  # per placed cell (keep_cells): the AnnData export
+    cross_k: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=spatial_lib.CROSS_K_COLUMNS)
+    )
 
 
 class _Rows:
@@ -347,6 +350,7 @@ def summarise(
     points = pd.DataFrame({"x": [], "y": [], "label": [], "compartment": []})
     margin_rows = pd.DataFrame(columns=spatial_lib.MARGIN_COLUMNS)
     neighbourhood = pd.DataFrame(columns=spatial_lib.NEIGHBOUR_COLUMNS)
+    cross_k = pd.DataFrame(columns=spatial_lib.CROSS_K_COLUMNS)
     cells = None
     if xs and n_cells:
         if no_xy.n:
@@ -391,7 +395,7 @@ def summarise(
             margin_rows = spatial_lib.margin_table(margin, names, positive)
             log.info("%s: compartment areas (mm²) %s", path, margin.area_mm2)
         neighbours = settings["neighbourhood"]
-        neighbourhood = spatial_lib.neighbourhood(
+        neighbourhood, cross_k = spatial_lib.neighbourhood_and_k(
             x,
             y,
             field_code,
@@ -412,7 +416,7 @@ def summarise(
             cells["border_distance_um"] = border
             cells = cells[~np.isnan(x) & ~np.isnan(y)].reset_index(drop=True)
     return SampleSummary(
-        counts, spatial, points, excluded.table(), margin_rows, neighbourhood, cells
+        counts, spatial, points, excluded.table(), margin_rows, neighbourhood, cells, cross_k
     )
 
 
