@@ -33,6 +33,8 @@ class GseaSettings:
         Terms whose running scores are kept for the plots.
     nes_terms
         Terms per direction in the NES bar chart.
+    engine
+        ``fgsea`` (default) or ``gseapy`` (:func:`prerank`).
     """
 
     SCHEMA_SECTION: ClassVar[str] = "rnaseq.gsea"
@@ -42,6 +44,7 @@ class GseaSettings:
     seed: int = 0
     top_terms: int = 6
     nes_terms: int = 12
+    engine: str = "fgsea"
 
 
 GSEA_COLUMNS = ["term", "nes", "pvalue", "fdr", "size", "leading_edge"]
@@ -65,8 +68,9 @@ def prerank(
     max_size: int = 500,
     seed: int = 0,
     threads: int = 1,
+    engine: str = "fgsea",
 ) -> tuple[pd.DataFrame, dict]:
-    """GSEA prerank (gseapy's Rust engine) on a symbol-indexed ranking, gene-set permutations.
+    """GSEA prerank (fgsea's algorithm or gseapy's Rust engine), gene-set permutations.
 
     Parameters
     ----------
@@ -81,12 +85,17 @@ def prerank(
     seed
         Permutation seed.
     threads
-        Threads of gseapy's engine.
+        Threads of gseapy's engine (the fgsea engine uses one).
+    engine
+        ``fgsea`` (:mod:`organomics.rnaseq.fgsea`: random sets drawn once per set size and
+        shared by the sets of that size, multilevel p for sets beyond every permutation) or
+        ``gseapy`` (gseapy.prerank's engine, random sets per set).
 
     Returns
     -------
     (pandas.DataFrame, dict)
-        GSEA_COLUMNS: term, nes, pvalue (:func:`permutation_pvalues`), fdr (made monotone by
+        GSEA_COLUMNS: term, nes, pvalue (:func:`permutation_pvalues`; fgsea: the multilevel
+        estimate where no permutation is as extreme), fdr (made monotone by
         :func:`monotone_fdr`), size (genes of the set in the ranking), leading_edge
         (``;``-joined), sorted by FDR, then |NES| (descending), then p; and per term, gseapy's
         result (``.run_es`` running score, ``.hits`` positions in the sorted ranking).
@@ -96,11 +105,8 @@ def prerank(
     InputError
         When no gene set falls within the size window.
     """
-    # gseapy.prerank's Python wrapper keeps every term's running score as a Python list
-    # (~32 bytes per gene per set: 5.6 GB for 20k genes x 5k GO sets), so call its Rust core,
-    # the same computation, and read each running score only while taking its leading edge
-    from gseapy.gse import prerank_rs
-
+    if engine not in ("fgsea", "gseapy"):
+        raise InputError(None, f"rnaseq.gsea.engine must be fgsea or gseapy, not {engine!r}")
     sets = restrict(gene_sets, ranks.index, min_size, max_size)
     if not sets:
         raise InputError(
@@ -109,7 +115,8 @@ def prerank(
             "check that gene ids map to symbols (rnaseq.symbols) and the GMT uses symbols",
         )
     log.info(
-        "GSEA prerank: %d genes, %d sets (%d-%d genes), %d permutations, seed %d",
+        "GSEA prerank (%s): %d genes, %d sets (%d-%d genes), %d permutations, seed %d",
+        engine,
         len(ranks),
         len(sets),
         min_size,
@@ -118,22 +125,35 @@ def prerank(
         seed,
     )
     ordered = ranks.sort_values(ascending=False, kind="stable")
-    summary = prerank_rs(
-        ordered.index.tolist(),
-        ordered.to_numpy(dtype=float).tolist(),
-        sets,
-        1.0,  # weight p = 1, the classic weighted Kolmogorov-Smirnov statistic
-        min_size,
-        max_size,
-        permutations,
-        max(1, int(threads)),
-        seed,
-    )
+    if engine == "fgsea":
+        from organomics.rnaseq import fgsea
+
+        summaries = fgsea.prerank(ordered, sets, permutations, seed)
+    else:
+        # gseapy.prerank's Python wrapper keeps every term's running score as a Python list
+        # (~32 bytes per gene per set: 5.6 GB for 20k genes x 5k GO sets), so call its Rust
+        # core, the same computation, and read each running score only while taking its
+        # leading edge
+        from gseapy.gse import prerank_rs
+
+        summaries = prerank_rs(
+            ordered.index.tolist(),
+            ordered.to_numpy(dtype=float).tolist(),
+            sets,
+            1.0,  # weight p = 1, the classic weighted Kolmogorov-Smirnov statistic
+            min_size,
+            max_size,
+            permutations,
+            max(1, int(threads)),
+            seed,
+        ).summaries
     genes = ordered.index.to_numpy()
-    pvalues, fdrs = permutation_pvalues(summary.summaries)
-    fdrs = monotone_fdr(fdrs, {term.term: float(term.nes) for term in summary.summaries})
+    pvalues, fdrs = permutation_pvalues(summaries)
+    if engine == "fgsea":
+        pvalues = fgsea.resolve_small_pvalues(summaries, pvalues, seed=seed)
+    fdrs = monotone_fdr(fdrs, {term.term: float(term.nes) for term in summaries})
     rows, results = [], {}
-    for term in summary.summaries:
+    for term in summaries:
         results[term.term] = term
         rows.append(
             {
@@ -194,6 +214,7 @@ def gsea(
         max_size=settings.max_size,
         seed=settings.seed,
         threads=threads,
+        engine=settings.engine,
     )
     return table, running_scores(raw, top_terms(table, settings.top_terms))
 
@@ -281,19 +302,31 @@ def permutation_pvalues(
     nulls = np.concatenate(null_nes) if null_nes else np.array([])
     nulls = nulls[np.isfinite(nulls)]
     values = np.array([v for v in observed.values() if np.isfinite(v)])
+    # counts by binary search in the sorted sides (sets x permutations nulls; a pass over all
+    # of them per set took minutes for 5k GO sets): the same counts as _as_extreme
+    null_pos, null_neg = np.sort(nulls[nulls >= 0]), np.sort(nulls[nulls < 0])
+    obs_pos, obs_neg = np.sort(values[values >= 0]), np.sort(values[values < 0])
     fdrs = {}
     for name, nes in observed.items():
         if not np.isfinite(nes):
             fdrs[name] = np.nan
             continue
-        null_side = nulls >= 0 if nes >= 0 else nulls < 0
-        obs_side = values >= 0 if nes >= 0 else values < 0
-        null_fraction = (int((_as_extreme(nulls, nes) & null_side).sum()) + pseudocount) / (
-            int(null_side.sum()) + pseudocount
-        )
-        obs_fraction = int((_as_extreme(values, nes) & obs_side).sum()) / int(obs_side.sum())
-        fdrs[name] = min(1.0, null_fraction / obs_fraction)
+        null_count, null_total = _count_extreme(null_pos, null_neg, nes)
+        obs_count, obs_total = _count_extreme(obs_pos, obs_neg, nes)
+        null_fraction = (null_count + pseudocount) / (null_total + pseudocount)
+        fdrs[name] = min(1.0, null_fraction / (obs_count / obs_total))
     return pvalues, fdrs
+
+
+def _count_extreme(positive: np.ndarray, negative: np.ndarray, observed: float) -> tuple[int, int]:
+    """How many of the sorted values on observed's side are at least as extreme (as
+    :func:`_as_extreme`), and how many are on that side."""
+    slack = ES_TOLERANCE * max(abs(observed), 1e-300)
+    if observed >= 0:
+        return len(positive) - int(np.searchsorted(positive, observed - slack, "left")), len(
+            positive
+        )
+    return int(np.searchsorted(negative, observed + slack, "right")), len(negative)
 
 
 def monotone_fdr(fdrs: dict[str, float], nes: dict[str, float]) -> dict[str, float]:
