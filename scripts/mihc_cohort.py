@@ -28,6 +28,10 @@ with log_to(snakemake.log[0]) as log:
     cross_k_comparison = cohort.cross_k_comparison(
         cross_k, params.samples, params.reference, params.compare
     )
+    cn_profiles, cn_abundance = cohort.cellular_neighbourhoods(
+        inputs.knn, params.samples, int(params.cn["clusters"]), int(params.cn["seed"])
+    )
+    cn_comparison = cohort.cn_comparison(cn_abundance, params.reference, params.compare)
     log.info("%d samples, %d fraction rows", len(params.samples), len(fractions))
     # Unpaired samples are logged as they are added; the per-sample rows were logged by their jobs.
     excluded = cohort.exclusions_table(
@@ -48,3 +52,6 @@ with log_to(snakemake.log[0]) as log:
     write_tsv(neighbourhood_comparison, outputs.neighbourhood_comparison)
     write_tsv(cross_k, outputs.cross_k)
     write_tsv(cross_k_comparison, outputs.cross_k_comparison)
+    write_tsv(cn_profiles, outputs.cn_profiles)
+    write_tsv(cn_abundance, outputs.cn_abundance)
+    write_tsv(cn_comparison, outputs.cn_comparison)

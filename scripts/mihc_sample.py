@@ -18,6 +18,8 @@ with log_to(snakemake.log[0]):
     write_tsv(summary.margin, snakemake.output.margin)
     write_tsv(summary.neighbourhood, snakemake.output.neighbourhood)
     write_tsv(summary.cross_k, snakemake.output.cross_k)
+    with atomic_path(snakemake.output.knn) as tmp:
+        summary.knn.to_parquet(tmp, index=False)
     with atomic_path(snakemake.output.points) as tmp:
         summary.points.to_parquet(tmp, index=False)
     adata = export.to_anndata(summary.cells, snakemake.params.record, list(settings["phenotypes"]))

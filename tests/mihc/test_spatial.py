@@ -177,3 +177,19 @@ def test_ripley_weight_of_a_circle_cut_by_one_edge():
     box = np.array([[0.0, 100.0, 0.0, 100.0]])
     weight = spatial.ripley_weights(np.array([1.0]), np.array([50.0]), np.array([2.0]), box)
     assert weight[0] == pytest.approx(1.5)
+
+
+def test_knn_composition_matches_brute_force():
+    x, y, field, masks = random_cells(11, n=120, n_fields=2)
+    classes = masks.argmax(axis=1) + (~masks.any(axis=1)) * 3  # 0..3, 3 = none
+    index, composition = spatial.knn_composition(x, y, field, classes, 4, 5, 10_000, 0)
+    assert np.array_equal(index, np.arange(120))
+    xy = np.column_stack([x, y])
+    distance = cdist(xy, xy)
+    distance[field[:, None] != field[None, :]] = np.inf  # other images are never neighbours
+    for i in (0, 17, 99):
+        nearest = np.argsort(distance[i], kind="stable")[:5]  # includes the cell itself
+        by_hand = np.bincount(classes[nearest], minlength=4) / 5
+        assert np.allclose(composition[i], by_hand)
+    sub_index, sub = spatial.knn_composition(x, y, field, classes, 4, 5, 30, 0)
+    assert len(sub_index) == 30 and np.allclose(sub, composition[sub_index])

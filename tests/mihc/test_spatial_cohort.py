@@ -95,3 +95,26 @@ def test_schema_defaults_fill_a_partial_block():
     assert filled["neighbourhood"]["radii_um"] == [10]
     assert filled["neighbourhood"]["permutations"] == 199  # the schema's default
     assert filled["margin_um"] == 100 and filled["tumour_region"]["grid_um"] == 10
+
+
+def test_cellular_neighbourhoods_cluster_and_count(tmp_path):
+    # Two obvious windows: all-tumour and all-T. P1_PL has 8 tumour + 2 T windows, P1_LM 3 + 7.
+    records, paths = [], []
+    for site, n_tumour in (("PL", 8), ("LM", 3)):
+        frame = pd.DataFrame(
+            {"Tumour": [1.0] * n_tumour + [0.0] * (10 - n_tumour),
+             "T": [0.0] * n_tumour + [1.0] * (10 - n_tumour)}
+        )  # fmt: skip
+        path = tmp_path / f"P1_{site}.parquet"
+        frame.to_parquet(path)
+        paths.append(str(path))
+        records.append({"sample": f"P1_{site}", "patient": "P1", "site": site})
+    profiles, abundance = cohort.cellular_neighbourhoods(paths, records, 2, 0)
+    # CN1 is the larger cluster: 11 tumour windows against 9 T windows
+    assert profiles["n_cells"].tolist() == [11, 9]
+    assert profiles.set_index("cn").loc["CN1", "Tumour"] == pytest.approx(1.0)
+    table = abundance.set_index(["sample", "cn"])
+    assert table.loc[("P1_PL", "CN1"), "fraction"] == pytest.approx(0.8)
+    assert table.loc[("P1_LM", "CN2"), "fraction"] == pytest.approx(0.7)
+    result = cohort.cn_comparison(abundance, "PL", "LM").set_index("cn")
+    assert result.loc["CN1", "median_difference"] == pytest.approx(-0.5)

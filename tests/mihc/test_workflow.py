@@ -82,6 +82,9 @@ def check_spatial_outputs(workdir, results):
     cross_k = pd.read_csv(results / "cross_k.tsv", sep="\t")
     assert len(cross_k) == 13 * 25 * 2 and cross_k["correction"].str.contains("isotropic").all()
     assert len(pd.read_csv(results / "cross_k_comparison.tsv", sep="\t")) == 25 * 2
+    abundance = pd.read_csv(results / "cn_abundance.tsv", sep="\t")
+    assert len(abundance) == 13 * 6 and abundance["cn"].nunique() == 6
+    assert abundance.groupby("sample")["fraction"].sum().round(9).eq(1).all()
     margin = pd.read_csv(results / "margin_densities.tsv", sep="\t")
     assert set(margin["compartment"]) == set(spatial.COMPARTMENTS)
     adata = anndata.read_h5ad(results / "anndata" / "P01_LM.h5ad")

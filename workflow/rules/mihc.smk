@@ -24,6 +24,7 @@ rule mihc_sample:
         margin="results/mihc/margin/{sample}.tsv",
         neighbourhood="results/mihc/neighbourhood/{sample}.tsv",
         cross_k="results/mihc/cross_k/{sample}.tsv",
+        knn="results/mihc/knn/{sample}.parquet",
         points="results/mihc/points/{sample}.parquet",
         anndata="results/mihc/anndata/{sample}.h5ad",
         excluded="results/mihc/sample_excluded/{sample}.tsv",
@@ -50,6 +51,7 @@ rule mihc_cohort:
         margin=per_sample("results/mihc/margin/{sample}.tsv", "mihc"),
         neighbourhood=per_sample("results/mihc/neighbourhood/{sample}.tsv", "mihc"),
         cross_k=per_sample("results/mihc/cross_k/{sample}.tsv", "mihc"),
+        knn=per_sample("results/mihc/knn/{sample}.parquet", "mihc"),
         excluded=per_sample("results/mihc/sample_excluded/{sample}.tsv", "mihc"),
         lib=lib_of("mihc_cohort.py"),
     output:
@@ -94,6 +96,13 @@ rule mihc_cohort:
             caption="../report/mihc_cross_k.rst",
             category="mIHC",
         ),
+        cn_profiles="results/mihc/cellular_neighbourhoods.tsv",
+        cn_abundance="results/mihc/cn_abundance.tsv",
+        cn_comparison=report(
+            "results/mihc/cn_comparison.tsv",
+            caption="../report/mihc_cn.rst",
+            category="mIHC",
+        ),
         excluded=exclusions("mihc", "cohort"),
     log:
         "logs/mihc/cohort.log",
@@ -105,6 +114,7 @@ rule mihc_cohort:
         samples=sample_records("mihc"),
         areas=mihc_areas(),
         immune=config["mihc"]["immune_phenotype"],
+        cn=config["mihc"]["cellular_neighbourhoods"],
         reference=REF,
         compare=CMP,
     script:

@@ -554,3 +554,89 @@ def cross_k_comparison(
     return paired_site_comparison(
         values, "l_difference", ["from_phenotype", "to_phenotype", "radius_um"], reference, compare
     )
+
+
+CN_ABUNDANCE_COLUMNS = ["sample", "patient", "site", "cn", "n_cells", "n_total", "fraction"]
+
+
+def cellular_neighbourhoods(
+    paths: Sequence[str], records: Sequence[Mapping], n_clusters: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cluster every sample's k-nearest-neighbour compositions into cellular neighbourhoods.
+
+    KMeans (scikit-learn, k-means++, 10 starts, fixed `seed`) on the composition vectors of all
+    samples' index cells, as Schürch et al. (2020) and scimap's spatial_cluster do; CNs are
+    numbered by decreasing size.
+
+    Parameters
+    ----------
+    paths
+        The per-sample composition tables (knn/{sample}.parquet: one column per class), in
+        `records` order.
+    records
+        ``sample``, ``patient`` and ``site`` of each sample.
+    n_clusters, seed
+        config mihc.cellular_neighbourhoods.clusters and seed.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        CN profiles (cn, n_cells, then the mean fraction of each class) and the abundance per
+        sample (`CN_ABUNDANCE_COLUMNS`, every CN of every sample, 0 when absent).
+    """
+    from sklearn.cluster import KMeans  # imported here: only this step needs scikit-learn
+
+    frames = []
+    for path, record in zip(paths, records, strict=True):
+        frame = pd.read_parquet(path)
+        frames.append(frame.assign(sample=str(record["sample"])))
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    classes = [c for c in table.columns if c != "sample"]
+    if len(table) < n_clusters:
+        empty = pd.DataFrame(columns=["cn", "n_cells", *classes])
+        return empty, pd.DataFrame(columns=CN_ABUNDANCE_COLUMNS)
+    model = KMeans(n_clusters=n_clusters, random_state=seed, n_init=10)
+    labels = model.fit_predict(table[classes].to_numpy())
+    # number CNs by size so that CN1 is the commonest whatever KMeans' order
+    order = np.argsort(-np.bincount(labels, minlength=n_clusters), kind="stable")
+    rank = np.empty(n_clusters, dtype=int)
+    rank[order] = np.arange(1, n_clusters + 1)
+    table["cn"] = [f"CN{r}" for r in rank[labels]]
+    names = [f"CN{r}" for r in range(1, n_clusters + 1)]
+    profiles = table.groupby("cn")[classes].mean().reindex(names)
+    profiles.insert(0, "n_cells", table.groupby("cn").size().reindex(names).fillna(0).astype(int))
+    counts = pd.crosstab(table["sample"], table["cn"]).reindex(columns=names, fill_value=0)
+    rows = []
+    for record in records:
+        sample = str(record["sample"])
+        got = counts.loc[sample] if sample in counts.index else pd.Series(0, index=names)
+        total = int(got.sum())
+        for cn in names:
+            n = int(got[cn])
+            rows.append(
+                (sample, record["patient"], record["site"], cn, n, total,
+                 n / total if total else np.nan)
+            )  # fmt: skip
+    abundance = pd.DataFrame(rows, columns=CN_ABUNDANCE_COLUMNS)
+    return profiles.reset_index(names="cn"), abundance
+
+
+def cn_comparison(abundance: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+    """Paired Wilcoxon of each cellular neighbourhood's abundance (fraction of index cells).
+
+    Parameters
+    ----------
+    abundance
+        The abundance table of `cellular_neighbourhoods`.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per CN, organomics.stats.paired_site_comparison's columns (BH across CNs).
+    """
+    values = abundance.dropna(subset=["fraction"])
+    if values.empty:
+        return pd.DataFrame(columns=["cn", "n_pairs", "n_unpaired"])
+    return paired_site_comparison(values, "fraction", ["cn"], reference, compare)

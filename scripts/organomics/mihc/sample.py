@@ -178,6 +178,7 @@ class SampleSummary:
     cross_k: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=spatial_lib.CROSS_K_COLUMNS)
     )
+    knn: pd.DataFrame = field(default_factory=pd.DataFrame)  # k-NN class fractions per cell
 
 
 class _Rows:
@@ -351,6 +352,7 @@ def summarise(
     margin_rows = pd.DataFrame(columns=spatial_lib.MARGIN_COLUMNS)
     neighbourhood = pd.DataFrame(columns=spatial_lib.NEIGHBOUR_COLUMNS)
     cross_k = pd.DataFrame(columns=spatial_lib.CROSS_K_COLUMNS)
+    knn = pd.DataFrame(columns=[*definitions.composition, OTHER])
     cells = None
     if xs and n_cells:
         if no_xy.n:
@@ -408,6 +410,19 @@ def summarise(
             int(neighbours["max_cells"]),
             int(neighbours["seed"]),
         )
+        windows = settings["cellular_neighbourhoods"]
+        class_names = [*definitions.composition, OTHER]
+        _, composition = spatial_lib.knn_composition(
+            x,
+            y,
+            field_code,
+            classes,
+            len(class_names),
+            int(windows["k"]),
+            int(windows["max_cells"]),
+            int(windows["seed"]),
+        )
+        knn = pd.DataFrame(composition, columns=class_names)
         points = _points(definitions, x, y, classes, field_code, max_points, compartment)
         if keep_cells:
             cells = _cells(definitions, names, x, y, regions.labels, region_code, field_code)
@@ -416,7 +431,7 @@ def summarise(
             cells["border_distance_um"] = border
             cells = cells[~np.isnan(x) & ~np.isnan(y)].reset_index(drop=True)
     return SampleSummary(
-        counts, spatial, points, excluded.table(), margin_rows, neighbourhood, cells, cross_k
+        counts, spatial, points, excluded.table(), margin_rows, neighbourhood, cells, cross_k, knn
     )
 
 

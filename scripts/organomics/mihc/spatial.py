@@ -652,3 +652,57 @@ def ripley_weights(
     )
     weight = 1.0 / (1.0 - outside / (2 * np.pi))
     return np.where(distance > 0, weight, 1.0)
+
+
+def knn_composition(
+    x: np.ndarray,
+    y: np.ndarray,
+    field_code: np.ndarray,
+    classes: np.ndarray,
+    n_classes: int,
+    k: int,
+    max_cells: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class composition of the k nearest cells (the cell itself included) of index cells.
+
+    Parameters
+    ----------
+    x, y, field_code
+        Cell coordinates (µm, NaN without) and image code; neighbours come from the same image.
+    classes
+        Composition class code of every cell, 0 .. n_classes - 1.
+    n_classes
+        Number of classes.
+    k
+        Neighbourhood size (scimap's and Schürch et al.'s window of the k nearest cells).
+    max_cells
+        Index cells: all placed cells, or a random subset of this many (the abundances are
+        fractions, so a subset estimates them without bias).
+    seed
+        Seed of the subset.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Index cell numbers and their composition (rows sum to 1; fewer than k cells in an
+        image: all of them).
+    """
+    placed = np.flatnonzero(~np.isnan(x) & ~np.isnan(y))
+    index = placed
+    if len(placed) > max_cells:
+        index = np.sort(np.random.default_rng(seed).choice(placed, max_cells, replace=False))
+    composition = np.zeros((len(index), n_classes))
+    for field in np.unique(field_code[placed]):
+        members = placed[field_code[placed] == field]
+        queries = np.flatnonzero(field_code[index] == field)
+        if len(queries) == 0:
+            continue
+        size = min(k, len(members))
+        tree = _tree(x[members], y[members])
+        _, found = tree.query(np.column_stack([x[index[queries]], y[index[queries]]]), k=size)
+        found = np.asarray(found).reshape(len(queries), size)
+        neighbour_classes = classes[members[found]]
+        for c in range(n_classes):
+            composition[queries, c] = (neighbour_classes == c).mean(axis=1)
+    return index, composition
