@@ -71,6 +71,8 @@ with log_to(snakemake.log[0]):
             read_tsv(snakemake.input.mihc_immune),
             reference,
             compare,
+            read_tsv(snakemake.input.mihc_cross_k),
+            read_tsv(snakemake.input.mihc_cn),
         )
     if "scrna" in names:
         rows += findings.paired_rows(

@@ -68,6 +68,13 @@ def test_neighbourhood_comparison_pairs_patients_and_findings_rows():
     found = findings.mihc_spatial_rows(result, pd.DataFrame(), "PL", "LM")
     assert found[0]["measure"] == "B neighbours of A within 20 µm (log2 observed/expected)"
     assert found[0]["effect"] == pytest.approx(0.5) and found[0]["n"] == 3
+    # the cross-K comparison has the same keys; a CN table adds one row per CN
+    cn = result.drop(columns=["from_phenotype", "to_phenotype", "radius_um"]).assign(cn="CN1")
+    found = findings.mihc_spatial_rows(result, pd.DataFrame(), "PL", "LM", result, cn)
+    assert [row["measure"] for row in found[1:]] == [
+        "cross-type L of A to B at 20 µm minus its relabelling mean",
+        "cellular neighbourhood CN1 abundance",
+    ]
 
 
 def test_anndata_export_keeps_coordinates_and_phenotypes(tmp_path):

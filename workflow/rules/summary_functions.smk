@@ -20,6 +20,8 @@ def summary_finding_inputs(wildcards=None):
         tables["mihc"] = "results/mihc/site_comparison.tsv"
         tables["mihc_neighbourhood"] = "results/mihc/neighbourhood_comparison.tsv"
         tables["mihc_immune"] = "results/mihc/immune_phenotype_comparison.tsv"
+        tables["mihc_cross_k"] = "results/mihc/cross_k_comparison.tsv"
+        tables["mihc_cn"] = "results/mihc/cn_comparison.tsv"
     if branch_active("scrna"):
         tables["scrna"] = "results/scrna/site_comparison.tsv"
         tables["scrna_states"] = "results/scrna/state_tests.tsv"

@@ -502,7 +502,12 @@ def organ_progression_rows(summary: pd.DataFrame, reference: str, compare: str) 
 
 
 def mihc_spatial_rows(
-    neighbourhood: pd.DataFrame, immune: pd.DataFrame, reference: str, compare: str
+    neighbourhood: pd.DataFrame,
+    immune: pd.DataFrame,
+    reference: str,
+    compare: str,
+    cross_k: pd.DataFrame | None = None,
+    neighbourhoods: pd.DataFrame | None = None,
 ) -> list[dict]:
     """mIHC neighbourhood enrichment and immune phenotype class comparisons.
 
@@ -516,12 +521,16 @@ def mihc_spatial_rows(
         phenotype, BH across phenotypes).
     reference, compare
         The two site labels.
+    cross_k
+        results/mihc/cross_k_comparison.tsv (paired Wilcoxon of L - expected L), or None.
+    neighbourhoods
+        results/mihc/cn_comparison.tsv (paired Wilcoxon of CN abundance), or None.
 
     Returns
     -------
     list of dict
-        One findings row per neighbourhood test, then one per immune phenotype test; the
-        immune rows' values are the samples inflamed/excluded/desert at each site.
+        One findings row per neighbourhood test, then one per immune phenotype test (values:
+        the samples inflamed/excluded/desert at each site), per cross-K test and per CN.
     """
     rows = paired_rows(
         "mihc",
@@ -553,5 +562,26 @@ def mihc_spatial_rows(
                 "test": row["test"],
                 "correction": row["correction"],
             }
+        )
+    if cross_k is not None:
+        rows += paired_rows(
+            "mihc",
+            cross_k,
+            lambda r: (
+                f"cross-type L of {r['from_phenotype']} to {r['to_phenotype']} at "
+                f"{float(r['radius_um']):g} µm minus its relabelling mean"
+            ),
+            reference,
+            compare,
+            "median paired difference in L - expected L (µm)",
+        )
+    if neighbourhoods is not None:
+        rows += paired_rows(
+            "mihc",
+            neighbourhoods,
+            lambda r: f"cellular neighbourhood {r['cn']} abundance",
+            reference,
+            compare,
+            "median paired difference in fraction of index cells",
         )
     return rows
