@@ -346,6 +346,7 @@ def multilevel_pvalues(
             pvalues[i] = min(1.0, p / denominator[i])
             good[i] = ok
     if eps > 0:
+        good[pvalues <= eps] = True  # below eps: reported as eps (fgsea's eps)
         pvalues = np.maximum(pvalues, eps)
     return pvalues, good
 
@@ -480,6 +481,7 @@ def resolve_small_pvalues(
         len(by_size),
     )
     weights = results[0].weights
+    overestimated = []
     for size, terms in sorted(by_size.items()):
         p, good = multilevel_pvalues(
             weights,
@@ -493,5 +495,7 @@ def resolve_small_pvalues(
         for (term, _), value, ok in zip(terms, p, good, strict=True):
             resolved[term.term] = float(value)
             if not ok:
-                log.warning("multilevel p of %s is likely overestimated", term.term)
+                overestimated.append(term.term)
+    if overestimated:
+        log.warning("multilevel p likely overestimated (fgsea's log2err NA): %s", overestimated)
     return resolved
