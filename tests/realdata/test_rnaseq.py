@@ -146,7 +146,15 @@ def test_geuvadis_gene_set_steps_agree_across_id_types(geuvadis, tmp_path_factor
     assert (read_tsv(out / "warnings.tsv")["category"] != "UserWarning").all()  # 5 residual df
     assert read_tsv(out / "excluded.tsv").empty  # every sample paired, every column a sheet sample
     plots = sorted(p.name for p in (out / "plots").iterdir())
-    assert len(plots) == 20
+    assert len(plots) == 22
+    # MCP-counter scores on real Ensembl ids: every sample scored, T-cell markers measured
+    deconvolution = read_tsv(out / "deconvolution.tsv")
+    assert set(deconvolution["method"]) == {"mcp_counter"}
+    assert deconvolution["sample"].nunique() == 12
+    if variant == "versioned_par_y":
+        # ids are matched without versions, and the all-zero _PAR_Y rows change no size factor
+        plain = tmp_path_factory.getbasetemp() / "geuvadis_ensembl0/results/rnaseq"
+        pd.testing.assert_frame_equal(deconvolution, read_tsv(plain / "deconvolution.tsv"))
     if variant == "versioned_par_y":
         # the _PAR_Y twins (zero) lose to their X copies when collapsing by symbol, and the
         # versions are stripped, so the scores equal the plain-id run's
