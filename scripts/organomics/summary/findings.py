@@ -318,8 +318,9 @@ def assemble(rows: list[dict], reference: str, compare: str) -> pd.DataFrame:
 def response_rows(association: pd.DataFrame, reference: str, compare: str) -> list[dict]:
     """The within-patient rows of the response association (subset ``all``).
 
-    Per measure and response: the sign test on the discordant-response patients, and the
-    Spearman correlation of the within-patient differences with the per-site rhos as values.
+    Per measure: the sign test on the RECIST discordant-response patients, and the Spearman
+    correlation of the within-patient differences with the best % change (values: the per-site
+    rhos). iRECIST rows stay in the association table only.
 
     Parameters
     ----------
@@ -334,7 +335,9 @@ def response_rows(association: pd.DataFrame, reference: str, compare: str) -> li
         Findings rows with layer ``response ~ <layer>`` and their own `direction`; none when the
         table carries only a note.
     """
+    # iRECIST rows stay in response_association.tsv: the RECIST ones are the headline
     table = association[association["analysis"].notna()]
+    table = table[~table["response"].astype(str).str.contains("iRECIST")]
     rows = []
     within = f"{compare}-{reference}"
     for (layer, measure, response), group in table.groupby(
