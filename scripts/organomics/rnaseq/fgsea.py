@@ -400,9 +400,12 @@ def prerank(
         the null ES of the set's size (the same array for every set of that size).
     """
     weights = np.abs(ordered.to_numpy(dtype=float))
-    where = pd.Series(np.arange(len(ordered)), index=ordered.index)
+    # a dict, not Series.loc: 5k pandas lookups took half the run
+    where = {gene: i for i, gene in enumerate(ordered.index)}
     names = list(sets)
-    positions = [np.sort(where.loc[sets[name]].to_numpy(dtype=np.int64)) for name in names]
+    positions = [
+        np.sort(np.fromiter((where[g] for g in sets[name]), dtype=np.int64)) for name in names
+    ]
     offsets = np.zeros(len(positions) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(p) for p in positions])
     flat = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
