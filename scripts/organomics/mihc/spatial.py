@@ -60,6 +60,7 @@ CROSS_K_COLUMNS = [
     "correction",
 ]
 CROSS_K_CORRECTION = "Ripley isotropic, window = bounding rectangle of each image's cells"
+MAX_RIPLEY_WEIGHT = 100.0  # as spatstat's edge.Ripley(maxweight = 100)
 PERMUTATION_TEST = "random relabelling of phenotypes within the {scope}, two-sided"
 
 
@@ -537,7 +538,8 @@ def _cross_k(x, y, field_code, boxes, names, pattern, patterns, pairs, radii, pe
     rows = []
     for a, from_name in enumerate(names):
         for b, to_name in enumerate(names):
-            scale = area / (n_each[a] * n_each[b]) if n_each[a] and n_each[b] else np.nan
+            counted = n_each[a] and n_each[b] and area > 0  # K needs both types and a window
+            scale = area / (n_each[a] * n_each[b]) if counted else np.nan
             for r, radius in enumerate(radii):
                 k_value = observed[r, a, b] * scale
                 k_expected = expected[r, a, b] * scale
@@ -630,7 +632,9 @@ def ripley_weights(
     Returns
     -------
     numpy.ndarray
-        1 / (fraction of the circle's circumference inside the window), 1 for a zero radius.
+        1 / (fraction of the circle's circumference inside the window), 1 for a zero radius,
+        at most `MAX_RIPLEY_WEIGHT` (spatstat's `maxweight`: a circle almost wholly outside a
+        degenerate window, e.g. cells on one line).
     """
     left, right = x - box[:, 0], box[:, 1] - x
     down, up = y - box[:, 2], box[:, 3] - y
@@ -650,8 +654,8 @@ def ripley_weights(
         + np.minimum(c_down, np.arctan2(left, down))
         + np.minimum(c_down, np.arctan2(right, down))
     )
-    weight = 1.0 / (1.0 - outside / (2 * np.pi))
-    return np.where(distance > 0, weight, 1.0)
+    inside = np.maximum(1.0 - outside / (2 * np.pi), 1.0 / MAX_RIPLEY_WEIGHT)
+    return np.where(distance > 0, 1.0 / inside, 1.0)
 
 
 def knn_composition(
