@@ -325,6 +325,15 @@ def pair_list(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every unordered pair of cells of one image within `radius`, with its distance.
 
+    Parameters
+    ----------
+    x, y
+        Placed cell coordinates (µm).
+    field_code
+        Image code per cell; pairs never cross images.
+    radius
+        The largest distance (µm) kept.
+
     Returns
     -------
     (numpy.ndarray, numpy.ndarray, numpy.ndarray)
@@ -375,7 +384,18 @@ def _expected(total_pairs, n, masks_count, overlap):
 
 
 def neighbourhood(*args, **kwargs) -> pd.DataFrame:
-    """The neighbourhood table of `neighbourhood_and_k` alone (same parameters)."""
+    """The neighbourhood table of `neighbourhood_and_k` alone.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As `neighbourhood_and_k`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `NEIGHBOUR_COLUMNS`.
+    """
     return neighbourhood_and_k(*args, **kwargs)[0]
 
 
