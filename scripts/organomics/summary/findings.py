@@ -360,7 +360,7 @@ def response_rows(association: pd.DataFrame, reference: str, compare: str) -> li
                     "test": sign["test"],
                     "correction": sign["correction"],
                     "direction": "no difference"
-                    if pd.isna(share) or share == 0.5
+                    if pd.isna(share) or is_zero(share - 0.5, 1.0)
                     else (
                         "higher at the responding site"
                         if share > 0.5
@@ -387,7 +387,7 @@ def response_rows(association: pd.DataFrame, reference: str, compare: str) -> li
                     "test": diff["test"],
                     "correction": diff["correction"],
                     "direction": "no correlation"
-                    if pd.isna(rho) or rho == 0
+                    if pd.isna(rho) or is_zero(rho, 1.0)
                     else (
                         "worse response with a higher value"
                         if rho > 0
