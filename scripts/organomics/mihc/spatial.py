@@ -60,6 +60,7 @@ CROSS_K_COLUMNS = [
     "correction",
 ]
 CROSS_K_CORRECTION = "Ripley isotropic, window = bounding rectangle of each image's cells"
+PERMUTATION_BATCH = 4_000_000  # labels or pair codes per stack of relabellings (memory)
 MAX_RIPLEY_WEIGHT = 100.0  # as spatstat's edge.Ripley(maxweight = 100)
 PERMUTATION_TEST = "random relabelling of phenotypes within the {scope}, two-sided"
 
@@ -608,30 +609,43 @@ def _permutation_p(
     expected = _expected(totals, n, n_each, overlap)
     size = n_patterns * n_patterns
 
-    def phenotype_counts(labels):
-        out = np.zeros((n_radii, n_names, n_names))
+    def phenotype_counts(stack):
+        """counts[m, r, a, b] for a stack of m labellings (rows of `stack`)."""
+        m = len(stack)
+        offset = (np.arange(m, dtype=np.int64) * size)[:, None]
+        out = np.zeros((m, n_radii, n_names, n_names))
         for r, (i, j) in enumerate(pair_sets):
-            forward = labels[i] * n_patterns + labels[j]
+            left, right = stack[:, i].astype(np.int64), stack[:, j].astype(np.int64)
+            forward = (offset + left * n_patterns + right).ravel()
             if weights is None:
-                half = np.bincount(forward, minlength=size).reshape(n_patterns, n_patterns)
-                ordered = half + half.T
+                half = np.bincount(forward, minlength=m * size).reshape(m, n_patterns, n_patterns)
+                ordered = half + half.transpose(0, 2, 1)
             else:
-                backward = labels[j] * n_patterns + labels[i]
-                ordered = np.bincount(forward, pair_weights[r][0], minlength=size)
-                ordered += np.bincount(backward, pair_weights[r][1], minlength=size)
-                ordered = ordered.reshape(n_patterns, n_patterns)
-            out[r] = _phenotype_counts(ordered[None], patterns)[0]
+                backward = (offset + right * n_patterns + left).ravel()
+                ordered = np.bincount(forward, np.tile(pair_weights[r][0], m), minlength=m * size)
+                ordered += np.bincount(backward, np.tile(pair_weights[r][1], m), m * size)
+                ordered = ordered.reshape(m, n_patterns, n_patterns)
+            weights_ab = patterns.astype(np.int64)
+            out[:, r] = np.einsum("pa,mpq,qb->mab", weights_ab, ordered, weights_ab)
         return out
 
-    observed = phenotype_counts(pattern)
+    observed = phenotype_counts(pattern[None])[0]
     deviation = np.abs(observed - expected)
     tolerance = TIE_RTOL * np.maximum(np.abs(expected), 1.0)
     exceed = np.zeros_like(observed)
     rng = np.random.default_rng(seed)
-    labels = pattern.copy()
-    for _ in range(permutations):
-        labels[index] = rng.permutation(pattern[index])
-        exceed += np.abs(phenotype_counts(labels) - expected) >= deviation - tolerance
+    # Relabellings are counted in stacks (one bincount per radius for the whole stack), the
+    # stack sized so that it holds at most PERMUTATION_BATCH labels or pair codes.
+    widest = max([len(pattern), *(len(i) for i, _ in pair_sets)])
+    batch = max(1, min(permutations, PERMUTATION_BATCH // max(widest, 1)))
+    done = 0
+    while done < permutations:
+        m = min(batch, permutations - done)
+        stack = np.repeat(pattern[None].astype(np.int32), m, axis=0)
+        for row in stack:
+            row[index] = rng.permutation(pattern[index])
+        exceed += (np.abs(phenotype_counts(stack) - expected) >= deviation - tolerance).sum(0)
+        done += m
     return observed, expected, (1.0 + exceed) / (1.0 + permutations)
 
 
