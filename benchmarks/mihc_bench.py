@@ -8,8 +8,9 @@ neighbourhood counts at the default radii with the default permutations, outputs
 Python process and reports its wall time and peak resident memory. Targets: < 60 s, < 1 GB.
 Issue 16 (margin compartments, neighbourhood counts, cross-type K, k-NN windows) on this table,
 old and new code run back to back on the shared 2-core machine: before 6.9-10.7 s wall
-(11.7 s alone, earlier), 402 MB; after 14.3-15.6 s, 752 MB (1.5-2.1x; the neighbourhood
-counts take about 6 s of it).
+(median 8.7 s of 9 runs; 11.7 s alone, earlier), 402 MB; after 14.3-16.6 s (median 15.6 s of
+5 runs), 752 MB: 1.8x at the medians, 1.5-2.2x run by run (the neighbourhood counts take
+about 6 s of it).
 """
 
 from __future__ import annotations
