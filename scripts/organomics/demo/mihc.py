@@ -59,35 +59,47 @@ CONFIG = {
 
 
 def _sample_table(
-    rng: np.random.Generator, sample: str, fractions: dict, n: int, side: float, excluded: bool
+    rng: np.random.Generator,
+    sample: str,
+    fractions: dict,
+    n: int,
+    side: float,
+    excluded: bool,
+    geometry: np.random.Generator | None = None,
 ):
     """One HALO-like object table: a tumour mass with a wavy border, stroma, immune cells.
 
     The tumour fills x < border(y) (about the left half of the image). CD8 T cells are spread
     over the whole image, or with `excluded` crowd the border (the invasive margin) and the
-    stroma but stay out of the tumour core.
+    stroma but stay out of the tumour core. Positions come from `geometry` (default `rng`);
+    `rng` makes the same draws as the earlier nest layout did, so that the compositions of
+    every later sample, and the figures other layers build on them, stay as they were.
     """
+    geometry = geometry or rng
     probabilities = np.array(list(fractions.values()))
     probabilities *= min(1.0, 0.95 / probabilities.sum())  # keep some unmarked stroma
     counts = rng.multinomial(n, [*probabilities, 1.0 - probabilities.sum()])
     types = np.repeat([*fractions, "Stroma"], counts)
-    phase, waves = rng.uniform(0, 2 * np.pi), rng.uniform(1.0, 2.0)
+    # The earlier layout's draws (4 nests, x, y, infiltration, nest, two offsets), discarded.
+    rng.uniform(size=(4, 2)), rng.uniform(size=n), rng.uniform(size=n), rng.random(n)
+    rng.integers(0, 4, n), rng.normal(0, 1, n), rng.normal(0, 1, n)
+    phase, waves = geometry.uniform(0, 2 * np.pi), geometry.uniform(1.0, 2.0)
 
     def border(y):
         return side * (0.5 + 0.06 * np.sin(2 * np.pi * waves * y / side + phase))
 
-    y = rng.uniform(0, side, n)
+    y = geometry.uniform(0, side, n)
     edge = border(y)
-    x = rng.uniform(0, side, n)
-    tumour_side = rng.uniform(0, 1, n) * edge
-    stroma_side = edge + rng.uniform(0, 1, n) * (side - edge)
-    x = np.where((types == "Tumour") & (rng.random(n) < TUMOUR_SIDE), tumour_side, x)
-    x = np.where((types == "Stroma") & (rng.random(n) < STROMA_SIDE), stroma_side, x)
+    x = geometry.uniform(0, side, n)
+    tumour_side = geometry.uniform(0, 1, n) * edge
+    stroma_side = edge + geometry.uniform(0, 1, n) * (side - edge)
+    x = np.where((types == "Tumour") & (geometry.random(n) < TUMOUR_SIDE), tumour_side, x)
+    x = np.where((types == "Stroma") & (geometry.random(n) < STROMA_SIDE), stroma_side, x)
     if excluded:
         cd8 = types == "CD8_T"
-        at_margin = cd8 & (rng.random(n) < MARGIN_SHARE)
+        at_margin = cd8 & (geometry.random(n) < MARGIN_SHARE)
         x = np.where(cd8, stroma_side, x)
-        x = np.where(at_margin, edge + rng.normal(0, MARGIN_SD_UM, n), x)
+        x = np.where(at_margin, edge + geometry.normal(0, MARGIN_SD_UM, n), x)
     x = x.clip(0, side)
     order = rng.permutation(n)
     types, x, y, edge = types[order], x[order], y[order], edge[order]
@@ -139,6 +151,7 @@ def write(outdir: Path, prefix: str, cohort) -> tuple[dict[str, dict[str, str]],
     folder = Path(outdir) / "mihc"
     folder.mkdir(parents=True, exist_ok=True)
     rng = cohort.rng("mihc")
+    geometry = cohort.rng("mihc_geometry")  # its own stream: positions only
     n_cells = int(getattr(cohort, "n_mihc_cells", 2000) or 2000)
     patient_effect = {}
     sheet: dict[str, dict[str, str]] = {}
@@ -157,7 +170,7 @@ def write(outdir: Path, prefix: str, cohort) -> tuple[dict[str, dict[str, str]],
         side = float(np.sqrt(area_mm2) * 1000.0)
         sample = cohort.sample_id(patient, site)
         table = _sample_table(
-            rng, sample, fractions, n_cells, side, excluded=site == cohort.compare
+            rng, sample, fractions, n_cells, side, site == cohort.compare, geometry
         )
         name = f"{sample}.csv.gz"
         _write_gzip_csv(table, folder / name)
