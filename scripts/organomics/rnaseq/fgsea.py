@@ -155,22 +155,16 @@ def _perturb(weights, sample, k, n, bound, iterations, buffer):
                 passed = True
             last = pos
         if passed:
-            # apply the move: remove sample[drop], insert `new` keeping the order
-            m = 0
-            inserted = False
-            for j in range(k):
-                if j == drop:
-                    continue
-                if not inserted and new < sample[j]:
-                    buffer[m] = new
-                    m += 1
-                    inserted = True
-                buffer[m] = sample[j]
-                m += 1
-            if not inserted:
-                buffer[m] = new
-            for j in range(k):
-                sample[j] = buffer[j]
+            # apply the move in place: remove sample[drop], insert `new` in order, shifting
+            # only the members between the two (lo: the first member > new)
+            if drop < lo:
+                for j in range(drop, lo - 1):
+                    sample[j] = sample[j + 1]
+                sample[lo - 1] = new
+            else:
+                for j in range(drop, lo, -1):
+                    sample[j] = sample[j - 1]
+                sample[lo] = new
             total = candidate_total
             moves += 1
     return moves
