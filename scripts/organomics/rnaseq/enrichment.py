@@ -1,4 +1,4 @@
-"""Pathway enrichment (gseapy prerank and ORA, offline) and ssGSEA immune signature scores."""
+"""Pathway enrichment (GSEA prerank by fgsea or gseapy, ORA) and ssGSEA immune signature scores."""
 
 from __future__ import annotations
 

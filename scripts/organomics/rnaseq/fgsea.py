@@ -106,7 +106,7 @@ def _observed_es(weights, flat_positions, offsets):
 
 
 @numba.njit(cache=True)
-def _perturb(weights, sample, k, n, bound, iterations, buffer):
+def _perturb(weights, sample, k, n, bound, iterations):
     """fgsea's perturbate: swap a random member for a random gene, kept when the positive ES
     stays >= bound (a Metropolis step for the uniform law on {ES >= bound}); accepted moves."""
     moves = 0
@@ -190,7 +190,6 @@ def _ruler(weights, k, target, sample_size, seed, max_levels):
     scores = np.empty((max_levels + 2) * half)
     corrector = np.empty((max_levels + 2) * half, dtype=np.int64)
     count = 0
-    buffer = np.empty(k, dtype=np.int64)
     iterations = max(1, int(k * 0.1))
     level = 0
     while True:
@@ -235,7 +234,7 @@ def _ruler(weights, k, target, sample_size, seed, max_levels):
         stuck = False
         while moves < sample_size * k:
             for s in range(sample_size):
-                moves += _perturb(weights, samples[s], k, n, bound, iterations, buffer)
+                moves += _perturb(weights, samples[s], k, n, bound, iterations)
                 proposals += iterations
             if proposals > MAX_PROPOSALS_PER_MOVE * sample_size * k:
                 stuck = True
