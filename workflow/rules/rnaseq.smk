@@ -140,8 +140,9 @@ rule rnaseq_gsea:
         "logs/benchmarks/rnaseq/gsea.tsv"
     conda:
         "../../envs/rnaseq.yaml"
-    threads: 4
-    # memory grows with genes x gene sets: 3.4 GB for 20k genes x 5.2k GO BP sets
+    # the fgsea engine runs in one thread; gseapy's Rust engine uses four
+    threads: rnaseq_gsea_threads()
+    # memory grows with genes x gene sets: 3.4 GB for 20k genes x 5.2k GO BP sets (gseapy)
     resources:
         mem_mb=mem_mb_scaled(5000),
     params:

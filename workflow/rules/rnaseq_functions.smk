@@ -107,6 +107,11 @@ def rnaseq_resource(key):
     return resolve_path(config["rnaseq"][key])
 
 
+def rnaseq_gsea_threads():
+    """Threads of the GSEA job: gseapy's engine is multithreaded, the fgsea engine is not."""
+    return 4 if config["rnaseq"]["gsea"]["engine"] == "gseapy" else 1
+
+
 def rnaseq_gene_sets():
     """The GMT files of GSEA and ORA, resolved."""
     return [resolve_path(path) for path in config["rnaseq"]["gene_sets"]]
