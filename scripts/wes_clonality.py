@@ -25,6 +25,7 @@ with log_to(snakemake.log[0]) as log:
         level=settings["clonality"]["ci_level"],
         polyclonal_jsi=settings["clonality"]["polyclonal_jsi"],
         max_ic50_nm=settings["neoantigens"]["max_ic50_nm"],
+        simultaneous=params.sampling["simultaneous"],
     )
     write_tsv(tables["ccf"], outputs.ccf)
     write_tsv(tables["classes"], outputs.classes)

@@ -13,5 +13,6 @@ with log_to(snakemake.log[0]):
     fga = plots.paired_metric(
         read_tsv(inputs.copy_number), "fga", reference, compare, read_tsv(inputs.comparison),
         ylabel="fraction of the genome altered", title="Copy-number burden (FGA)",
+        sampling=params.sampling,
     )  # fmt: skip
     save(fga, out.fga_png, out.fga_pdf)

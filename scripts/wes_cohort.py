@@ -10,6 +10,7 @@ with log_to(snakemake.log[0]) as log:
     inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params
     settings = params.settings
     reference, compare = params.reference, params.compare
+    simultaneous = params.sampling["simultaneous"]
     samples = list(params.samples)
     if inputs.targets:
         callable_mb = read_targets(inputs.targets[0]).size_mb
@@ -26,7 +27,8 @@ with log_to(snakemake.log[0]) as log:
     write_tsv(drivers, outputs.drivers)
     neo = cohort.neoantigen_table(params.neoantigens, settings["neoantigens"]["max_ic50_nm"])
     write_tsv(neo, outputs.neoantigens)
-    write_tsv(cohort.site_comparison(tmb, neo, reference, compare), outputs.comparison)
+    comparison = cohort.site_comparison(tmb, neo, reference, compare, simultaneous)
+    write_tsv(comparison, outputs.comparison)
     write_tsv(summary, outputs.filter_summary)
     excluded = cohort.cohort_exclusions(samples, summary, params.neoantigens, reference, compare)
     excluded.write(outputs.excluded)

@@ -16,6 +16,7 @@ with log_to(snakemake.log[0]):
         params.compare,
         arm_fraction=params.settings["arm_fraction"],
         min_coverage=params.settings["min_arm_coverage"],
+        simultaneous=params.sampling["simultaneous"],
     )
     write_tsv(tables["summary"], outputs.summary)
     write_tsv(tables["arms"], outputs.arms)

@@ -21,6 +21,7 @@ with log_to(snakemake.log[0]) as log:
         params.max_ic50_nm,
         params.reference,
         params.compare,
+        params.sampling["simultaneous"],
     )
     write_tsv(tables["loh"], outputs.loh)
     write_tsv(tables["paired"], outputs.paired)

@@ -12,11 +12,13 @@ with log_to(snakemake.log[0]):
     tmb = plots.paired_metric(
         read_tsv(inputs.tmb), "tmb", reference, compare, comparison,
         ylabel="TMB (non-synonymous / Mb)", title="Tumour mutational burden",
+        sampling=params.sampling,
     )  # fmt: skip
     save(tmb, out.tmb_png, out.tmb_pdf)
     neoantigens = plots.paired_metric(
         read_tsv(inputs.neoantigens), "n_neoantigens", reference, compare, comparison,
         ylabel="predicted neoantigens", title="Neoantigen burden",
+        sampling=params.sampling,
     )  # fmt: skip
     save(neoantigens, out.neo_png, out.neo_pdf)
     shared = plots.shared_private_bars(read_tsv(inputs.shared), reference, compare)

@@ -12,7 +12,7 @@ with log_to(snakemake.log[0]) as log:
              ", ".join(matrix.columns))  # fmt: skip
     tables = signatures.cohort_signatures(
         read_tsv(inputs.sbs96), list(params.samples), matrix, settings, params.reference,
-        params.compare,
+        params.compare, params.sampling["simultaneous"],
     )  # fmt: skip
     write_tsv(tables["signatures"], outputs.signatures)
     write_tsv(tables["by_site"], outputs.by_site)

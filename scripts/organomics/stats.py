@@ -363,3 +363,22 @@ def by_subset(
         result.insert(0, "subset", subset)
         parts.append(result)
     return pd.concat(parts, ignore_index=True)
+
+
+def subset_all(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows over every pair (subset ``all``) of a table that may have a ``subset`` column.
+
+    Parameters
+    ----------
+    table
+        A paired comparison, with or without the ``subset`` column of `by_subset`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `table` itself without that column; else its ``all`` rows (one per measure), so readers
+        that expect one row per measure neither double nor pick the sensitivity rows.
+    """
+    if "subset" not in table.columns:
+        return table
+    return table[table["subset"].astype(str) == "all"].reset_index(drop=True)

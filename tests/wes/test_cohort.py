@@ -6,11 +6,15 @@ import csv
 import gzip
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
 from organomics.errors import InputError
+from organomics.pairing import simultaneous_patients
+from organomics.stats import subset_all
+from organomics.summary import findings
 from organomics.wes import cohort
 from organomics.wes.neoantigens import count_neoantigens, read_neoantigens
 from organomics.wes.sample import sample_variants
@@ -162,6 +166,42 @@ def test_site_comparison_matches_scipy_exact_wilcoxon():
     assert "Wilcoxon" in row["test"] and "Benjamini" in row["correction"]
 
 
+def test_site_comparison_simultaneous_subset_matches_scipy_on_those_patients():
+    pl = [3.0, 5.5, 8.0, 2.0, 10.0, 4.0, 6.5]
+    lm = [2.0, 6.0, 5.0, 2.7, 7.1, 0.7, 6.1]
+    # days apart 0, 200, 10, -30, 5, 30, 31: P5 sits exactly on the 30-day boundary (kept), P6 a
+    # day past it, P1 far apart
+    gaps = [0, 200, 10, -30, 5, 30, 31]
+    rows, sheet = [], []
+    for i, (a, b, gap) in enumerate(zip(pl, lm, gaps, strict=True)):
+        rows += [
+            {"patient": f"P{i}", "site": "PL", "tmb": a, "n_nonsynonymous": int(a * 2)},
+            {"patient": f"P{i}", "site": "LM", "tmb": b, "n_nonsynonymous": int(b * 2)},
+        ]
+        sheet += [
+            {"sample": f"P{i}_PL", "patient": f"P{i}", "site": "PL", "collection_day": "100"},
+            {"sample": f"P{i}_LM", "patient": f"P{i}", "site": "LM", "collection_day": 100 + gap},
+        ]
+    simultaneous = simultaneous_patients(sheet, "PL", "LM", 30)
+    assert simultaneous == ["P0", "P2", "P3", "P4", "P5"]
+    table = cohort.site_comparison(pd.DataFrame(rows), None, "PL", "LM", simultaneous)
+    assert table["subset"].tolist() == ["all", "all", "simultaneous", "simultaneous"]
+    row = table[table["subset"] == "simultaneous"].set_index("metric").loc["tmb"]
+    keep = [0, 2, 3, 4, 5]  # |differences| 1, 3, 0.7, 2.9, 3.3: no ties, scipy exact applies
+    expected = stats.wilcoxon([pl[i] for i in keep], [lm[i] for i in keep], method="exact")
+    assert row["n_pairs"] == 5
+    assert row["p_value"] == pytest.approx(expected.pvalue)
+    assert row["statistic"] == pytest.approx(expected.statistic)
+    assert row["median_difference"] == pytest.approx(np.median([lm[i] - pl[i] for i in keep]))
+    # BH within the subset: two metrics, so the "simultaneous" p_adj never uses the "all" p's
+    assert row["correction"] == "Benjamini-Hochberg across 2 tests"
+    # the "all" rows are the table without collection days, value for value
+    before = cohort.site_comparison(pd.DataFrame(rows), None, "PL", "LM")
+    assert "subset" not in before.columns
+    pd.testing.assert_frame_equal(subset_all(table).drop(columns="subset"), before)
+    assert cohort.site_comparison(pd.DataFrame(rows), None, "PL", "LM", None).equals(before)
+
+
 def test_sbs6_classes():
     assert cohort.sbs6("C", "A") == "C>A"
     assert cohort.sbs6("G", "T") == "C>A"  # reverse complement onto the pyrimidine
@@ -173,3 +213,18 @@ def test_sbs6_classes():
     spectrum = cohort.spectrum_table(variants, [{"sample": "S", "patient": "P", "site": "PL"}])
     counts = dict(zip(spectrum["substitution"], spectrum["n"], strict=True))
     assert counts == {"C>A": 0, "C>G": 0, "C>T": 2, "T>A": 1, "T>C": 0, "T>G": 0}
+
+
+def test_findings_take_the_all_rows_of_a_table_with_subsets():
+    rows = []
+    for i, (a, b) in enumerate([(3.0, 2.0), (5.5, 6.0), (8.0, 5.0), (2.0, 2.7)]):
+        rows += [
+            {"patient": f"P{i}", "site": "PL", "tmb": a, "n_nonsynonymous": 1},
+            {"patient": f"P{i}", "site": "LM", "tmb": b, "n_nonsynonymous": 2},
+        ]
+    table = cohort.site_comparison(pd.DataFrame(rows), None, "PL", "LM", ["P0", "P2"])
+    got = findings.paired_rows("wes", table, lambda r: r["metric"], "PL", "LM", "difference")
+    # one row per measure (not doubled), from the 4 pairs: PL - LM medians by hand 4.25, 3.85
+    assert [r["measure"] for r in got] == ["tmb", "n_nonsynonymous"]
+    assert got[0]["n"] == 4
+    assert got[0]["value_PL"] == pytest.approx(4.25) and got[0]["value_LM"] == pytest.approx(3.85)

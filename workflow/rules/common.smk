@@ -36,6 +36,9 @@
 #   exclusions(branch, step) a step's table of what it left out (and why); registers it for
 #                            results/BRANCH/excluded.tsv, which the branch adds to its OUTPUTS
 #   mem_mb_scaled(base)      resources function: base MB times the attempt number
+#   SAMPLING                 params `sampling=SAMPLING` of every paired test and paired plot:
+#                            {"simultaneous": patients within pairs.simultaneous_days or None
+#                            (no collection_day: tables unchanged), "days_apart", "within_days"}
 #   parse_check(fn, *args)   run a parse-time input check: bad input stops the run before any
 #                            job with its message (file, row, column) and no Python stack
 import sys
@@ -49,6 +52,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from organomics.dependencies import library_closure  # noqa: E402
 from organomics.errors import InputError  # noqa: E402
 from organomics import sheet as sample_sheet  # noqa: E402
+from organomics import pairing  # noqa: E402
 
 REF = config["sites"]["reference"]
 CMP = config["sites"]["compare"]
@@ -213,3 +217,22 @@ def exclusions(branch, step):
 def excluded_steps(wildcards):
     """Input function of excluded_table: every step table registered by the branch."""
     return EXCLUDED[wildcards.branch]
+
+
+def sampling_pairs():
+    """Sampling time of the pairs, for params `sampling=SAMPLING` of every paired test and plot.
+
+    simultaneous: patients sampled at both sites within config pairs.simultaneous_days (None
+    when the sheet has no collection_day: tables stay as they were); days_apart: patient ->
+    days from the reference to the compare biopsy (None likewise); within_days: the config value.
+    """
+    columns = ["sample", "patient", "site"]
+    columns += [c for c in (pairing.COLLECTION_DAY,) if c in SAMPLES.columns]
+    records = SAMPLES[columns].reset_index(drop=True)
+    within = int(config["pairs"]["simultaneous_days"])
+    simultaneous = pairing.simultaneous_patients(records, REF, CMP, within)
+    days = pairing.days_between(records, REF, CMP) if simultaneous is not None else None
+    return {"simultaneous": simultaneous, "days_apart": days, "within_days": within}
+
+
+SAMPLING = sampling_pairs()

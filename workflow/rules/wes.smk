@@ -79,6 +79,7 @@ rule wes_cohort:
     resources:
         mem_mb=mem_mb_scaled(2000),
     params:
+        sampling=SAMPLING,
         samples=sample_records("wes"),
         neoantigens=wes_neoantigen_records(),
         settings=config["wes"],
@@ -135,6 +136,7 @@ rule wes_plots:
     conda:
         "../../envs/wes.yaml"
     params:
+        sampling=SAMPLING,
         samples=sample_records("wes"),
         n_genes=config["wes"]["oncoplot_genes"],
         reference=REF,
@@ -169,6 +171,7 @@ rule wes_clonality:
     resources:
         mem_mb=mem_mb_scaled(2000),
     params:
+        sampling=SAMPLING,
         samples=sample_records("wes"),
         copy_number=wes_copy_number_records(),
         neoantigens=wes_neoantigen_records(),
@@ -200,6 +203,7 @@ rule wes_copy_number:
     conda:
         "../../envs/wes.yaml"
     params:
+        sampling=SAMPLING,
         copy_number=wes_copy_number_records(),
         settings=config["wes"]["copy_number"],
         reference=REF,
@@ -230,6 +234,7 @@ rule wes_clonality_plots:
     conda:
         "../../envs/wes.yaml"
     params:
+        sampling=SAMPLING,
         reference=REF,
         compare=CMP,
     script:
@@ -277,6 +282,7 @@ rule wes_signatures:
     conda:
         "../../envs/wes.yaml"
     params:
+        sampling=SAMPLING,
         samples=sample_records("wes"),
         settings=config["wes"]["signatures"],
         reference=REF,
@@ -331,6 +337,7 @@ rule wes_hla:
     conda:
         "../../envs/wes.yaml"
     params:
+        sampling=SAMPLING,
         samples=sample_records("wes"),
         hla=wes_hla_records(),
         neoantigens=wes_neoantigen_records(),

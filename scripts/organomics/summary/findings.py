@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from organomics.stats import is_zero
+from organomics.stats import is_zero, subset_all
 
 COLUMNS = ["layer", "measure", "value_{ref}", "value_{cmp}", "effect", "effect_measure", "n"]
 COLUMNS += ["p_value", "p_adj", "test", "correction", "direction"]
@@ -110,8 +110,10 @@ def paired_rows(
     Returns
     -------
     list of dict
-        One findings row per row of `comparison`.
+        One findings row per row of `comparison` over every pair (the ``subset`` ``all`` rows
+        when the table also has the simultaneous-pairs sensitivity rows).
     """
+    comparison = subset_all(comparison)
     return [
         {
             "layer": layer,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -185,7 +187,12 @@ def paired_arm_events(per_arm: pd.DataFrame, samples: list[dict], reference: str
     return pd.DataFrame(rows, columns=columns)
 
 
-def copy_number_comparison(summary: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+def copy_number_comparison(
+    summary: pd.DataFrame,
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Paired site tests of the per-sample copy-number measures (exact Wilcoxon, BH across them).
 
     Parameters
@@ -195,6 +202,11 @@ def copy_number_comparison(summary: pd.DataFrame, reference: str, compare: str) 
         n_arm_gains, n_arm_losses and n_arm_loh; NaN values are dropped.
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous); None (no collection days) leaves the table
+        as it was.
 
     Returns
     -------
@@ -207,6 +219,7 @@ def copy_number_comparison(summary: pd.DataFrame, reference: str, compare: str) 
         ("fga", "fraction_loh", "n_arm_gains", "n_arm_losses", "n_arm_loh"),
         reference,
         compare,
+        simultaneous,
     )
 
 
@@ -218,6 +231,7 @@ def cohort_copy_number(
     compare: str,
     arm_fraction: float = 0.9,
     min_coverage: float = 0.5,
+    simultaneous: Collection[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every copy-number table of the cohort.
 
@@ -233,6 +247,8 @@ def cohort_copy_number(
         Site labels.
     arm_fraction, min_coverage
         See `sample_copy_number`.
+    simultaneous
+        See `copy_number_comparison`.
 
     Returns
     -------
@@ -260,5 +276,5 @@ def cohort_copy_number(
         "summary": summary,
         "arms": arm_events,
         "paired": paired_arm_events(arm_events, records, reference, compare),
-        "comparison": copy_number_comparison(summary, reference, compare),
+        "comparison": copy_number_comparison(summary, reference, compare, simultaneous),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -509,7 +510,12 @@ def sample_clonality(
     return table
 
 
-def clonality_comparison(per_sample: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+def clonality_comparison(
+    per_sample: pd.DataFrame,
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Paired site tests of math, fraction_clonal and n_clonal_neoantigens (exact Wilcoxon, BH).
 
     Parameters
@@ -519,6 +525,11 @@ def clonality_comparison(per_sample: pd.DataFrame, reference: str, compare: str)
         lacks one; those values are dropped).
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous); None (no collection days) leaves the table
+        as it was.
 
     Returns
     -------
@@ -528,7 +539,11 @@ def clonality_comparison(per_sample: pd.DataFrame, reference: str, compare: str)
         nobody has any.
     """
     return compare_measures(
-        per_sample, ("math", "fraction_clonal", "n_clonal_neoantigens"), reference, compare
+        per_sample,
+        ("math", "fraction_clonal", "n_clonal_neoantigens"),
+        reference,
+        compare,
+        simultaneous,
     )
 
 
@@ -604,6 +619,7 @@ def cohort_clonality(
     level: float = 0.95,
     polyclonal_jsi: float = 0.3,
     max_ic50_nm: float = 500,
+    simultaneous: Collection[str] | None = None,
 ) -> dict:
     """Every clonality table of the cohort.
 
@@ -623,6 +639,8 @@ def cohort_clonality(
         Site labels.
     level, polyclonal_jsi, max_ic50_nm
         CCF interval level, seeding cut-off, neoantigen IC50 cut-off.
+    simultaneous
+        See `clonality_comparison`.
 
     Returns
     -------
@@ -651,6 +669,6 @@ def cohort_clonality(
         "classes": classes,
         "patients": patient_clonality(classes, reference, compare, polyclonal_jsi),
         "samples": per_sample,
-        "comparison": clonality_comparison(per_sample, reference, compare),
+        "comparison": clonality_comparison(per_sample, reference, compare, simultaneous),
         "excluded": clonality_exclusions(samples, set(purity), reference, compare, unreadable),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -317,7 +318,11 @@ def neoantigen_table(records: list[dict], max_ic50_nm: float) -> pd.DataFrame:
 
 
 def site_comparison(
-    tmb: pd.DataFrame, neoantigens: pd.DataFrame | None, reference: str, compare: str
+    tmb: pd.DataFrame,
+    neoantigens: pd.DataFrame | None,
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Paired site tests of tmb, n_nonsynonymous and n_neoantigens (exact Wilcoxon, BH across them).
 
@@ -330,11 +335,16 @@ def site_comparison(
         left out.
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous); None (no collection days) leaves the table
+        as it was.
 
     Returns
     -------
     pandas.DataFrame
-        `organomics.stats.paired_site_comparison` with one row per metric.
+        `organomics.stats.paired_site_comparison` with one row per metric (and subset).
     """
     long = [
         tmb[["patient", "site", metric]].rename(columns={metric: "value"}).assign(metric=metric)
@@ -347,7 +357,7 @@ def site_comparison(
             .assign(metric="n_neoantigens")
         )
     table = pd.concat(long, ignore_index=True)
-    return paired_site_comparison(table, "value", ["metric"], reference, compare)
+    return paired_site_comparison(table, "value", ["metric"], reference, compare, simultaneous)
 
 
 def sbs6(ref: str, alt: str) -> str:

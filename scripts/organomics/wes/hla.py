@@ -4,6 +4,7 @@ restricted to lost alleles."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,6 +229,7 @@ def cohort_hla(
     max_ic50_nm: float,
     reference: str,
     compare: str,
+    simultaneous: Collection[str] | None = None,
 ) -> dict:
     """Every HLA-loss table of the cohort.
 
@@ -243,6 +245,8 @@ def cohort_hla(
         Neoantigen binding cut-off.
     reference, compare
         Site labels.
+    simultaneous
+        See `burden_comparison`.
 
     Returns
     -------
@@ -297,7 +301,7 @@ def cohort_hla(
         "paired": paired_alleles(loh_table, samples, reference, compare),
         "neoantigens": neo_table,
         "burden": burden_table,
-        "comparison": burden_comparison(burden_table, reference, compare),
+        "comparison": burden_comparison(burden_table, reference, compare, simultaneous),
         "excluded": hla_exclusions(samples, set(loh), set(neoantigens), reference, compare),
     }
 
@@ -357,7 +361,12 @@ def paired_alleles(
     return table
 
 
-def burden_comparison(burden: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+def burden_comparison(
+    burden: pd.DataFrame,
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Paired site tests of n_alleles_lost and n_retained (the retained-allele neoantigen burden).
 
     Wilcoxon signed-rank with Benjamini-Hochberg across the rows.
@@ -369,6 +378,9 @@ def burden_comparison(burden: pd.DataFrame, reference: str, compare: str) -> pd.
         neoantigen table and those values are dropped.
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days; given, every
+        test is repeated on them (first column ``subset``); None leaves the table as it was.
 
     Returns
     -------
@@ -377,7 +389,9 @@ def burden_comparison(burden: pd.DataFrame, reference: str, compare: str) -> pd.
         is left out, and the columns metric, n_pairs and n_unpaired alone (no rows) remain when
         nobody has any.
     """
-    return compare_measures(burden, ("n_alleles_lost", "n_retained"), reference, compare)
+    return compare_measures(
+        burden, ("n_alleles_lost", "n_retained"), reference, compare, simultaneous
+    )
 
 
 def hla_exclusions(

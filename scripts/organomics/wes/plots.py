@@ -14,6 +14,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from organomics.pairing import paired_patients  # noqa: E402
 from organomics.plots import SITE_COLOURS, paired_plot  # noqa: E402
+from organomics.stats import subset_all  # noqa: E402
 from organomics.wes.cohort import SBS6  # noqa: E402
 
 # Oncoplot classes in priority order (a sample with several hits in a gene shows the first).
@@ -34,8 +35,16 @@ CLASS_COLOURS = {
 def _annotation(comparison: pd.DataFrame | None, metric: str) -> str:
     if comparison is None or comparison.empty or metric not in set(comparison["metric"]):
         return ""
-    row = comparison.set_index("metric").loc[metric]
-    return f"n={int(row['n_pairs'])} pairs, {row['test']}: p={float(row['p_value']):.3g}"
+    note = ""
+    if "subset" in comparison.columns:  # the simultaneous pairs' test, a sensitivity check
+        alike = comparison[
+            (comparison["subset"] == "simultaneous") & (comparison["metric"] == metric)
+        ]
+        if len(alike) and alike["n_pairs"].iloc[0] > 0:
+            row = alike.iloc[0]
+            note = f"\n{int(row['n_pairs'])} simultaneous pairs: p={float(row['p_value']):.3g}"
+    row = subset_all(comparison).set_index("metric").loc[metric]
+    return f"n={int(row['n_pairs'])} pairs, {row['test']}: p={float(row['p_value']):.3g}" + note
 
 
 def paired_metric(
@@ -46,6 +55,7 @@ def paired_metric(
     comparison: pd.DataFrame | None = None,
     ylabel: str = "",
     title: str = "",
+    sampling: dict | None = None,
 ) -> plt.Figure:
     """Box per site with one line per patient joining its two samples.
 
@@ -61,17 +71,25 @@ def paired_metric(
         site_comparison.tsv: its row for `value` (n pairs, test, p) is written under the axis.
     ylabel, title
         Axis texts.
+    sampling
+        params ``sampling`` of the workflow (``days_apart``: patient -> days between its two
+        biopsies or None, ``within_days``): simultaneous pairs are drawn solid with their days
+        apart (`organomics.plots.paired_plot`); None or no days draws every line alike.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    sampling = sampling or {}
     fig, ax = plt.subplots(figsize=(4.2, 4.4))
     if table.empty or table[value].isna().all():
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
     else:
-        paired_plot(ax, table, value, reference, compare, title=title, ylabel=ylabel)
+        paired_plot(
+            ax, table, value, reference, compare, title=title, ylabel=ylabel,
+            days_apart=sampling.get("days_apart"), within_days=sampling.get("within_days", 30),
+        )  # fmt: skip
         note = _annotation(comparison, value)
         if note:
             ax.set_xlabel(note, fontsize=7)
@@ -311,6 +329,7 @@ def signature_exposures(
     colours = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
     p_values = {}
     if comparison is not None and len(comparison) and "p_value" in comparison:
+        comparison = subset_all(comparison)
         p_values = dict(zip(comparison["signature"], comparison["p_value"], strict=True))
     width = max(6.0, 0.22 * len(patients) * 2 + 2.5)
     fig, axes = plt.subplots(2, 1, figsize=(width, 5.6), sharex=True, sharey=True)

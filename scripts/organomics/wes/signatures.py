@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -212,6 +213,7 @@ def cohort_signatures(
     settings: Settings,
     reference: str,
     compare: str,
+    simultaneous: Collection[str] | None = None,
 ) -> dict:
     """Exposures per sample, per-site summaries and paired site tests.
 
@@ -227,6 +229,11 @@ def cohort_signatures(
         min_mutations, n_boot, ci_level, seed.
     reference, compare
         Site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous); None (no collection days) leaves the table
+        as it was.
 
     Returns
     -------
@@ -285,7 +292,7 @@ def cohort_signatures(
                 missing[0],
             )
     comparison = (
-        paired_site_comparison(table, "exposure", ["signature"], reference, compare)
+        paired_site_comparison(table, "exposure", ["signature"], reference, compare, simultaneous)
         if len(table)
         else pd.DataFrame(columns=["signature", "n_pairs", "n_unpaired"])
     )
