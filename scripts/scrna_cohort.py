@@ -32,6 +32,7 @@ with log_to(snakemake.log[0]) as log:
         snakemake.params.compare,
         params.min_cells,
         excluded := Exclusions("cohort"),
+        snakemake.params.sampling["simultaneous"],
     )
     log.info("%d cells annotated: %s", adata.n_obs, adata.obs["cell_type"].value_counts().to_dict())
     write_tsv(clusters, snakemake.output.clusters)

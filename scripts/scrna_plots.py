@@ -37,8 +37,9 @@ with log_to(snakemake.log[0]) as log:
     score_table = read_tsv(snakemake.input.scores)
     comparison = read_tsv(snakemake.input.comparison)
     paired = plots.score_paired(
-        score_table, comparison, signatures, reference, compare, snakemake.params.min_cells
-    )
+        score_table, comparison, signatures, reference, compare, snakemake.params.min_cells,
+        snakemake.params.sampling,
+    )  # fmt: skip
     save(paired, out.score_paired_png, out.score_paired_pdf)
     cell_types = read_tsv(snakemake.input.cell_types)
     composition = plots.composition_bars(cell_types, labels, reference, compare)

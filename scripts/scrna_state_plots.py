@@ -23,6 +23,6 @@ with log_to(snakemake.log[0]) as log:
     save(state_plots.state_dotplot(subset, programmes), out.dotplot_png, out.dotplot_pdf)
     fractions = state_plots.state_fractions(
         read_tsv(snakemake.input.states_table), read_tsv(snakemake.input.tests),
-        params.reference, params.compare, params.min_cells,
+        params.reference, params.compare, params.min_cells, params.sampling,
     )  # fmt: skip
     save(fractions, out.fractions_png, out.fractions_pdf)

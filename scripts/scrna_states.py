@@ -17,6 +17,7 @@ with log_to(snakemake.log[0]):
         params.min_cells,
         params.seed,
         excluded := Exclusions("states"),
+        params.sampling["simultaneous"],
     )
     write_tsv(tables["cells"], out.cells)
     write_tsv(tables["fractions"], out.states)
@@ -25,7 +26,12 @@ with log_to(snakemake.log[0]):
     cell_types = read_tsv(snakemake.input.cell_types)
     write_tsv(
         composition.run(
-            cell_types, tables["fractions"], params.reference, params.compare, params.min_cells
+            cell_types,
+            tables["fractions"],
+            params.reference,
+            params.compare,
+            params.min_cells,
+            params.sampling["simultaneous"],
         ),  # fmt: skip
         out.composition,
     )

@@ -14,7 +14,7 @@ with log_to(snakemake.log[0]):
         annotations = tcr.read_annotations(inputs.adata, states)
     tables = tcr.run(
         list(inputs.tcr), params.samples, settings, params.reference, params.compare,
-        annotations, excluded := Exclusions("tcr"),
+        annotations, excluded := Exclusions("tcr"), params.sampling["simultaneous"],
     )  # fmt: skip
     write_tsv(tables["cells"], out.cells)
     write_tsv(tables["summary"], out.summary)

@@ -9,7 +9,9 @@ with log_to(snakemake.log[0]):
     inputs, out, params = snakemake.input, snakemake.output, snakemake.params
     reference, compare = params.reference, params.compare
     summary, comparison = read_tsv(inputs.summary), read_tsv(inputs.comparison)
-    fig = tcr_plots.paired_measures(summary, comparison, reference, compare, params.min_cells)
+    fig = tcr_plots.paired_measures(
+        summary, comparison, reference, compare, params.min_cells, params.sampling
+    )
     save(fig, out.paired_png, out.paired_pdf)
     cells, shared = read_tsv(inputs.cells, dtype={"clonotype": str}), read_tsv(inputs.shared)
     save(tcr_plots.clone_sizes(cells, shared, reference, compare),

@@ -84,6 +84,28 @@ def test_site_comparison_matches_scipy_exact_wilcoxon():
     assert row["median_difference"] == pytest.approx(np.median(np.subtract(lm, pl)))
 
 
+def test_site_comparison_simultaneous_rows_match_scipy_on_those_patients():
+    pl = [1.0, 1.4, 0.9, 1.2, 1.6, 1.1, 0.7]
+    lm = [0.2, 0.5, 1.0, 0.3, 0.4, 0.1, 0.6]
+    table = _paired_scores(pl, lm)
+    fractions = pd.DataFrame(columns=scores.CELL_TYPE_COLUMNS)
+    signature = Signature("effector_CD8", ["GZMB"], ["T_CD8"])
+    keep = [0, 3, 4, 5, 6]  # |differences| 0.8, 0.9, 1.2, 1.0, 0.1: no ties, scipy exact applies
+    simultaneous = [f"P{i}" for i in keep]
+    result = scores.site_comparison(table, fractions, [signature], "PL", "LM", 10, simultaneous)
+    assert result["subset"].tolist() == ["all", "simultaneous"]
+    row = result.iloc[1]
+    expected = stats.wilcoxon([lm[i] for i in keep], [pl[i] for i in keep], method="exact")
+    assert row["subset"] == "simultaneous" and row["n_pairs"] == 5
+    assert row["p_value"] == pytest.approx(expected.pvalue)
+    assert row["statistic"] == expected.statistic
+    assert row["median_PL"] == np.median([pl[i] for i in keep])
+    # the "all" row is the table without collection days, value for value
+    before = scores.site_comparison(table, fractions, [signature], "PL", "LM")
+    assert "subset" not in before.columns
+    pd.testing.assert_frame_equal(result.iloc[:1].drop(columns="subset"), before)
+
+
 def test_site_comparison_min_cells_cell_types_and_two_families():
     table = pd.concat(
         [

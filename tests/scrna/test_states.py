@@ -179,6 +179,42 @@ def test_propeller_paired_case_equals_scipy_ttest_rel():
     assert got["wilcoxon_p_value"].notna().all()
 
 
+def test_composition_run_repeats_both_tests_on_the_simultaneous_patients():
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(6):
+        for site in ("PL", "LM"):
+            n = rng.integers(1, 40, size=2)
+            for cell_type, k in zip(["x", "y"], n, strict=True):
+                rows.append({"sample": f"P{i}_{site}", "patient": f"P{i}", "site": site,
+                             "cell_type": cell_type, "n_cells": int(k),
+                             "fraction": k / n.sum()})  # fmt: skip
+    cell_types = pd.DataFrame(rows)
+    no_states = pd.DataFrame(columns=["sample", "patient", "site", "cell_type", "state",
+                                      "n_cells", "n_compartment", "fraction"])  # fmt: skip
+    keep = ["P0", "P2", "P3", "P5"]
+    got = composition.run(cell_types, no_states, "PL", "LM", 5, keep)
+    assert got["subset"].tolist() == ["all", "all", "simultaneous", "simultaneous"]
+    before = composition.run(cell_types, no_states, "PL", "LM", 5)
+    pd.testing.assert_frame_equal(got.iloc[:2].drop(columns="subset"), before)
+    # independent: logit by hand on the four simultaneous patients, then scipy's paired t-test
+    own = cell_types[cell_types["patient"].isin(keep)]
+    wide = own.pivot_table(index=["patient", "site"], columns="cell_type", values="n_cells")
+    p = (wide + 0.5).div((wide + 0.5).sum(axis=1), axis=0)
+    logit = np.log(p / (1 - p))
+    simultaneous = got[got["subset"] == "simultaneous"].set_index("group")
+    for cell_type in ("x", "y"):
+        lm = logit[cell_type].xs("LM", level="site").sort_index()
+        pl = logit[cell_type].xs("PL", level="site").sort_index()
+        expected = stats.ttest_rel(lm, pl)
+        assert simultaneous.loc[cell_type, "n_pairs"] == 4
+        assert simultaneous.loc[cell_type, "p_value"] == pytest.approx(expected.pvalue)
+        fractions = own[own["cell_type"] == cell_type].pivot(index="patient", columns="site",
+                                                             values="fraction")  # fmt: skip
+        wilcoxon = stats.wilcoxon(fractions["LM"], fractions["PL"], method="exact")
+        assert simultaneous.loc[cell_type, "wilcoxon_p_value"] == pytest.approx(wilcoxon.pvalue)
+
+
 def test_propeller_identical_differences_give_no_p_value():
     rows = []
     for i in range(3):

@@ -91,6 +91,7 @@ rule scrna_cohort:
     resources:
         mem_mb=scrna_mem_mb,
     params:
+        sampling=SAMPLING,
         samples=sample_records("scrna"),
         settings=config["scrna"],
         reference=REF,
@@ -181,6 +182,7 @@ rule scrna_plots:
     resources:
         mem_mb=mem_mb_scaled(8000),
     params:
+        sampling=SAMPLING,
         reference=REF,
         compare=CMP,
         min_cells=config["scrna"]["comparison"]["min_cells"],

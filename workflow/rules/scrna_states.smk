@@ -37,6 +37,7 @@ rule scrna_states:
     resources:
         mem_mb=mem_mb_scaled(4000),
     params:
+        sampling=SAMPLING,
         samples=sample_records("scrna"),
         reference=REF,
         compare=CMP,
@@ -74,6 +75,7 @@ rule scrna_state_plots:
     resources:
         mem_mb=mem_mb_scaled(4000),
     params:
+        sampling=SAMPLING,
         reference=REF,
         compare=CMP,
         min_cells=config["scrna"]["comparison"]["min_cells"],

@@ -43,6 +43,7 @@ rule scrna_tcr:
     resources:
         mem_mb=mem_mb_scaled(4000),
     params:
+        sampling=SAMPLING,
         samples=sample_records("tcr"),
         settings=config["scrna"]["tcr"],
         reference=REF,
@@ -83,6 +84,7 @@ rule scrna_tcr_plots:
     resources:
         mem_mb=mem_mb_scaled(2000),
     params:
+        sampling=SAMPLING,
         reference=REF,
         compare=CMP,
         min_cells=config["scrna"]["tcr"]["min_cells"],

@@ -8,7 +8,7 @@ for the per-gene statistics (seurat_v3 variances, means); pass 2 keeps only the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -503,6 +503,7 @@ def tables(
     compare: str,
     min_cells: int,
     exclusions=None,
+    simultaneous: Collection[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The cohort tables from annotated obs.
 
@@ -529,6 +530,8 @@ def tables(
     exclusions
         organomics.excluded.Exclusions receiving the samples left out of the paired tests
         (unpaired samples, cell types below min_cells); None records nothing.
+    simultaneous
+        See `organomics.scrna.scores.site_comparison`.
 
     Returns
     -------
@@ -546,7 +549,7 @@ def tables(
     signature_scores = scores.mean_scores(obs, scored)
     wanted = [s for s in signatures if s.name in scored]
     comparison = scores.site_comparison(
-        signature_scores, cell_types, wanted, reference, compare, min_cells
+        signature_scores, cell_types, wanted, reference, compare, min_cells, simultaneous
     )
     if exclusions is not None:
         exclude_from_tests(samples, signature_scores, wanted, reference, compare, min_cells,

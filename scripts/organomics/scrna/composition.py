@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from organomics.pairing import paired_values
-from organomics.stats import bh, paired_site_comparison, tie_tolerance
+from organomics.stats import bh, by_subset, paired_site_comparison, tie_tolerance
 
 PSEUDOCOUNT = 0.5  # speckle getTransformedProps: (n + 0.5) / sum over groups of (n + 0.5)
 PRIMARY = "propeller"
@@ -145,7 +147,12 @@ def composition_tests(
 
 
 def run(
-    cell_types: pd.DataFrame, states: pd.DataFrame, reference: str, compare: str, min_cells: int
+    cell_types: pd.DataFrame,
+    states: pd.DataFrame,
+    reference: str,
+    compare: str,
+    min_cells: int,
+    simultaneous: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """composition.tsv: cell types (one family), then each compartment's states (one family each).
 
@@ -160,20 +167,29 @@ def run(
         Site labels.
     min_cells
         comparison.min_cells.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: the ``all`` rows, then the ``simultaneous`` ones, each subset
+        its own BH families); None (no collection days) leaves the table as it was.
 
     Returns
     -------
     pandas.DataFrame
-        `COLUMNS` with the site names filled in.
+        `COLUMNS` with the site names filled in (``subset`` first with `simultaneous`).
     """
-    parts = [
-        composition_tests(
-            cell_types.dropna(subset=["fraction"]), "cell_type", "cell_type", reference, compare
-        )  # fmt: skip
-    ]
+
+    def family(long: pd.DataFrame, group: str, compartment: str = "") -> pd.DataFrame:
+        def analyse(table: pd.DataFrame) -> pd.DataFrame:
+            return composition_tests(table, group, group, reference, compare, compartment)
+
+        return analyse(long) if simultaneous is None else by_subset(analyse, long, simultaneous)
+
+    parts = [family(cell_types.dropna(subset=["fraction"]), "cell_type")]
     for compartment, part in states.groupby("cell_type", sort=False):
         part = part[part["n_compartment"] >= min_cells]
-        parts.append(
-            composition_tests(part, "state", "state", reference, compare, str(compartment))
-        )
-    return pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
+        parts.append(family(part, "state", str(compartment)))
+    table = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
+    if simultaneous is not None:  # every subset's rows together, "all" first
+        table = table.sort_values("subset", kind="stable", ignore_index=True)
+    return table

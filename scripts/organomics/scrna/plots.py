@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 from organomics.plots import SITE_COLOURS, paired_plot  # noqa: E402
 from organomics.scrna.annotate import Markers  # noqa: E402
 from organomics.scrna.scores import FRACTION, Signature  # noqa: E402
+from organomics.stats import subset_all  # noqa: E402
 
 MAX_VIOLIN_CELLS = 20_000  # per cell type and site; a seeded subsample keeps KDEs fast
 
@@ -191,6 +192,7 @@ def score_paired(
     reference: str,
     compare: str,
     min_cells: int = 1,
+    sampling: dict | None = None,
 ) -> plt.Figure:
     """Mean score per patient at each site (lines join a patient's sites), one panel per test.
 
@@ -207,12 +209,19 @@ def score_paired(
         The two site labels.
     min_cells
         Samples with fewer cells of the cell type are not drawn (as in the tests).
+    sampling
+        params ``sampling`` of the workflow (``days_apart``: patient -> days between its two
+        biopsies or None, ``within_days``): simultaneous pairs are drawn solid with their days
+        apart (`organomics.plots.paired_plot`); None draws every line alike. The titles quote
+        the tests over all pairs (``subset`` ``all``).
 
     Returns
     -------
     matplotlib.figure.Figure
         The panels, or a `placeholder` when no score was compared.
     """
+    sampling = sampling or {}
+    comparison = subset_all(comparison)
     tested = comparison[comparison["signature"] != FRACTION]
     panels = list(tested[["cell_type", "signature"]].itertuples(index=False, name=None))
     if not panels:
@@ -238,7 +247,10 @@ def score_paired(
             ax.set_title(title)
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
             continue
-        paired_plot(ax, rows, "mean_score", reference, compare, title=title, ylabel="mean score")
+        paired_plot(
+            ax, rows, "mean_score", reference, compare, title=title, ylabel="mean score",
+            days_apart=sampling.get("days_apart"), within_days=sampling.get("within_days", 30),
+        )  # fmt: skip
     fig.tight_layout()
     return fig
 

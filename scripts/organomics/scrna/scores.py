@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -342,6 +343,7 @@ def site_comparison(
     reference: str,
     compare: str,
     min_cells: int = 10,
+    simultaneous: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Paired tests per patient: signature means (one BH family) and fractions (another).
 
@@ -357,6 +359,11 @@ def site_comparison(
         The two site labels.
     min_cells
         A sample's mean score enters a test only if it comes from at least this many cells.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: the ``all`` rows, then the ``simultaneous`` ones, each subset
+        its own BH families); None (no collection days) leaves the table as it was.
 
     Returns
     -------
@@ -376,16 +383,19 @@ def site_comparison(
     if not tested.empty:
         parts.append(
             paired_site_comparison(
-                tested, "mean_score", ["cell_type", "signature"], reference, compare
+                tested, "mean_score", ["cell_type", "signature"], reference, compare, simultaneous
             )
         )
     fractions = fractions.dropna(subset=["fraction"]).assign(signature=FRACTION)
     if not fractions.empty:
         parts.append(
             paired_site_comparison(
-                fractions, "fraction", ["cell_type", "signature"], reference, compare
+                fractions, "fraction", ["cell_type", "signature"], reference, compare, simultaneous
             )
         )
     if not parts:
         return pd.DataFrame(columns=["cell_type", "signature", "n_pairs"])
-    return pd.concat(parts, ignore_index=True)
+    table = pd.concat(parts, ignore_index=True)
+    if simultaneous is not None:  # every subset's rows together, "all" first
+        table = table.sort_values("subset", kind="stable", ignore_index=True)
+    return table

@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 from organomics.plots import paired_plot  # noqa: E402
 from organomics.scrna.plots import placeholder, umap  # noqa: E402
 from organomics.scrna.states import UNASSIGNED, StateProgrammes  # noqa: E402
+from organomics.stats import subset_all  # noqa: E402
 
 OTHER_CELLS = "other cells"
 
@@ -80,7 +81,12 @@ def state_dotplot(subset: ad.AnnData, states: StateProgrammes) -> plt.Figure:
 
 
 def state_fractions(
-    table: pd.DataFrame, tests: pd.DataFrame, reference: str, compare: str, min_cells: int
+    table: pd.DataFrame,
+    tests: pd.DataFrame,
+    reference: str,
+    compare: str,
+    min_cells: int,
+    sampling: dict | None = None,
 ) -> plt.Figure:
     """Per state, the fraction of its compartment per patient at both sites (paired lines).
 
@@ -94,6 +100,11 @@ def state_fractions(
         Site labels.
     min_cells
         comparison.min_cells (samples below it are not drawn, as they are not tested).
+    sampling
+        params ``sampling`` of the workflow (``days_apart``: patient -> days between its two
+        biopsies or None, ``within_days``): simultaneous pairs are drawn solid with their days
+        apart (`organomics.plots.paired_plot`); None draws every line alike. The titles quote
+        the tests over all pairs (``subset`` ``all``).
 
     Returns
     -------
@@ -103,6 +114,8 @@ def state_fractions(
     groups = list(table.groupby(["cell_type", "state"], sort=False))
     if not groups:
         return placeholder(f"no sample has {min_cells} CD8 or NK cells")
+    sampling = sampling or {}
+    tests = subset_all(tests)
     keyed = tests[tests["measure"] == "fraction"].set_index(["cell_type", "state"])
     ncols = min(4, len(groups))
     nrows = int(np.ceil(len(groups) / ncols))
@@ -110,7 +123,9 @@ def state_fractions(
     for ax, ((cell_type, state), part) in zip(axes.ravel(), groups, strict=False):
         p = keyed["p_adj"].get((cell_type, state), np.nan)
         paired_plot(ax, part, "fraction", reference, compare,
-                    f"{state}\np_adj={p:.2g}", f"fraction of {cell_type}")  # fmt: skip
+                    f"{state}\np_adj={p:.2g}", f"fraction of {cell_type}",
+                    days_apart=sampling.get("days_apart"),
+                    within_days=sampling.get("within_days", 30))  # fmt: skip
     for ax in axes.ravel()[len(groups) :]:
         ax.axis("off")
     fig.tight_layout()

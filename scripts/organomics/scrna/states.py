@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -338,6 +338,7 @@ def tests(
     compare: str,
     min_cells: int,
     exclusions=None,
+    simultaneous: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """state_tests.tsv: paired Wilcoxon tests of state fractions and of the log2 state ratio.
 
@@ -357,6 +358,11 @@ def tests(
         Cells of the compartment a sample needs.
     exclusions
         organomics.excluded.Exclusions receiving the samples left out; None records nothing.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: the ``all`` rows, then the ``simultaneous`` ones, each subset
+        its own BH families); None (no collection days) leaves the table as it was.
 
     Returns
     -------
@@ -375,7 +381,7 @@ def tests(
     if not enough.empty:
         parts.append(
             paired_site_comparison(
-                enough, "fraction", ["cell_type", "state"], reference, compare
+                enough, "fraction", ["cell_type", "state"], reference, compare, simultaneous
             ).assign(measure="fraction")
         )
     ratio_enough = ratio_table[ratio_table["n_compartment"] >= min_cells].dropna(
@@ -387,13 +393,16 @@ def tests(
         )
         parts.append(
             paired_site_comparison(
-                labelled, "log2_ratio", ["cell_type", "state"], reference, compare
+                labelled, "log2_ratio", ["cell_type", "state"], reference, compare, simultaneous
             ).assign(measure="log2_ratio")  # fmt: skip
         )
     if not parts:
         return pd.DataFrame(columns=["cell_type", "state", "measure", "n_pairs"])
     out = pd.concat(parts, ignore_index=True)
     first = ["cell_type", "state", "measure"]
+    if simultaneous is not None:  # every subset's rows together, "all" first
+        out = out.sort_values("subset", kind="stable", ignore_index=True)
+        first = ["subset", *first]
     return out[first + [c for c in out.columns if c not in first]]
 
 
@@ -406,6 +415,7 @@ def run(
     min_cells: int,
     seed: int = 0,
     exclusions=None,
+    simultaneous: Collection[str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], ad.AnnData]:
     """Score, assign and summarise the states of the cohort h5ad.
 
@@ -425,6 +435,8 @@ def run(
         config scrna.seed.
     exclusions
         organomics.excluded.Exclusions of the step, or None.
+    simultaneous
+        See `tests`.
 
     Returns
     -------
@@ -441,7 +453,7 @@ def run(
     sheet = sheet[sheet["sample"].isin(present)]
     table = fractions(cells, states, sheet)
     ratio_table = ratios(table, states.ratio)
-    test_table = tests(table, ratio_table, reference, compare, min_cells, exclusions)
+    test_table = tests(table, ratio_table, reference, compare, min_cells, exclusions, simultaneous)
     subset.obs["state"] = assigned["state"].reindex(subset.obs_names).to_numpy()
     counts = cells.groupby(["cell_type", "state"]).size()
     log.info("states: %s", counts.to_dict())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -542,7 +542,12 @@ def add_cell_type_expansion(
 
 
 def site_comparison(
-    summary: pd.DataFrame, reference: str, compare: str, min_cells: int, exclusions=None
+    summary: pd.DataFrame,
+    reference: str,
+    compare: str,
+    min_cells: int,
+    exclusions=None,
+    simultaneous: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Paired Wilcoxon tests, compare vs reference site, of diversity and expansion.
 
@@ -556,6 +561,11 @@ def site_comparison(
         A sample enters the tests from this many cells with both chains.
     exclusions
         organomics.excluded.Exclusions receiving the samples below min_cells; None for none.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: the ``all`` rows, then the ``simultaneous`` ones, each subset
+        its own BH families); None (no collection days) leaves the table as it was.
 
     Returns
     -------
@@ -573,7 +583,7 @@ def site_comparison(
             )  # fmt: skip
     metrics = ["diversity", "frac_expanded"]
     metrics += [c for c in summary.columns if c.startswith("frac_expanded_")]
-    return compare_measures(summary[~small], metrics, reference, compare)
+    return compare_measures(summary[~small], metrics, reference, compare, simultaneous)
 
 
 def read_annotations(adata_path: str | Path, states_path: str | Path | None = None) -> pd.DataFrame:
@@ -612,6 +622,7 @@ def run(
     compare: str,
     annotations: pd.DataFrame | None = None,
     exclusions=None,
+    simultaneous: Collection[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every TCR table of the cohort.
 
@@ -630,6 +641,8 @@ def run(
     exclusions
         organomics.excluded.Exclusions for samples left out of the tests and patients with one
         site; None records nothing.
+    simultaneous
+        See `site_comparison`.
 
     Returns
     -------
@@ -666,7 +679,9 @@ def run(
         by_annotation = expansion_by_annotation(every, records, columns)
         summary = add_cell_type_expansion(summary, by_annotation, params.min_cells)
     shared = shared_clonotypes(every, records, reference, compare, exclusions)
-    comparison = site_comparison(summary, reference, compare, params.min_cells, exclusions)
+    comparison = site_comparison(
+        summary, reference, compare, params.min_cells, exclusions, simultaneous
+    )
     return {
         "cells": every,
         "summary": summary,

@@ -13,12 +13,18 @@ import pandas as pd  # noqa: E402
 from organomics.plots import SITE_COLOURS, paired_plot  # noqa: E402
 from organomics.scrna.plots import placeholder  # noqa: E402
 from organomics.scrna.tcr import PAIRED  # noqa: E402
+from organomics.stats import subset_all  # noqa: E402
 
 LABELS = {"diversity": "normalised Shannon diversity", "frac_expanded": "expanded fraction"}
 
 
 def paired_measures(
-    summary: pd.DataFrame, comparison: pd.DataFrame, reference: str, compare: str, min_cells: int
+    summary: pd.DataFrame,
+    comparison: pd.DataFrame,
+    reference: str,
+    compare: str,
+    min_cells: int,
+    sampling: dict | None = None,
 ) -> plt.Figure:
     """One panel per tested measure: a box per site and a line per patient.
 
@@ -32,11 +38,18 @@ def paired_measures(
         The two site labels.
     min_cells
         Samples below this many cells with both chains are not drawn (nor tested).
+    sampling
+        params ``sampling`` of the workflow (``days_apart``: patient -> days between its two
+        biopsies or None, ``within_days``): simultaneous pairs are drawn solid with their days
+        apart (`organomics.plots.paired_plot`); None draws every line alike. The titles quote
+        the tests over all pairs (``subset`` ``all``).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    sampling = sampling or {}
+    comparison = subset_all(comparison)
     if comparison.empty or "metric" not in comparison or not len(comparison["metric"]):
         return placeholder("no TCR measure to compare between sites")
     kept = summary[summary["n_cells"] >= min_cells]
@@ -47,7 +60,10 @@ def paired_measures(
         label = LABELS.get(metric, metric.replace("frac_expanded_", "expanded ") + " fraction")
         p_value = row.get("p_value", np.nan)
         title = f"n={row['n_pairs']} pairs" + ("" if pd.isna(p_value) else f", p={p_value:.2g}")
-        paired_plot(ax, kept, metric, reference, compare, title=title, ylabel=label)
+        paired_plot(
+            ax, kept, metric, reference, compare, title=title, ylabel=label,
+            days_apart=sampling.get("days_apart"), within_days=sampling.get("within_days", 30),
+        )  # fmt: skip
     fig.tight_layout()
     return fig
 
