@@ -17,11 +17,15 @@ with log_to(snakemake.log[0]) as log:
         min_genes=params.min_genes,
     )
     design = design_frame(params.samples)
-    comparison = deconvolution.site_comparison(table, design, params.reference, params.compare)
+    comparison = deconvolution.site_comparison(
+        table, design, params.reference, params.compare, params.sampling["simultaneous"]
+    )
     write_tsv(table, snakemake.output.table)
     write_tsv(comparison, snakemake.output.comparison)
     save(
-        deconvolution.paired_figure(table, comparison, design, params.reference, params.compare),
+        deconvolution.paired_figure(
+            table, comparison, design, params.reference, params.compare, params.sampling
+        ),
         snakemake.output.png,
         snakemake.output.pdf,
     )

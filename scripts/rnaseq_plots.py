@@ -61,4 +61,7 @@ with log_to(snakemake.log[0]):
     signature_scores = read_tsv(inputs.scores, dtype={"sample": str}).set_index("sample")
     comparison = read_tsv(inputs.comparison)
     signatures = signature_long(signature_scores, design)
-    figure("signatures_paired", plots.paired_signatures(signatures, comparison, reference, compare))
+    figure(
+        "signatures_paired",
+        plots.paired_signatures(signatures, comparison, reference, compare, params.sampling),
+    )

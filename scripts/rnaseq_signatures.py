@@ -15,6 +15,8 @@ with log_to(snakemake.log[0]):
         read_gmt(inputs.signatures),
     )
     design = design_frame(params.samples)
-    comparison = enrichment.signature_comparison(scores, design, reference, compare)
+    comparison = enrichment.signature_comparison(
+        scores, design, reference, compare, params.sampling["simultaneous"]
+    )
     write_tsv(scores.reset_index(), outputs.scores)
     write_tsv(comparison, outputs.comparison)

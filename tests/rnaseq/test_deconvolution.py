@@ -197,6 +197,35 @@ def test_site_comparison_paired_and_bh_within_method():
     assert "(mcp_counter)" in result.loc["mcp_counter", "correction"]
 
 
+def test_site_comparison_simultaneous_subset_and_findings_take_all_rows():
+    from organomics.summary import findings
+
+    # Four pairs; P1 and P3 simultaneous: their LM - PL differences -0.2 and -0.05 give the exact
+    # two-sided signed-rank p = 2/4 = 0.5 (by hand: 2 of the 2^2 sign patterns as extreme)
+    values = {"P1": (0.3, 0.1), "P2": (0.4, 0.3), "P3": (0.2, 0.15), "P4": (0.5, 0.1)}
+    rows = []
+    for patient, (pl, lm) in values.items():
+        rows += [
+            (f"{patient}_PL", "scrna_reference", "T_CD8", pl, "fraction"),
+            (f"{patient}_LM", "scrna_reference", "T_CD8", lm, "fraction"),
+        ]
+    table = pd.DataFrame(rows, columns=dc.COLUMNS)
+    design = pd.DataFrame(
+        [(f"{p}_{s}", p, s) for p in values for s in ("PL", "LM")],
+        columns=["sample", "patient", "site"],
+    )
+    result = dc.site_comparison(table, design, "PL", "LM", ["P1", "P3"])
+    assert list(result.columns[:4]) == ["subset", "method", "cell_type", "value_type"]
+    assert result["subset"].tolist() == ["all", "simultaneous"]
+    simultaneous = result.iloc[1]
+    assert simultaneous["n_pairs"] == 2 and simultaneous["p_value"] == pytest.approx(0.5)
+    assert simultaneous["median_difference"] == pytest.approx(-0.125)
+    before = dc.site_comparison(table, design, "PL", "LM")
+    pd.testing.assert_frame_equal(result.iloc[:1].drop(columns="subset"), before)
+    rows = findings.deconvolution_rows(result, "PL", "LM")
+    assert len(rows) == 1 and rows[0]["n"] == 4
+
+
 def test_summary_reads_deconvolution_tables():
     """findings rows, concordance values and response measures from the tables written here."""
     from organomics.summary import concordance, findings, response

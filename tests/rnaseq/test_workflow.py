@@ -56,7 +56,12 @@ def test_demo_tables(demo_run):
     )
     scores = read_tsv(demo_run / "signature_scores.tsv")
     assert len(scores) == 21 and "CD8_T_cells" in scores.columns
-    comparison = read_tsv(demo_run / "signature_comparison.tsv").set_index("signature")
+    # the demo sheet has collection_day: the "all" rows, then the simultaneous pairs' repeat
+    both = read_tsv(demo_run / "signature_comparison.tsv")
+    assert both["subset"].tolist() == ["all"] * (len(both) // 2) + ["simultaneous"] * (
+        len(both) // 2
+    )
+    comparison = both[both["subset"] == "all"].set_index("signature")
     cd8 = comparison.loc["CD8_T_cells"]
     assert cd8["n_pairs"] == 10 and cd8["median_LM"] < cd8["median_PL"]
     assert {"statistic", "p_value", "p_adj", "test"} < set(comparison.columns)
@@ -70,7 +75,8 @@ def test_demo_deconvolution_without_scrna(demo_run):
     assert table.columns.tolist() == ["sample", "method", "cell_type", "value", "value_type"]
     assert set(table["method"]) == {"mcp_counter"} and set(table["value_type"]) == {"score"}
     assert table["sample"].nunique() == 21
-    comparison = read_tsv(demo_run / "deconvolution_comparison.tsv").set_index("cell_type")
+    comparison = read_tsv(demo_run / "deconvolution_comparison.tsv")
+    comparison = comparison[comparison["subset"] == "all"].set_index("cell_type")
     # The demo's cytotoxic lymphocytes (CD8A, GNLY, KLRD1, ...) are lower in LM.
     cytotoxic = comparison.loc["Cytotoxic_lymphocytes"]
     assert cytotoxic["n_pairs"] == 10 and cytotoxic["median_difference"] < 0

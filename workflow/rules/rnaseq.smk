@@ -200,6 +200,7 @@ rule rnaseq_signatures:
     conda:
         "../../envs/rnaseq.yaml"
     params:
+        sampling=SAMPLING,
         samples=rnaseq_records(),
         reference=REF,
         compare=CMP,
@@ -289,6 +290,7 @@ rule rnaseq_plots:
     resources:
         mem_mb=mem_mb_scaled(3000),
     params:
+        sampling=SAMPLING,
         samples=rnaseq_records(),
         reference=REF,
         compare=CMP,
@@ -352,6 +354,7 @@ rule rnaseq_deconvolution:
     resources:
         mem_mb=mem_mb_scaled(2000),
     params:
+        sampling=SAMPLING,
         samples=rnaseq_records(),
         reference=REF,
         compare=CMP,

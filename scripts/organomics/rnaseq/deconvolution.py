@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ from scipy.optimize import nnls
 from organomics.errors import InputError
 from organomics.rnaseq.genesets import ENSEMBL, to_symbols
 from organomics.rnaseq.qc import normalized, size_factors
-from organomics.stats import paired_site_comparison
+from organomics.stats import paired_site_comparison, subset_all
 from organomics.tables import read_table
 
 log = logging.getLogger(__name__)
@@ -383,7 +383,11 @@ def deconvolve(
 
 
 def site_comparison(
-    table: pd.DataFrame, design: pd.DataFrame, reference: str, compare: str
+    table: pd.DataFrame,
+    design: pd.DataFrame,
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Paired LM vs PL test per method and cell type, BH within each method.
 
@@ -395,21 +399,36 @@ def site_comparison(
         sample, patient, site of the bulk samples.
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous; BH within each subset); None (no
+        collection days) leaves the table as it was.
 
     Returns
     -------
     pandas.DataFrame
-        method, cell_type, value_type and `organomics.stats.paired_site_comparison`'s columns.
+        method, cell_type, value_type and `organomics.stats.paired_site_comparison`'s columns
+        (``subset`` first with `simultaneous`).
     """
     long = table.merge(design[["sample", "patient", "site"]], on="sample")
     parts = []
     for method, part in long.groupby("method", sort=False):
-        compared = paired_site_comparison(part, "value", ["cell_type"], reference, compare)
+        compared = paired_site_comparison(
+            part, "value", ["cell_type"], reference, compare, simultaneous
+        )
         compared.insert(0, "method", method)
-        compared.insert(2, "value_type", part["value_type"].iloc[0])
+        compared.insert(compared.columns.get_loc("cell_type") + 1, "value_type",
+                        part["value_type"].iloc[0])  # fmt: skip
         compared["correction"] = compared["correction"] + f" ({method})"
         parts.append(compared)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if not parts:
+        return pd.DataFrame()
+    out = pd.concat(parts, ignore_index=True)
+    if simultaneous is not None:  # subset first, every subset's rows together ("all" first)
+        out = out[["subset", *[c for c in out.columns if c != "subset"]]]
+        out = out.sort_values("subset", kind="stable", ignore_index=True)
+    return out
 
 
 def paired_figure(
@@ -418,6 +437,7 @@ def paired_figure(
     design: pd.DataFrame,
     reference: str,
     compare: str,
+    sampling: dict | None = None,
 ):
     """One paired panel per method and cell type (a box per site, a line per patient).
 
@@ -431,6 +451,11 @@ def paired_figure(
         sample, patient, site of the bulk samples.
     reference, compare
         The two site labels.
+    sampling
+        params ``sampling`` of the workflow (``days_apart``: patient -> days between its two
+        biopsies or None, ``within_days``): simultaneous pairs are drawn solid with their days
+        apart (`organomics.plots.paired_plot`); None draws every line alike. Panels and titles
+        come from the ``all`` rows of `comparison`.
 
     Returns
     -------
@@ -442,8 +467,9 @@ def paired_figure(
 
     from organomics.plots import paired_plot
 
+    sampling = sampling or {}
     long = table.merge(design[["sample", "patient", "site"]], on="sample")
-    panels = comparison.to_dict("records")
+    panels = subset_all(comparison).to_dict("records")
     n = max(1, len(panels))
     columns = min(5, n)
     rows = math.ceil(n / columns)
@@ -455,7 +481,9 @@ def paired_figure(
             f"p_adj = {row['p_adj']:.2g} (n = {row['n_pairs']})"
         )
         ylabel = "fraction of cells" if row["value_type"] == "fraction" else "score (log2)"
-        paired_plot(ax, part, "value", reference, compare, title, ylabel)
+        paired_plot(ax, part, "value", reference, compare, title, ylabel,
+                    days_apart=sampling.get("days_apart"),
+                    within_days=sampling.get("within_days", 30))  # fmt: skip
         ax.title.set_fontsize(7)
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")

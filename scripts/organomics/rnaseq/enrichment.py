@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -563,7 +564,11 @@ def signature_scores(
 
 
 def signature_comparison(
-    scores: pd.DataFrame, design: pd.DataFrame, reference: str, compare: str
+    scores: pd.DataFrame,
+    design: pd.DataFrame,
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Paired test of each signature's score between the sites (signature_comparison.tsv).
 
@@ -575,14 +580,20 @@ def signature_comparison(
         sample, patient, site of the samples.
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous; BH within each subset); None (no
+        collection days) leaves the table as it was.
 
     Returns
     -------
     pandas.DataFrame
-        One row per signature, as ``organomics.stats.paired_site_comparison`` gives it.
+        One row per signature (and subset), as ``organomics.stats.paired_site_comparison``
+        gives it.
     """
     long = signature_long(scores, design)
-    return paired_site_comparison(long, "score", ["signature"], reference, compare)
+    return paired_site_comparison(long, "score", ["signature"], reference, compare, simultaneous)
 
 
 def collapse_to_symbols(expression: pd.DataFrame, symbols: pd.Series) -> pd.DataFrame:

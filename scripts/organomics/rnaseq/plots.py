@@ -16,6 +16,7 @@ from scipy.spatial.distance import squareform  # noqa: E402
 
 from organomics.pairing import paired_patients  # noqa: E402
 from organomics.plots import SITE_COLOURS, paired_plot  # noqa: E402
+from organomics.stats import subset_all  # noqa: E402
 
 GREY = "0.7"
 
@@ -272,7 +273,7 @@ def paired_genes(long, genes, reference, compare, ylabel) -> plt.Figure:
     return fig
 
 
-def paired_signatures(long, comparison, reference, compare) -> plt.Figure:
+def paired_signatures(long, comparison, reference, compare, sampling=None) -> plt.Figure:
     """One paired panel per signature (ssGSEA score), with its p_adj and pair count in the title.
 
     Parameters
@@ -283,11 +284,18 @@ def paired_signatures(long, comparison, reference, compare) -> plt.Figure:
         signature_comparison.tsv (signature, p_adj, n_pairs): the panels, in order.
     reference, compare
         The two site labels (blue and red).
+    sampling
+        params ``sampling`` of the workflow (``days_apart``: patient -> days between its two
+        biopsies or None, ``within_days``): simultaneous pairs are drawn solid with their days
+        apart (`organomics.plots.paired_plot`); None draws every line alike. Panels and titles
+        come from the ``all`` rows of `comparison`.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    sampling = sampling or {}
+    comparison = subset_all(comparison)
     names = comparison["signature"].tolist()
     n = max(1, len(names))
     columns = min(4, n)
@@ -296,7 +304,9 @@ def paired_signatures(long, comparison, reference, compare) -> plt.Figure:
     for ax, (_, row) in zip(axes.flat, comparison.iterrows(), strict=False):
         part = long[long["signature"] == row["signature"]]
         title = f"{row['signature']}\np_adj = {row['p_adj']:.2g} (n = {row['n_pairs']})"
-        paired_plot(ax, part, "score", reference, compare, title, "ssGSEA score")
+        paired_plot(ax, part, "score", reference, compare, title, "ssGSEA score",
+                    days_apart=sampling.get("days_apart"),
+                    within_days=sampling.get("within_days", 30))  # fmt: skip
         ax.title.set_fontsize(8)
     for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
