@@ -91,7 +91,7 @@ rule rnaseq_deseq2:
         "logs/benchmarks/rnaseq/deseq2.tsv"
     conda:
         "../../envs/rnaseq.yaml"
-    threads: 8
+    threads: rnaseq_fit_threads(8)
     resources:
         mem_mb=mem_mb_scaled(4000),
     params:
@@ -115,7 +115,7 @@ rule rnaseq_vst:
         "logs/benchmarks/rnaseq/vst.tsv"
     conda:
         "../../envs/rnaseq.yaml"
-    threads: 4
+    threads: rnaseq_fit_threads(4)
     resources:
         mem_mb=mem_mb_scaled(4000),
     script:
