@@ -93,7 +93,7 @@ rule scrna_cohort:
     params:
         sampling=SAMPLING,
         samples=sample_records("scrna"),
-        settings=config["scrna"],
+        settings=scrna_cohort_settings(),
         reference=REF,
         compare=CMP,
     script:

@@ -42,3 +42,9 @@ def scrna_mem_mb(wildcards, input, attempt):
                 cells += matrix.shape[0]
                 nnz += matrix.size
     return int((1000 + cells * 0.012 + nnz * 2 / 1e6) * attempt)
+
+
+def scrna_cohort_settings():
+    """The scrna keys the cohort job reads: editing another one (states, tcr, pseudobulk...)
+    must not rerun the cohort, as params changes do."""
+    return {key: config["scrna"][key] for key in ("integration", "seed", "comparison")}
