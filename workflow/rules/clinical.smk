@@ -167,7 +167,7 @@ OUTPUTS["clinical"] = (
 )
 
 
-# >>> clinical part B: organ time to event, landmark, lesion view, ADaM export
+# Organ time to event, landmark, lesion view, ADaM export
 rule clinical_organ_time:
     input:
         timepoints="results/clinical/timepoint_response.tsv",
@@ -309,10 +309,9 @@ if branch_active("clinical"):
     OUTPUTS["clinical"] += rule_targets(
         "clinical_organ_time", "clinical_lesion_response", "clinical_adam"
     ) + (rule_targets("clinical_landmark") if clinical_patients_input() else [])
-# <<< clinical part B
 
 
-# >>> clinical part A: iRECIST per site
+# iRECIST per site
 if branch_active("clinical"):
     parse_check(check_clinical_irecist)
 
@@ -411,4 +410,3 @@ if branch_active("clinical"):
     OUTPUTS["clinical"] += rule_targets(
         "clinical_irecist", "clinical_irecist_rates", "clinical_irecist_plots"
     )
-# <<< clinical part A

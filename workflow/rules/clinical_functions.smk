@@ -84,7 +84,7 @@ def clinical_landmark_exclusions():
     )
 
 
-# >>> clinical part A: iRECIST and the confirmation knobs
+# iRECIST and the confirmation knobs
 from organomics.clinical import irecist as clinical_irecist  # noqa: E402
 
 
@@ -104,5 +104,3 @@ def clinical_confirmation_knobs():
             "confirmation_before_pd",
         )
     }
-
-# <<< clinical part A

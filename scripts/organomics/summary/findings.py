@@ -36,6 +36,46 @@ def direction(effect: float, compare: str, scale: float = 0.0) -> str:
     return f"higher in {compare}" if effect > 0 else f"lower in {compare}"
 
 
+def clinical_row(
+    measure: str,
+    values: tuple,
+    effect: float,
+    effect_measure: str,
+    test: dict,
+    reference: str,
+    compare: str,
+) -> dict:
+    """One clinical findings row: the measure, its site values and effect, and the test's row.
+
+    Parameters
+    ----------
+    measure, effect_measure
+        What is compared and how the effect is measured, in words.
+    values
+        The (reference, compare) values.
+    effect
+        compare - reference, in the units of `effect_measure`.
+    test
+        A comparison table's row: n, p_value, p_adj, test, correction.
+    reference, compare
+        The two site labels.
+
+    Returns
+    -------
+    dict
+        The findings row (COLUMNS but direction).
+    """
+    return {
+        "layer": "clinical",
+        "measure": measure,
+        f"value_{reference}": values[0],
+        f"value_{compare}": values[1],
+        "effect": effect,
+        "effect_measure": effect_measure,
+        **{key: test[key] for key in ("n", "p_value", "p_adj", "test", "correction")},
+    }
+
+
 def clinical_rows(comparison: pd.DataFrame, reference: str, compare: str) -> list[dict]:
     """ORR, DCR (paired proportions) and the mixed-response patterns.
 
@@ -66,21 +106,7 @@ def clinical_rows(comparison: pd.DataFrame, reference: str, compare: str) -> lis
             ]
             measure += " (organ-specific)"
             effect, effect_measure = row["effect"], row["effect_measure"]
-        rows.append(
-            {
-                "layer": "clinical",
-                "measure": measure,
-                f"value_{reference}": values[0],
-                f"value_{compare}": values[1],
-                "effect": effect,
-                "effect_measure": effect_measure,
-                "n": row["n"],
-                "p_value": row["p_value"],
-                "p_adj": row["p_adj"],
-                "test": row["test"],
-                "correction": row["correction"],
-            }
-        )
+        rows.append(clinical_row(measure, values, effect, effect_measure, row, reference, compare))
     return rows
 
 
@@ -400,7 +426,7 @@ def response_rows(association: pd.DataFrame, reference: str, compare: str) -> li
     return rows
 
 
-# >>> iRECIST rows (issue 13 A)
+# iRECIST rows
 def irecist_rows(comparison: pd.DataFrame, reference: str, compare: str) -> list[dict]:
     """ORR, DCR and pseudoprogression under iRECIST (paired proportions) and its mixed response.
 
@@ -437,28 +463,11 @@ def irecist_rows(comparison: pd.DataFrame, reference: str, compare: str) -> list
             values = (row[f"value_{reference}"], row[f"value_{compare}"])
             measure = measures[row["metric"]]
             effect, effect_measure = row["effect"], row["effect_measure"]
-        rows.append(
-            {
-                "layer": "clinical",
-                "measure": measure,
-                f"value_{reference}": values[0],
-                f"value_{compare}": values[1],
-                "effect": effect,
-                "effect_measure": effect_measure,
-                "n": row["n"],
-                "p_value": row["p_value"],
-                "p_adj": row["p_adj"],
-                "test": row["test"],
-                "correction": row["correction"],
-            }
-        )
+        rows.append(clinical_row(measure, values, effect, effect_measure, row, reference, compare))
     return rows
 
 
-# <<< iRECIST rows (issue 13 A)
-
-
-# >>> organ time-to-event rows (issue 13 B)
+# Organ time-to-event rows
 def organ_progression_rows(summary: pd.DataFrame, reference: str, compare: str) -> list[dict]:
     """Which organ progresses first: the exact binomial test on the discordant patients.
 
@@ -482,28 +491,21 @@ def organ_progression_rows(summary: pd.DataFrame, reference: str, compare: str) 
         # effect is the share of the discordant patients whose compare site was first
         compare_first = round(row["effect"] * discordant) if discordant else 0
         reference_first = discordant - compare_first
+        effect_measure = (
+            f"patients with {compare} progressing first minus patients with {reference} first"
+        )
         rows.append(
-            {
-                "layer": "clinical",
-                "measure": "first organ to progress (RECIST 1.1 PD per site)",
-                f"value_{reference}": reference_first,
-                f"value_{compare}": compare_first,
-                "effect": compare_first - reference_first,
-                "effect_measure": (
-                    f"patients with {compare} progressing first minus patients with "
-                    f"{reference} first"
-                ),
-                "n": row["n"],
-                "p_value": row["p_value"],
-                "p_adj": row["p_value"],
-                "test": row["test"],
-                "correction": row["correction"],
-            }
+            clinical_row(
+                "first organ to progress (RECIST 1.1 PD per site)",
+                (reference_first, compare_first),
+                compare_first - reference_first,
+                effect_measure,
+                row | {"p_adj": row["p_value"]},  # one test: nothing to adjust
+                reference,
+                compare,
+            )
         )
     return rows
-
-
-# <<< organ time-to-event rows (issue 13 B)
 
 
 def mihc_spatial_rows(
