@@ -18,6 +18,7 @@ with log_to(snakemake.log[0]):
         compare,
         comparison=read_tsv(inputs.comparison),
         ylabel="fraction of cells",
+        sampling=params.sampling,
     )
     save(fractions, outputs.fractions_png, outputs.fractions_pdf)
     composition = read_tsv(inputs.composition)
@@ -41,6 +42,7 @@ with log_to(snakemake.log[0]):
         if not spatial_comparison.empty
         else None,
         ylabel="median distance to tumour (µm)",
+        sampling=params.sampling,
     )
     save(distances, outputs.spatial_png, outputs.spatial_pdf)
     margin = plots.margin_map(points, list(params.scatter_samples), params.highlight)

@@ -125,3 +125,48 @@ def test_cellular_neighbourhoods_cluster_and_count(tmp_path):
     assert table.loc[("P1_LM", "CN2"), "fraction"] == pytest.approx(0.7)
     result = cohort.cn_comparison(abundance, "PL", "LM").set_index("cn")
     assert result.loc["CN1", "median_difference"] == pytest.approx(-0.5)
+
+
+def test_immune_comparison_simultaneous_subset_by_hand():
+    rows = []
+    # Five pairs as above (P0 same class, P1-P4 lower in LM); P0-P2 sampled close together.
+    for k in range(5):
+        rows += margin_rows(f"P{k}_PL", f"P{k}", "PL", 300.0, 200.0, 100.0)
+        rows += margin_rows(f"P{k}_LM", f"P{k}", "LM", 300.0 if k == 0 else 10.0, 200.0, 50.0)
+    immune = cohort.immune_phenotypes(pd.DataFrame(rows), ["CD8_T"], 100.0, 100.0)
+    table = cohort.immune_comparison(immune, "PL", "LM", ["P0", "P1", "P2"])
+    assert table["subset"].tolist() == ["all", "simultaneous"]
+    alike = table.set_index("subset").loc["simultaneous"]
+    assert (alike["n_pairs"], alike["n_lower_LM"], alike["n_same"]) == (3, 2, 1)
+    # by hand: 2 of 2 differing pairs lower, two-sided exact binomial = 2 * 0.5**2 = 0.5
+    assert alike["p_value"] == pytest.approx(0.5)
+    assert alike["correction"] == "Benjamini-Hochberg across 1 tests"
+    before = cohort.immune_comparison(immune, "PL", "LM")
+    pd.testing.assert_frame_equal(
+        table[table["subset"] == "all"].drop(columns="subset").reset_index(drop=True), before
+    )
+    # findings take the rows over every pair only
+    rows = findings.mihc_spatial_rows(pd.DataFrame(), table, "PL", "LM")
+    assert len(rows) == 1 and rows[0]["n"] == 5
+
+
+def test_fraction_comparison_simultaneous_subset_matches_scipy():
+    pl = [0.30, 0.25, 0.40, 0.10, 0.35, 0.20]
+    lm = [0.10, 0.27, 0.15, 0.12, 0.05, 0.18]
+    rows = [
+        {"patient": f"P{i}", "site": site, "region": "all", "phenotype": "CD8_T", "fraction": v}
+        for i, (a, b) in enumerate(zip(pl, lm, strict=True))
+        for site, v in (("PL", a), ("LM", b))
+    ]
+    keep = [0, 2, 4, 5]  # |differences| 0.2, 0.25, 0.3, 0.02: no ties, scipy exact applies
+    table = cohort.site_comparison(pd.DataFrame(rows), "PL", "LM", [f"P{i}" for i in keep])
+    row = table.set_index("subset").loc["simultaneous"]
+    expected = stats.wilcoxon([pl[i] for i in keep], [lm[i] for i in keep], method="exact")
+    assert row["n_pairs"] == 4
+    assert row["p_value"] == pytest.approx(expected.pvalue)
+    assert row["statistic"] == pytest.approx(expected.statistic)
+    assert row["median_difference"] == pytest.approx(np.median([lm[i] - pl[i] for i in keep]))
+    before = cohort.site_comparison(pd.DataFrame(rows), "PL", "LM")
+    pd.testing.assert_frame_equal(
+        table[table["subset"] == "all"].drop(columns="subset").reset_index(drop=True), before
+    )

@@ -19,6 +19,15 @@ def small_demo(workdir):
     return workdir / "demo" / "config.yaml"
 
 
+def subset_rows(table):
+    """The rows over every pair and those over the simultaneous pairs of a paired test table."""
+    subset = table["subset"].astype(str)
+    return (
+        table[subset == "all"].reset_index(drop=True),
+        table[subset == "simultaneous"].reset_index(drop=True),
+    )
+
+
 def test_snakemake_mihc(tmp_path, snakemake_runner):
     config = small_demo(tmp_path)
     snakemake_runner(tmp_path, "mihc", "--configfile", str(config))
@@ -27,10 +36,13 @@ def test_snakemake_mihc(tmp_path, snakemake_runner):
     assert list(fractions.columns) == cohort.FRACTION_COLUMNS
     assert set(fractions["region"]) == {"all", "Tumor", "Stroma"}
     assert fractions["sample"].nunique() == 13  # 6 pairs + one unpaired sample
-    comparison = pd.read_csv(results / "site_comparison.tsv", sep="\t")
+    every = pd.read_csv(results / "site_comparison.tsv", sep="\t")
     for column in ["phenotype", "region", "n_pairs", "median_PL", "median_LM", "statistic"]:
-        assert column in comparison.columns
-    assert {"p_value", "p_adj", "test"} <= set(comparison.columns)
+        assert column in every.columns
+    assert {"p_value", "p_adj", "test"} <= set(every.columns)
+    # the demo sheet has collection days: every test again on the simultaneous pairs only
+    comparison, alike = subset_rows(every)
+    assert len(alike) == len(comparison) and alike["n_pairs"].lt(6).all()
     cd8 = comparison.query("phenotype == 'CD8_T' and region == 'all'").iloc[0]
     assert cd8["n_pairs"] == 6 and cd8["n_unpaired"] == 1
     assert cd8["p_value"] < 0.05  # six of six pairs lower in LM: exact p = 1/32
@@ -73,15 +85,21 @@ def check_spatial_outputs(workdir, results):
     ).iloc[0]
     assert row["n_from"] == cd8.sum()
     assert row["mean_neighbours"] == pytest.approx(close.sum(axis=1).mean(), rel=1e-5)
-    comparison = pd.read_csv(results / "neighbourhood_comparison.tsv", sep="\t")
+    comparison, alike = subset_rows(pd.read_csv(results / "neighbourhood_comparison.tsv", sep="\t"))
     assert len(comparison) == 25 * 2 and comparison["n_pairs"].eq(6).all()
     assert comparison["correction"].eq("Benjamini-Hochberg across 50 tests").all()
+    assert len(alike) == 25 * 2
     immune = pd.read_csv(results / "immune_phenotype.tsv", sep="\t", keep_default_na=False)
     assert list(immune.columns) == cohort.IMMUNE_COLUMNS and len(immune) == 13
     assert set(immune["immune_phenotype"]) <= {"inflamed", "excluded", "desert", ""}
     cross_k = pd.read_csv(results / "cross_k.tsv", sep="\t")
     assert len(cross_k) == 13 * 25 * 2 and cross_k["correction"].str.contains("isotropic").all()
-    assert len(pd.read_csv(results / "cross_k_comparison.tsv", sep="\t")) == 25 * 2
+    cross_k_tests, alike = subset_rows(pd.read_csv(results / "cross_k_comparison.tsv", sep="\t"))
+    assert len(cross_k_tests) == len(alike) == 25 * 2
+    immune_tests, alike = subset_rows(
+        pd.read_csv(results / "immune_phenotype_comparison.tsv", sep="\t")
+    )
+    assert len(immune_tests) == len(alike) and alike["n_pairs"].lt(6).all()
     abundance = pd.read_csv(results / "cn_abundance.tsv", sep="\t")
     assert len(abundance) == 13 * 6 and abundance["cn"].nunique() == 6
     assert abundance.groupby("sample")["fraction"].sum().round(9).eq(1).all()

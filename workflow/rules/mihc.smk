@@ -111,6 +111,7 @@ rule mihc_cohort:
     conda:
         "../../envs/mihc.yaml"
     params:
+        sampling=SAMPLING,
         samples=sample_records("mihc"),
         areas=mihc_areas(),
         immune=config["mihc"]["immune_phenotype"],
@@ -182,6 +183,7 @@ rule mihc_plots:
     conda:
         "../../envs/mihc.yaml"
     params:
+        sampling=SAMPLING,
         scatter_samples=MIHC_SCATTER,
         samples=sample_records("mihc"),
         highlight=(config["mihc"]["immune_phenotype"]["phenotypes"] or [None])[0],

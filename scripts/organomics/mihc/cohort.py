@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ from organomics.excluded import Exclusions
 from organomics.mihc import spatial
 from organomics.mihc.sample import SPATIAL_COLUMNS as sample_spatial_columns
 from organomics.pairing import paired_patients
-from organomics.stats import TIE_RTOL, bh, paired_site_comparison
+from organomics.stats import TIE_RTOL, bh, by_subset, paired_site_comparison
 from organomics.tables import read_tsv
 
 FRACTION_COLUMNS = [
@@ -147,7 +147,12 @@ def fractions_tables(
     )
 
 
-def site_comparison(fractions: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+def site_comparison(
+    fractions: pd.DataFrame,
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Paired Wilcoxon of each patient's compare vs reference fraction, per phenotype and region.
 
     Parameters
@@ -156,6 +161,11 @@ def site_comparison(fractions: pd.DataFrame, reference: str, compare: str) -> pd
         cell_fractions (`fractions_tables`).
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous, BH within each); None (no collection
+        days) leaves the table as it was.
 
     Returns
     -------
@@ -163,7 +173,7 @@ def site_comparison(fractions: pd.DataFrame, reference: str, compare: str) -> pd
         One row per phenotype and region (organomics.stats.paired_site_comparison's columns).
     """
     return paired_site_comparison(
-        fractions, "fraction", ["phenotype", "region"], reference, compare
+        fractions, "fraction", ["phenotype", "region"], reference, compare, simultaneous
     )
 
 
@@ -188,7 +198,12 @@ def spatial_table(spatial_paths: Sequence[str], records: Sequence[Mapping]) -> p
     return table[SPATIAL_COLUMNS].reset_index(drop=True)
 
 
-def spatial_comparison(spatial: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+def spatial_comparison(
+    spatial: pd.DataFrame,
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Paired tests of median distance and fraction within the radius, per phenotype/region.
 
     Parameters
@@ -197,6 +212,11 @@ def spatial_comparison(spatial: pd.DataFrame, reference: str, compare: str) -> p
         spatial_distances (`spatial_table`).
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous, BH within each); None (no collection
+        days) leaves the table as it was.
 
     Returns
     -------
@@ -215,7 +235,7 @@ def spatial_comparison(spatial: pd.DataFrame, reference: str, compare: str) -> p
         var_name="measure",
     ).dropna(subset=["value"])
     return paired_site_comparison(
-        long, "value", ["measure", "phenotype", "region"], reference, compare
+        long, "value", ["measure", "phenotype", "region"], reference, compare, simultaneous
     )
 
 
@@ -367,7 +387,12 @@ def immune_class(core: float, band: float, core_per_mm2: float, margin_per_mm2: 
     return "desert"
 
 
-def immune_comparison(immune: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+def immune_comparison(
+    immune: pd.DataFrame,
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Paired comparison of the immune class between sites, per phenotype (exact sign test).
 
     Parameters
@@ -376,6 +401,11 @@ def immune_comparison(immune: pd.DataFrame, reference: str, compare: str) -> pd.
         immune_phenotype (`immune_phenotypes`).
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous, BH within each); None (no collection
+        days) leaves the table as it was.
 
     Returns
     -------
@@ -384,8 +414,17 @@ def immune_comparison(immune: pd.DataFrame, reference: str, compare: str) -> pd.
         site), n_higher_<compare> / n_lower_<compare> / n_same (pairs whose compare class
         ranks above, below or equal to the reference's), statistic (n_higher), p_value (exact
         binomial sign test over the pairs that differ, two-sided), p_adj (BH across
-        phenotypes), test, correction.
+        phenotypes), test, correction; after a first column ``subset`` when `simultaneous` is
+        given.
     """
+    if simultaneous is None:
+        return _immune_sign_tests(immune, reference, compare)
+    return by_subset(
+        lambda table: _immune_sign_tests(table, reference, compare), immune, simultaneous
+    )
+
+
+def _immune_sign_tests(immune: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
     rows = []
     classified = immune[immune["immune_phenotype"].astype(str) != ""]
     for phenotype in dict.fromkeys(immune["phenotype"]):
@@ -426,7 +465,12 @@ def immune_comparison(immune: pd.DataFrame, reference: str, compare: str) -> pd.
     return table
 
 
-def margin_comparison(margin: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+def margin_comparison(
+    margin: pd.DataFrame,
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Paired Wilcoxon of each phenotype's density per compartment (compare vs reference).
 
     Parameters
@@ -435,6 +479,11 @@ def margin_comparison(margin: pd.DataFrame, reference: str, compare: str) -> pd.
         margin_densities (`margin_table`).
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous, BH within each); None (no collection
+        days) leaves the table as it was.
 
     Returns
     -------
@@ -446,7 +495,7 @@ def margin_comparison(margin: pd.DataFrame, reference: str, compare: str) -> pd.
     if values.empty:
         return pd.DataFrame(columns=["compartment", "phenotype", "n_pairs", "n_unpaired"])
     return paired_site_comparison(
-        values, "density_per_mm2", ["compartment", "phenotype"], reference, compare
+        values, "density_per_mm2", ["compartment", "phenotype"], reference, compare, simultaneous
     )
 
 
@@ -472,7 +521,11 @@ def neighbourhood_table(paths: Sequence[str], records: Sequence[Mapping]) -> pd.
 
 
 def neighbourhood_comparison(
-    table: pd.DataFrame, records: Sequence[Mapping], reference: str, compare: str
+    table: pd.DataFrame,
+    records: Sequence[Mapping],
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Paired Wilcoxon of log2_ratio per ordered phenotype pair and radius, whole samples.
 
@@ -484,6 +537,11 @@ def neighbourhood_comparison(
         ``sample``, ``patient`` and ``site`` of each sample.
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous, BH within each); None (no collection
+        days) leaves the table as it was.
 
     Returns
     -------
@@ -498,7 +556,12 @@ def neighbourhood_comparison(
     if whole.empty:
         return pd.DataFrame(columns=["from_phenotype", "to_phenotype", "radius_um", "n_pairs"])
     return paired_site_comparison(
-        whole, "log2_ratio", ["from_phenotype", "to_phenotype", "radius_um"], reference, compare
+        whole,
+        "log2_ratio",
+        ["from_phenotype", "to_phenotype", "radius_um"],
+        reference,
+        compare,
+        simultaneous,
     )
 
 
@@ -527,7 +590,11 @@ def cross_k_table(paths: Sequence[str], records: Sequence[Mapping]) -> pd.DataFr
 
 
 def cross_k_comparison(
-    table: pd.DataFrame, records: Sequence[Mapping], reference: str, compare: str
+    table: pd.DataFrame,
+    records: Sequence[Mapping],
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Paired Wilcoxon of l_difference (L - expected L) per ordered phenotype pair and radius.
 
@@ -539,6 +606,11 @@ def cross_k_comparison(
         ``sample``, ``patient`` and ``site`` of each sample.
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous, BH within each); None (no collection
+        days) leaves the table as it was.
 
     Returns
     -------
@@ -552,7 +624,12 @@ def cross_k_comparison(
     if values.empty:
         return pd.DataFrame(columns=["from_phenotype", "to_phenotype", "radius_um", "n_pairs"])
     return paired_site_comparison(
-        values, "l_difference", ["from_phenotype", "to_phenotype", "radius_um"], reference, compare
+        values,
+        "l_difference",
+        ["from_phenotype", "to_phenotype", "radius_um"],
+        reference,
+        compare,
+        simultaneous,
     )
 
 
@@ -621,7 +698,12 @@ def cellular_neighbourhoods(
     return profiles.reset_index(names="cn"), abundance
 
 
-def cn_comparison(abundance: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+def cn_comparison(
+    abundance: pd.DataFrame,
+    reference: str,
+    compare: str,
+    simultaneous: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Paired Wilcoxon of each cellular neighbourhood's abundance (fraction of index cells).
 
     Parameters
@@ -630,6 +712,11 @@ def cn_comparison(abundance: pd.DataFrame, reference: str, compare: str) -> pd.D
         The abundance table of `cellular_neighbourhoods`.
     reference, compare
         The two site labels.
+    simultaneous
+        Patients sampled at both sites within config pairs.simultaneous_days
+        (`organomics.pairing.simultaneous_patients`); given, every test is repeated on them
+        (first column ``subset``: all, simultaneous, BH within each); None (no collection
+        days) leaves the table as it was.
 
     Returns
     -------
@@ -639,4 +726,4 @@ def cn_comparison(abundance: pd.DataFrame, reference: str, compare: str) -> pd.D
     values = abundance.dropna(subset=["fraction"])
     if values.empty:
         return pd.DataFrame(columns=["cn", "n_pairs", "n_unpaired"])
-    return paired_site_comparison(values, "fraction", ["cn"], reference, compare)
+    return paired_site_comparison(values, "fraction", ["cn"], reference, compare, simultaneous)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,12 +15,23 @@ from organomics.plots import paired_plot
 def _p_label(comparison: pd.DataFrame, keys: dict) -> str:
     if comparison is None or comparison.empty:
         return ""
-    row = comparison
-    for key, value in keys.items():
-        row = row[row[key] == value]
-    if row.empty or pd.isna(row["p_value"].iloc[0]):
-        return ""
-    return f"p={row['p_value'].iloc[0]:.2g}, q={row['p_adj'].iloc[0]:.2g}"
+    label = ""
+    for subset in ("all", "simultaneous"):
+        row = comparison
+        if "subset" in comparison.columns:
+            row = row[row["subset"].astype(str) == subset]
+        elif subset == "simultaneous":
+            break
+        for key, value in keys.items():
+            row = row[row[key] == value]
+        if row.empty or pd.isna(row["p_value"].iloc[0]):
+            continue
+        p, q = row["p_value"].iloc[0], row["p_adj"].iloc[0]
+        if subset == "all":
+            label = f"p={p:.2g}, q={q:.2g}"
+        else:  # the sensitivity test on the pairs sampled close together
+            label += f"\n{int(row['n_pairs'].iloc[0])} simultaneous: p={p:.2g}, q={q:.2g}"
+    return label
 
 
 def paired_panels(
@@ -32,6 +43,7 @@ def paired_panels(
     comparison: pd.DataFrame | None = None,
     ylabel: str = "",
     region: str = "all",
+    sampling: Mapping | None = None,
 ) -> plt.Figure:
     """One paired box/line panel per `facet` value (e.g. phenotype), for one region.
 
@@ -47,17 +59,23 @@ def paired_panels(
         The two site labels (left and right box).
     comparison
         The paired tests of `table` (``p_value``, ``p_adj`` by `facet` and ``region``); their
-        p and q are written under each panel. None writes none.
+        p and q are written under each panel, and those of the simultaneous pairs when the
+        table has a ``subset`` column. None writes none.
     ylabel
         The y-axis label (default `value`).
     region
         The region whose rows are plotted.
+    sampling
+        params ``sampling`` of the workflow (``days_apart``: patient -> days between its two
+        biopsies or None, ``within_days``): simultaneous pairs are drawn solid with their days
+        apart (`organomics.plots.paired_plot`); None or no days draws every line alike.
 
     Returns
     -------
     matplotlib.figure.Figure
         The grid of panels; "no data" in a panel whose facet has no row.
     """
+    sampling = sampling or {}
     data = table[table["region"] == region]
     facets = list(dict.fromkeys(data[facet])) or ["(none)"]
     ncols = min(4, len(facets))
@@ -69,7 +87,10 @@ def paired_panels(
         if subset.empty:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
         else:
-            paired_plot(ax, subset, value, reference, compare, title=str(name), ylabel=ylabel)
+            paired_plot(
+                ax, subset, value, reference, compare, title=str(name), ylabel=ylabel,
+                days_apart=sampling.get("days_apart"), within_days=sampling.get("within_days", 30),
+            )  # fmt: skip
         if label:
             ax.set_xlabel(label, fontsize=8)
     for ax in list(axes.flat)[len(facets) :]:

@@ -550,7 +550,7 @@ def mihc_spatial_rows(
         compare,
         "median paired difference in log2 observed/expected neighbours",
     )
-    for row in immune.to_dict("records"):
+    for row in subset_all(immune).to_dict("records"):
         classes = ("inflamed", "excluded", "desert")
         rows.append(
             {
