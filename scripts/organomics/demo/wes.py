@@ -629,6 +629,8 @@ def write_fasta(folder: Path, sheet: dict, cohort) -> str:
     for chrom, pos, ref, alt in sorted(sites, key=lambda k: (int(k[0]), k[1], k[2], k[3])):
         if (chrom, pos) in drawn or ref not in BASES:
             continue
+        if not 1 < pos < CHROM_LENGTHS[chrom]:  # a contig's first or last base: one neighbour
+            continue
         drawn.add((chrom, pos))
         purine = ref in "AG"
         sub = f"{ref.translate(_PAIR)}>{alt.translate(_PAIR)}" if purine else f"{ref}>{alt}"
