@@ -6,7 +6,6 @@ from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from organomics.pairing import paired_values
 
@@ -167,6 +166,9 @@ def _normal_signed_rank_p(ranks: np.ndarray, t_plus: float) -> float:
     _, counts = np.unique(ranks, return_counts=True)
     variance = n * (n + 1) * (2 * n + 1) / 24 - float((counts**3 - counts).sum()) / 48
     z = (t_plus - n * (n + 1) / 4) / np.sqrt(variance)
+    # scipy.stats costs ~0.35 s to import: only the tests that need it pay for it.
+    from scipy import stats
+
     return float(min(1.0, 2 * stats.norm.sf(abs(z))))
 
 
@@ -182,6 +184,8 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
     -------
     rho, p_value
     """
+    from scipy import stats  # deferred: ~0.35 s import that most steps never need
+
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     rank_x = tolerant_ranks(x, tie_tolerance(x))
     rank_y = tolerant_ranks(y, tie_tolerance(y))

@@ -193,3 +193,20 @@ def test_knn_composition_matches_brute_force():
         assert np.allclose(composition[i], by_hand)
     sub_index, sub = spatial.knn_composition(x, y, field, classes, 4, 5, 30, 0)
     assert len(sub_index) == 30 and np.allclose(sub, composition[sub_index])
+
+
+def test_permutation_counts_unchanged_by_the_speed_work():
+    # Pinned: (1 + k) numerators of the neighbourhood and cross-K permutation p-values (49
+    # relabellings, so p = n / 50) that the code before the issue-18 speed work (commit 43e9086,
+    # fancy-indexed int32 stacks) gave on this input; the same RNG draws must give the same k.
+    rng = np.random.default_rng(7)
+    x, y = rng.uniform(0, 200, 300).round(1), rng.uniform(0, 200, 300).round(1)
+    field, masks = rng.integers(0, 2, 300), rng.random((300, 3)) < [0.3, 0.4, 0.2]
+    region = (x > 100).astype(np.int32)
+    table, cross_k = spatial.neighbourhood_and_k(
+        x, y, field, ["A", "B"], masks[:, :2], ["Tumor", "Stroma"], region, [20, 40], 49, 10_000, 0
+    )
+    numerators = [33, 19, 17, 4, 17, 4, 46, 43, 21, 44, 27, 47, 27, 47, 47, 10, 5, 26, 11, 8, 11]
+    numerators += [8, 44, 26]
+    assert (table["p_value"] * 50).round(9).tolist() == numerators
+    assert (cross_k["p_value"] * 50).round(9).tolist() == [37, 47, 34, 10, 40, 28, 36, 25]
