@@ -106,14 +106,78 @@ def _observed_es(weights, flat_positions, offsets):
 
 
 @numba.njit(cache=True)
+def _block_of(block_end, value):
+    """Index of the value block holding gene position `value` (first end > value)."""
+    lo, hi = 0, len(block_end)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if block_end[mid] <= value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True)
+def _move(sample, drop, lo, new):
+    """Remove sample[drop] and insert `new` in order (lo: the first member > new), shifting only
+    the members between the two."""
+    if drop < lo:
+        for j in range(drop, lo - 1):
+            sample[j] = sample[j + 1]
+        sample[lo - 1] = new
+    else:
+        for j in range(drop, lo, -1):
+            sample[j] = sample[j - 1]
+        sample[lo] = new
+
+
+@numba.njit(cache=True)
+def _unmove(sample, drop, lo, old):
+    """Undo :func:`_move` (put `old` back at index drop)."""
+    if drop < lo:
+        for j in range(lo - 1, drop, -1):
+            sample[j] = sample[j - 1]
+    else:
+        for j in range(lo, drop):
+            sample[j] = sample[j + 1]
+    sample[drop] = old
+
+
+@numba.njit(cache=True)
 def _perturb(weights, sample, k, n, bound, iterations):
     """fgsea's perturbate: swap a random member for a random gene, kept when the positive ES
-    stays >= bound (a Metropolis step for the uniform law on {ES >= bound}); accepted moves."""
+    stays >= bound (a Metropolis step for the uniform law on {ES >= bound}); accepted moves.
+
+    The test is fgsea's chunked one (Korotkevich et al.): first the member where the running
+    score last crossed the bound (O(1): its prefix sum and miss count are updated per move),
+    then a walk over ~sqrt(k) blocks of gene positions that skips every block whose sum cannot
+    lift the running score to the bound. Both are exact, so moves are those of the plain walk.
+    """
     moves = 0
     total = 0.0
     for i in range(k):
         total += weights[sample[i]]
     miss = 1.0 / (n - k)
+    # value blocks at the sample's quantiles (fgsea takes the median sample's each level)
+    blocks = max(1, int(math.sqrt(k)))
+    block_end = np.empty(blocks, dtype=np.int64)
+    for b in range(blocks - 1):
+        block_end[b] = sample[((b + 1) * k) // blocks]
+    block_end[blocks - 1] = n
+    count = np.zeros(blocks, dtype=np.int64)
+    block_sum = np.zeros(blocks)
+    b = 0
+    for i in range(k):
+        while block_end[b] <= sample[i]:
+            b += 1
+        count[b] += 1
+        block_sum[b] += weights[sample[i]]
+    # the cached crossing: member cand, hits' sum and misses up to and including it
+    has_cand = False
+    cand = -1
+    cand_x = 0
+    cand_y = 0.0
     for _ in range(iterations):
         drop = np.random.randint(0, k)
         new = np.random.randint(0, n)
@@ -129,44 +193,83 @@ def _perturb(weights, sample, k, n, bound, iterations):
             if sample[drop] == new:
                 moves += 1  # fgsea counts proposing the same gene as a move
             continue
-        # walk the candidate set (sample without sample[drop], with `new` in order) and stop
-        # as soon as its running score reaches the bound (fgsea's compareStat)
-        candidate_total = total - weights[sample[drop]] + weights[new]
+        old = sample[drop]
+        candidate_total = total - weights[old] + weights[new]
         hit = 1.0 / candidate_total if candidate_total > 0 else 0.0
-        running = 0.0
-        last = -1
-        passed = bound <= 0.0
-        inserted = False
-        i = 0
-        seen = 0
-        while not passed and seen < k:
-            if not inserted and (i >= k or new < sample[i]) and True:
-                pos = new
-                inserted = True
-            else:
-                if i == drop:
-                    i += 1
+        if bound <= 0.0:
+            passed = True
+        else:
+            passed = False
+            if has_cand and old == cand:
+                has_cand = False
+            if has_cand:
+                x = cand_x
+                y = cand_y
+                if old < cand:
+                    x += 1
+                    y -= weights[old]
+                if new < cand:
+                    x -= 1
+                    y += weights[new]
+                if hit * y - miss * x >= bound:
+                    passed = True
+        _move(sample, drop, lo, new)
+        bo = _block_of(block_end, old)
+        bn = _block_of(block_end, new)
+        count[bo] -= 1
+        block_sum[bo] -= weights[old]
+        count[bn] += 1
+        block_sum[bn] += weights[new]
+        walked = False
+        if not passed:
+            # walk the moved set block by block; stop where the running score reaches the bound
+            walked = True
+            cur_x = 0
+            cur_y = 0.0
+            last = -1
+            index = 0
+            for b in range(blocks):
+                if hit * (cur_y + block_sum[b]) - miss * cur_x < bound:
+                    cur_y += block_sum[b]
+                    cur_x += block_end[b] - last - 1 - count[b]
+                    last = block_end[b] - 1
+                    index += count[b]
                     continue
-                pos = sample[i]
-                i += 1
-            seen += 1
-            running += hit * weights[pos] - miss * (pos - last - 1)
-            if running >= bound:
-                passed = True
-            last = pos
+                for j in range(index, index + count[b]):
+                    pos = sample[j]
+                    cur_y += weights[pos]
+                    cur_x += pos - last - 1
+                    last = pos
+                    if hit * cur_y - miss * cur_x >= bound:
+                        passed = True
+                        cand = pos
+                        cand_x = cur_x
+                        cand_y = cur_y
+                        break
+                if passed:
+                    break
+                index += count[b]
+                cur_x += block_end[b] - 1 - last
+                last = block_end[b] - 1
         if passed:
-            # apply the move in place: remove sample[drop], insert `new` in order, shifting
-            # only the members between the two (lo: the first member > new)
-            if drop < lo:
-                for j in range(drop, lo - 1):
-                    sample[j] = sample[j + 1]
-                sample[lo - 1] = new
-            else:
-                for j in range(drop, lo, -1):
-                    sample[j] = sample[j - 1]
-                sample[lo] = new
             total = candidate_total
             moves += 1
+            if walked:
+                has_cand = True
+            elif has_cand:
+                # keep the cached crossing in step with the move
+                if old < cand:
+                    cand_x += 1
+                    cand_y -= weights[old]
+                if new < cand:
+                    cand_x -= 1
+                    cand_y += weights[new]
+        else:
+            _unmove(sample, drop, lo, old)
+            count[bo] += 1
+            block_sum[bo] += weights[old]
+            count[bn] -= 1
+            block_sum[bn] -= weights[new]
     return moves
 
 
