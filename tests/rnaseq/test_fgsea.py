@@ -85,6 +85,43 @@ def test_multilevel_p_against_enumeration():
     assert abs(math.log2(p[0] / exact)) < 1.5, (p[0], exact)
 
 
+def test_chunked_markov_step_keeps_the_plain_walks_rulers():
+    """The chunked perturbation (cached crossing, skipped blocks) is exact: the rulers equal
+    the numbers the plain O(k) walk gave (fgsea.py before b67c098, same seeds)."""
+    rng = np.random.default_rng(3)
+    weights = np.sort(np.abs(rng.standard_normal(2000)))[::-1].copy()
+    # (k, target): ladder length, sum of scores, sum of corrector counts, top score
+    old = {
+        (40, 0.55): (128, 58.23357875088605, 2880, 0.5627580935130301),
+        (150, 0.4): (96, 34.7700775931081, 2160, 0.4074640053740418),
+    }
+    for (k, target), (length, total, corrected, top) in old.items():
+        scores, corrector = fgsea._ruler(weights, k, target, 31, 7, 60)
+        assert len(scores) == length
+        assert scores.sum() == pytest.approx(total, rel=1e-12)
+        assert int(corrector.sum()) == corrected
+        assert scores[-1] == pytest.approx(top, rel=1e-12)
+
+
+def test_markov_step_stays_above_the_bound():
+    """Every accepted move keeps the set sorted, of distinct genes and at positive ES >= bound
+    (recomputed from the definition); a bound no set reaches accepts nothing."""
+    rng = np.random.default_rng(5)
+    weights = np.sort(np.abs(rng.standard_normal(500)))[::-1].copy()
+    sample = np.arange(0, 60, 2, dtype=np.int64)  # 30 genes near the top: ES well above 0.3
+    k = len(sample)
+    for _ in range(20):
+        moves = fgsea._perturb(weights, sample, k, 500, 0.3, 50)
+        assert 0 <= moves <= 50
+        assert np.all(np.diff(sample) > 0)
+        running = np.cumsum(weights[sample]) / weights[sample].sum()
+        running -= (sample - np.arange(k)) / (500 - k)
+        assert running.max() >= 0.3
+    frozen = sample.copy()
+    assert fgsea._perturb(weights, sample, k, 500, 1.5, 50) <= 50
+    assert np.array_equal(sample, frozen)
+
+
 def test_p_never_zero_and_resolved_below_one_over_permutations():
     """A set at the very top (bottom) has ES = 1 (-1): exact p = 1 / C(300, 15) / P(side);
     the permutations alone give 1 / (n + 1); the fgsea engine resolves it, never 0."""
