@@ -57,17 +57,24 @@ def library_closure(script: str | Path, root: str | Path) -> list[Path]:
         Module files, sorted; package `__init__.py` files only when something is imported from
         them (a bare package holds no code whose edit should rerun a rule).
     """
-    root = Path(root).resolve()
+    return list(_closure(Path(script).resolve(), Path(root).resolve()))
+
+
+@cache
+def _closure(script: Path, root: Path) -> tuple[Path, ...]:
+    """library_closure of resolved paths, cached: the Snakefile asks for ~50 scripts whose
+    closures share most modules, and every job process re-parses the Snakefile."""
     seen: set[Path] = set()
-    todo = [Path(script).resolve()]
+    todo = [script]
     while todo:
         for module in _direct_imports(todo.pop(), root):
             if module not in seen:
                 seen.add(module)
                 todo.append(module)
-    return sorted(module for module in seen if _has_code(module))
+    return tuple(sorted(module for module in seen if _has_code(module)))
 
 
+@cache
 def _has_code(module: Path) -> bool:
     """False for a package __init__ that holds a docstring at most."""
     if module.name != "__init__.py":

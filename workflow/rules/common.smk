@@ -40,7 +40,9 @@
 #                            {"simultaneous": patients within pairs.simultaneous_days or None
 #                            (no collection_day: tables unchanged), "days_apart", "within_days"}
 #   parse_check(fn, *args)   run a parse-time input check: bad input stops the run before any
-#                            job with its message (file, row, column) and no Python stack
+#                            job with its message (file, row, column) and no Python stack; job
+#                            processes skip it unless fn is named in PARSE_VALUES (its return
+#                            value builds the DAG: add a new such check's name there)
 import sys
 from pathlib import Path
 
@@ -62,8 +64,22 @@ OUTPUTS = {name: [] for name in (*BRANCHES, "sheet", "summary")}
 EXCLUDED = {name: [] for name in BRANCHES}
 
 
+# Checks whose return value builds the DAG: they run in every process. Every other
+# parse_check only validates input, which the main process has done before submitting any job,
+# so job processes (cluster/subprocess jobs re-parse the Snakefile) skip it.
+PARSE_VALUES = {
+    "load_samples",
+    "mihc_check_inputs",
+    "mihc_scatter_samples",
+    "rnaseq_sample_ids",
+}
+
+
 def parse_check(check, *args):
-    """Call check(*args); an InputError stops snakemake with its message alone."""
+    """Call check(*args); an InputError stops snakemake with its message alone. In a job process
+    a check that only validates (not in PARSE_VALUES) is skipped and gives None."""
+    if not workflow.is_main_process and check.__name__ not in PARSE_VALUES:
+        return None
     try:
         return check(*args)
     except InputError as error:

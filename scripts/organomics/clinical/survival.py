@@ -8,8 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from lifelines.statistics import multivariate_logrank_test
-from scipy.stats import norm
 
 from organomics.errors import InputError
 from organomics.excluded import Exclusions
@@ -121,6 +119,8 @@ def kaplan_meier(durations, events, level: float = 0.95) -> pd.DataFrame:
         exp(log S -/+ z * Greenwood SE), the upper limit capped at 1, missing where S = 0.
     """
     data = pd.DataFrame({"time": np.asarray(durations, float), "event": np.asarray(events, int)})
+    from scipy.stats import norm  # here, not at import: the Snakefile parse imports this module
+
     z = norm.ppf(0.5 + level / 2)
     rows, surv, variance, at_risk = [], Fraction(1), 0.0, len(data)
     for time, group in data.groupby("time", sort=True):
@@ -264,6 +264,9 @@ def km_table(
                 continue
             durations, events = data[f"{endpoint}_days"], data[f"{endpoint}_event"]
             n_groups = data["group"].nunique()
+            # lifelines imported here: the Snakefile parse imports this module
+            from lifelines.statistics import multivariate_logrank_test
+
             p_value = (
                 multivariate_logrank_test(durations, data["group"], events).p_value
                 if n_groups > 1

@@ -11,8 +11,6 @@ from itertools import permutations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats as sps
 
 from organomics.plots import SITE_COLOURS
 from organomics.stats import bh, spearman, tie_tolerance, tolerant_ranks
@@ -371,6 +369,10 @@ def logistic(x: np.ndarray, y: np.ndarray) -> dict:
     n_resp = int(y.sum())
     if n < 3 or n_resp == 0 or n_resp == n or np.ptp(x) <= tie_tolerance(x):
         return empty | {"note": "needs responders and non-responders and a varying measure"}
+    # scipy and statsmodels imported here: the Snakefile parse imports this module for SOURCES
+    import statsmodels.api as sm
+    from scipy import stats as sps
+
     if separated(x, y):
         result = sps.mannwhitneyu(x[y == 1], x[y == 0], alternative="two-sided", method="exact")
         auc = float(result.statistic) / (n_resp * (n - n_resp))
@@ -435,6 +437,8 @@ def sign_test(better: np.ndarray, worse: np.ndarray) -> dict:
     if n == 0:
         return row | {"effect": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
                       "note": "no discordant patient with both values"}  # fmt: skip
+    from scipy import stats as sps
+
     result = sps.binomtest(k, n, 0.5)
     ci = result.proportion_ci(confidence_level=0.95, method="exact")
     return row | {"effect": k / n, "ci_low": ci.low, "ci_high": ci.high,
