@@ -234,8 +234,11 @@ def cache_numba(packages: tuple[str, ...] = NUMBA_UNCACHED) -> int:
     from numba.core.caching import NullCache
     from numba.core.dispatcher import Dispatcher
 
-    for package in packages:
-        importlib.import_module(package)
+    with warnings.catch_warnings():
+        # umap warns that ParametricUMAP needs Tensorflow; scanpy's own import hides it too
+        warnings.simplefilter("ignore", ImportWarning)
+        for package in packages:
+            importlib.import_module(package)
     enabled = 0
     for name, module in list(sys.modules.items()):
         if module is None or name.split(".")[0] not in packages:
