@@ -53,6 +53,7 @@ rule rnaseq_counts:
         "logs/rnaseq/counts.log",
     benchmark:
         "logs/benchmarks/rnaseq/counts.tsv"
+    priority: 5  # the RNA chain next (DESeq2 -> GSEA, plots, deconvolution)
     conda:
         "../../envs/rnaseq.yaml"
     resources:
@@ -89,6 +90,7 @@ rule rnaseq_deseq2:
         "logs/rnaseq/deseq2.log",
     benchmark:
         "logs/benchmarks/rnaseq/deseq2.tsv"
+    priority: 5  # the RNA chain next (DESeq2 -> GSEA, plots, deconvolution)
     conda:
         "../../envs/rnaseq.yaml"
     threads: rnaseq_fit_threads(8)
