@@ -18,7 +18,10 @@ Measured 2026-11-28 on the shared 2-core machine, one thread each, 1,000 permuta
     (149x with numba's first calls from its cache); NES Spearman 0.9995; FDR < 0.05: 265 and
     263 sets, 253 in both; top 10 by FDR: 9 shared (top 20: 10, many sets share the smallest
     FDR); with --multilevel 49.4 s (6.9x): 289 sets resolved below 1/1001, min p 1.4e-25;
-    36.3 s (9.5x) after in-place Markov moves (same p-values), rerun alone at load ~1
+    36.3 s (9.5x) after in-place Markov moves (same p-values), rerun alone at load ~1;
+    with fgsea's chunked Markov step (same p-values), one run at load 6-7, wall clock: gseapy
+    1008.9 s, fgsea 6.7 s (151.6x), fgsea + multilevel 45.7 s (22.1x); the multilevel part
+    36.0 -> 27.3 s CPU back to back (old and new module, same 5,233 p-values)
   the demo's DESeq2 table (--results), 3,000 genes, 1,902 sets: fgsea 0.6 s, gseapy 71.6 s:
     114x; NES Spearman 0.9997; top 20: 18 shared
   numba compilation on an empty cache (fresh clone, first job only; cached in __pycache__
