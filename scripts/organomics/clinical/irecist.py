@@ -7,7 +7,6 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from organomics.clinical import recist
 from organomics.clinical.rates import CI_METHOD, _exact_binomial
@@ -391,6 +390,9 @@ def response_rates(
         iUPD), pseudoprogression (iUPD later reset), pseudoprogression_rate (of n_iupd) and
         ci_method. iRECIST pseudoprogression columns are empty for RECIST 1.1 rows.
     """
+    # deferred: statsmodels costs ~0.5 s to import and the ADaM step never computes a rate
+    from statsmodels.stats.proportion import proportion_confint
+
     rows = []
     for criteria, table, prefix in (
         ("RECIST 1.1", recist_responses, ""),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
-from statsmodels.stats.proportion import proportion_confint
 
 from organomics.pairing import paired_values
 from organomics.stats import bh
@@ -32,6 +30,10 @@ def response_rates(responses: pd.DataFrame, reference: str, compare: str) -> pd.
         each best response (n_CR ... n_NE) and ci_method; rates are NaN for a site without
         evaluable patients.
     """
+    # deferred: statsmodels costs ~0.5 s to import, and steps that import this module for its
+    # constants (ADaM via irecist) never compute a rate
+    from statsmodels.stats.proportion import proportion_confint
+
     rows = []
     for site in (reference, compare):
         best = responses.loc[responses["site"] == site, "best_response"]
@@ -104,6 +106,8 @@ def mixed_response(
 
 
 def _exact_binomial(better_reference: int, better_compare: int) -> float:
+    from scipy.stats import binomtest  # deferred: ~0.35 s import, see response_rates
+
     discordant = better_reference + better_compare
     return binomtest(better_reference, discordant, 0.5).pvalue if discordant else 1.0
 
