@@ -236,7 +236,9 @@ def cache_numba(packages: tuple[str, ...] = NUMBA_UNCACHED) -> int:
 
     with warnings.catch_warnings():
         # umap warns that ParametricUMAP needs Tensorflow; scanpy's own import hides it too
-        warnings.simplefilter("ignore", ImportWarning)
+        warnings.filterwarnings(
+            "ignore", message="Tensorflow not installed", category=ImportWarning
+        )
         for package in packages:
             importlib.import_module(package)
     enabled = 0
