@@ -145,6 +145,18 @@ def _unmove(sample, drop, lo, old):
 
 
 @numba.njit(cache=True)
+def _shift_crossing(weights, cand, x, y, old, new):
+    # misses and hit weight before position `cand` once `old` leaves the set and `new` joins it
+    if old < cand:
+        x += 1
+        y -= weights[old]
+    if new < cand:
+        x -= 1
+        y += weights[new]
+    return x, y
+
+
+@numba.njit(cache=True)
 def _perturb(weights, sample, k, n, bound, iterations):
     """fgsea's perturbate: swap a random member for a random gene, kept when the positive ES
     stays >= bound (a Metropolis step for the uniform law on {ES >= bound}); accepted moves.
@@ -203,14 +215,7 @@ def _perturb(weights, sample, k, n, bound, iterations):
             if has_cand and old == cand:
                 has_cand = False
             if has_cand:
-                x = cand_x
-                y = cand_y
-                if old < cand:
-                    x += 1
-                    y -= weights[old]
-                if new < cand:
-                    x -= 1
-                    y += weights[new]
+                x, y = _shift_crossing(weights, cand, cand_x, cand_y, old, new)
                 if hit * y - miss * x >= bound:
                     passed = True
         _move(sample, drop, lo, new)
@@ -258,12 +263,7 @@ def _perturb(weights, sample, k, n, bound, iterations):
                 has_cand = True
             elif has_cand:
                 # keep the cached crossing in step with the move
-                if old < cand:
-                    cand_x += 1
-                    cand_y -= weights[old]
-                if new < cand:
-                    cand_x -= 1
-                    cand_y += weights[new]
+                cand_x, cand_y = _shift_crossing(weights, cand, cand_x, cand_y, old, new)
         else:
             _unmove(sample, drop, lo, old)
             count[bo] += 1
