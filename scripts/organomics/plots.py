@@ -9,8 +9,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.image as mimage  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 from organomics.pairing import paired_values  # noqa: E402
 from organomics.tables import atomic_path  # noqa: E402
@@ -18,8 +21,18 @@ from organomics.tables import atomic_path  # noqa: E402
 SITE_COLOURS = ("#1f77b4", "#d62728")  # reference site blue, compare site red, everywhere
 
 
+PNG_DPI = 200
+
+
 def save(fig: plt.Figure, png_path: str | Path, pdf_path: str | Path) -> None:
-    """Write a figure as PNG (200 dpi) and PDF, each atomically, then close it.
+    """Write a figure as PNG (200 dpi) and PDF, each cropped to its tight bounding box and
+    written atomically, then close it.
+
+    The figure is laid out and drawn once at 200 dpi: the PNG is that drawing cropped to the
+    tight bounding box, and the PDF reuses the box. ``savefig(bbox_inches="tight")`` twice
+    drew the figure four times (a layout pass and a drawing per file), the most expensive part
+    of every figure job. The PNG equals savefig's to within half a pixel of antialiasing (same
+    size; a figure whose tight box reaches past the canvas is saved by savefig instead).
 
     Parameters
     ----------
@@ -28,9 +41,33 @@ def save(fig: plt.Figure, png_path: str | Path, pdf_path: str | Path) -> None:
     png_path, pdf_path
         The two output files.
     """
-    for path, options in ((png_path, {"dpi": 200}), (pdf_path, {})):
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=Path(path).suffix.lstrip("."), bbox_inches="tight", **options)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    original_dpi = fig.dpi
+    try:
+        fig.set_dpi(PNG_DPI)
+        canvas.draw()
+        bbox = fig.get_tightbbox(canvas.get_renderer())
+        bbox = bbox.padded(matplotlib.rcParams["savefig.pad_inches"])
+        # savefig's pixel box for bbox_inches: its size truncated, its origin at bbox's corner
+        width, height = int(bbox.width * PNG_DPI), int(bbox.height * PNG_DPI)
+        left = round(bbox.x0 * PNG_DPI)
+        top = round(fig.bbox.height - bbox.y0 * PNG_DPI - height)
+        rgba = np.asarray(canvas.buffer_rgba())
+        with atomic_path(png_path) as tmp:
+            if (
+                left >= 0
+                and top >= 0
+                and left + width <= rgba.shape[1]
+                and top + height <= rgba.shape[0]
+            ):
+                crop = rgba[top : top + height, left : left + width]
+                mimage.imsave(tmp, crop, format="png", origin="upper", dpi=PNG_DPI)
+            else:  # text beyond the canvas: savefig grows the canvas to the box
+                fig.savefig(tmp, format="png", dpi=PNG_DPI, bbox_inches=bbox)
+    finally:
+        fig.set_dpi(original_dpi)
+    with atomic_path(pdf_path) as tmp:
+        fig.savefig(tmp, format="pdf", bbox_inches=bbox)
     plt.close(fig)
 
 
