@@ -311,3 +311,57 @@ def test_dispersion_fits_not_converged_go_to_pydeseq2(geuvadis, caplog, monkeypa
             alpha_hat=args["moments"][gene], **common,
         )  # fmt: skip
         assert dispersions[gene] == reference[0] and converged[gene] == reference[1]
+
+
+def test_gene_blocks_bound_the_temporaries():
+    # 16e6 doubles / (272 x 540) = 108.9: the paper's design fits 108 genes per block
+    blocks = lean_inference.gene_blocks(1000, (540, 272))
+    assert [b.stop - b.start for b in blocks[:2]] == [108, 108] and blocks[-1].stop >= 1000
+    assert lean_inference.gene_blocks(14000, (12, 7)) == [slice(0, 190476)]  # 16e6 // 84
+
+
+def test_blocks_of_genes_give_the_same_fits(geuvadis, monkeypatch):
+    args = fit_inputs(geuvadis)
+    inference = LeanInference(n_cpus=1)
+    shrink = dict(
+        counts=args["counts"], size=1 / args["dispersions"], design_matrix=args["design_matrix"],
+        offset=np.log(args["size_factors"]), prior_no_shrink_scale=15, prior_scale=0.3,
+        optimizer="L-BFGS-B", shrink_index=args["design_matrix"].shape[1] - 1,
+    )  # fmt: skip
+    irls = dict(
+        counts=args["counts"], size_factors=args["size_factors"], min_mu=0.5, beta_tol=1e-8,
+        design_matrix=args["design_matrix"], disp=args["moments"],
+    )  # fmt: skip
+    alpha = dict(
+        counts=args["counts"], design_matrix=args["design_matrix"], mu=args["mu"],
+        alpha_hat=args["moments"], min_disp=1e-8, max_disp=geuvadis.max_disp,
+    )  # fmt: skip
+    whole = (inference.lfc_shrink_nbinom_glm(**shrink), inference.irls(**irls),
+             inference.alpha_mle(**alpha))  # fmt: skip
+    monkeypatch.setattr(
+        lean_inference, "gene_blocks", lambda n, shape: [slice(s, s + 7) for s in range(0, n, 7)]
+    )
+    blocked = (inference.lfc_shrink_nbinom_glm(**shrink), inference.irls(**irls),
+               inference.alpha_mle(**alpha))  # fmt: skip
+    np.testing.assert_array_equal(blocked[0][0], whole[0][0])
+    for a, b in zip(blocked[0][1], whole[0][1], strict=True):
+        np.testing.assert_array_equal(a.values, b.values)
+    for part_blocked, part_whole in zip(blocked[1] + blocked[2], whole[1] + whole[2], strict=True):
+        np.testing.assert_array_equal(part_blocked, part_whole)
+
+
+def test_two_processes_give_the_same_fits(geuvadis):
+    # n_cpus > 1 runs blocks of genes in loky workers (the paper's cohorts): same numbers
+    args = fit_inputs(geuvadis)
+    irls = dict(
+        counts=args["counts"], size_factors=args["size_factors"], min_mu=0.5, beta_tol=1e-8,
+        design_matrix=args["design_matrix"], disp=args["moments"],
+    )  # fmt: skip
+    alpha = dict(
+        counts=args["counts"], design_matrix=args["design_matrix"], mu=args["mu"],
+        alpha_hat=args["moments"], min_disp=1e-8, max_disp=geuvadis.max_disp,
+    )  # fmt: skip
+    one, two = LeanInference(n_cpus=1), LeanInference(n_cpus=2)
+    for a, b in zip(one.irls(**irls) + one.alpha_mle(**alpha),
+                    two.irls(**irls) + two.alpha_mle(**alpha), strict=True):  # fmt: skip
+        np.testing.assert_array_equal(a, b)

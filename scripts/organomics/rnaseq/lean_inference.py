@@ -174,7 +174,8 @@ def shrink_genes(
     num_genes, num_vars = counts_by_gene.shape[0], design_matrix.shape[1]
     fixed = (offset, prior_no_shrink_scale, prior_scale, shrink_index)
     scale = np.maximum(
-        nbinom_fn(np.zeros((num_genes, num_vars)), design_matrix, counts_by_gene, size, *fixed), 1
+        nbinom_fn(np.zeros((num_genes, num_vars)), design_matrix, counts_by_gene, size, *fixed),
+        1,
     )
 
     def fun_and_grad(rows, beta):
@@ -361,9 +362,35 @@ def alpha_mle_genes(
         return loss, (alpha * -ll_part + reg_grad)[:, None]
 
     x, _, converged = lbfgsb_lockstep(
-        fun_and_grad, log_alpha_hat[:, None], bounds=(np.log(min_disp), np.log(max_disp))
+        fun_and_grad,
+        log_alpha_hat[:, None],
+        bounds=(np.log(min_disp), np.log(max_disp)),
     )
     return np.exp(x[:, 0]), converged
+
+
+def gene_blocks(num_genes: int, design_shape: tuple[int, int]) -> list[slice]:
+    """Blocks of genes whose genes x p x samples temporaries stay under ~128 MB.
+
+    The batched fits build one p x samples (and p x p) array per gene, and L-BFGS-B keeps a
+    ~(25 p + 1200)-double workspace per gene: the demo's designs (p = 7, 12 samples) take
+    every gene at once, the paper's (p = 272, 540 samples) ~100.
+
+    Parameters
+    ----------
+    num_genes
+        Genes to fit.
+    design_shape
+        The design matrix's (samples, p).
+
+    Returns
+    -------
+    list of slice
+        Consecutive blocks covering all genes.
+    """
+    samples, num_vars = design_shape
+    block = max(1, 16_000_000 // (num_vars * max(samples, num_vars)))
+    return [slice(start, start + block) for start in range(0, num_genes, block)]
 
 
 class DiagonalOnly:
@@ -390,6 +417,23 @@ class LeanInference(DefaultInference):
     returns every gene's full p x p inverse Hessian, twice over while collecting them: genes x
     p^2 x 16 bytes, 24 GB for 20,000 genes and ~ patient + site with 270 patients (p = 272).
     """
+
+    def _blocks(self, function, num_genes: int, design_shape: tuple[int, int], arguments):
+        """`function` of each block of genes (gene_blocks), with n_cpus processes when > 1.
+
+        `arguments(genes)` gives one block's keyword arguments. Several processes get at least
+        one block each (the paper's hundreds of samples); one process runs them in turn.
+        """
+        blocks = gene_blocks(num_genes, design_shape)
+        if self.n_cpus > 1 and len(blocks) < self.n_cpus and num_genes >= self.n_cpus:
+            size = -(-num_genes // self.n_cpus)
+            blocks = [slice(start, start + size) for start in range(0, num_genes, size)]
+        if self.n_cpus == 1 or len(blocks) == 1:
+            return [function(**arguments(genes)) for genes in blocks]
+        with parallel_backend(self._backend, inner_max_num_threads=1):
+            return Parallel(n_jobs=self.n_cpus, verbose=self._joblib_verbosity)(
+                delayed(function)(**arguments(genes)) for genes in blocks
+            )
 
     def irls(
         self,
@@ -431,8 +475,19 @@ class LeanInference(DefaultInference):
         if np.linalg.matrix_rank(design_matrix) < design_matrix.shape[1]:
             # PyDESeq2 starts rank-deficient designs elsewhere: its own per-gene path
             return super().irls(counts=counts, disp=disp, **arguments)
-        beta, mu, hat, left = irls_genes(
-            counts, size_factors, design_matrix, disp, min_mu, beta_tol, max_beta, maxiter
+        parts = self._blocks(
+            irls_genes,
+            counts.shape[1],
+            design_matrix.shape,
+            lambda genes: dict(
+                counts=counts[:, genes], size_factors=size_factors, design_matrix=design_matrix,
+                disp=disp[genes], min_mu=min_mu, beta_tol=beta_tol, max_beta=max_beta,
+                maxiter=maxiter,
+            ),
+        )  # fmt: skip
+        beta, mu, hat, left = (
+            np.concatenate(part, axis=axis)
+            for part, axis in zip(zip(*parts, strict=True), (0, 1, 1, 0), strict=True)
         )
         converged = np.ones(counts.shape[1], dtype=bool)
         failed = np.flatnonzero(left)
@@ -486,11 +541,24 @@ class LeanInference(DefaultInference):
         )
         if optimizer != "L-BFGS-B":
             return super().alpha_mle(
-                counts=counts, mu=mu, alpha_hat=alpha_hat, optimizer=optimizer, **arguments
+                counts=counts,
+                mu=mu,
+                alpha_hat=alpha_hat,
+                optimizer=optimizer,
+                **arguments,
             )
-        dispersions, converged = alpha_mle_genes(
-            counts=counts, mu=mu, alpha_hat=alpha_hat, **arguments
+        parts = self._blocks(
+            alpha_mle_genes,
+            counts.shape[1],
+            design_matrix.shape,
+            lambda genes: dict(
+                counts=counts[:, genes],
+                mu=mu[:, genes],
+                alpha_hat=alpha_hat[genes],
+                **arguments,
+            ),
         )
+        dispersions, converged = (np.concatenate(part) for part in zip(*parts, strict=True))
         failed = np.flatnonzero(~converged)
         if failed.size:
             log.info(
@@ -544,18 +612,12 @@ class LeanInference(DefaultInference):
         )
         if optimizer != "L-BFGS-B":
             return self._per_gene(counts, size, optimizer, np.arange(counts.shape[1]), arguments)
-        # blocks of genes: each holds L-BFGS-B workspaces and p x p Hessians (~256 MB at most;
-        # the demo's p = 7 is one block, the paper's p = 272 blocks of ~380 genes)
-        num_vars = design_matrix.shape[1]
-        block = max(1, 32_000_000 // (num_vars * num_vars + 30 * num_vars + 1200))
-        parts = [
-            shrink_genes(
-                counts=counts[:, start : start + block],
-                size=size[start : start + block],
-                **arguments,
-            )
-            for start in range(0, counts.shape[1], block)
-        ]
+        parts = self._blocks(
+            shrink_genes,
+            counts.shape[1],
+            design_matrix.shape,
+            lambda genes: dict(counts=counts[:, genes], size=size[genes], **arguments),
+        )
         lfcs, diagonals, converged = (np.concatenate(part) for part in zip(*parts, strict=True))
         failed = np.flatnonzero(~converged)
         if failed.size:
@@ -579,7 +641,9 @@ class LeanInference(DefaultInference):
         """The former per-gene path (joblib over ``nbinomGLM``) for `genes`."""
         with parallel_backend(self._backend, inner_max_num_threads=1):
             fits = Parallel(
-                n_jobs=self.n_cpus, verbose=self._joblib_verbosity, batch_size=self._batch_size
+                n_jobs=self.n_cpus,
+                verbose=self._joblib_verbosity,
+                batch_size=self._batch_size,
             )(
                 delayed(shrink_one_gene)(
                     counts=counts[:, i], size=size[i], optimizer=optimizer, **arguments
