@@ -48,6 +48,9 @@ def save(fig: plt.Figure, png_path: str | Path, pdf_path: str | Path) -> None:
         canvas.draw()
         bbox = fig.get_tightbbox(canvas.get_renderer())
         bbox = bbox.padded(matplotlib.rcParams["savefig.pad_inches"])
+        # laid out now (tight_layout, constrained): without an engine savefig does not lay the
+        # figure out again in a drawing pass of its own before drawing it
+        fig.set_layout_engine(None)
         # savefig's pixel box for bbox_inches: its size truncated, its origin at bbox's corner
         width, height = int(bbox.width * PNG_DPI), int(bbox.height * PNG_DPI)
         left = round(bbox.x0 * PNG_DPI)
