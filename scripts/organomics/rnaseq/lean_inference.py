@@ -232,7 +232,8 @@ def irls_genes(
 
     Each gene iterates until its own deviance ratio is below `beta_tol`, with PyDESeq2's
     floating-point operations (one BLAS product and one ``scipy.linalg.solve`` per gene), so
-    its coefficients are PyDESeq2's bit for bit. A gene whose IRLS diverges (a coefficient
+    its coefficients are PyDESeq2's bit for bit (``scipy.linalg.solve`` of a stack of matrices
+    runs the per-matrix LAPACK call on each). A gene whose IRLS diverges (a coefficient
     beyond `max_beta`) or reaches `maxiter` is flagged: PyDESeq2 then restarts it with
     L-BFGS-B, which the caller does with PyDESeq2's own per-gene call.
 
@@ -256,7 +257,8 @@ def irls_genes(
     num_genes, num_vars = by_gene.shape[0], X.shape[1]
     Q, R = np.linalg.qr(X)
     start = np.matmul(Q.T, np.log(by_gene / size_factors + 0.1)[:, :, None])[:, :, 0]
-    beta = np.array([solve(R, start[g]) for g in range(num_genes)]).reshape(num_genes, num_vars)
+    # scipy.linalg.solve loops over a batch in C with the per-matrix LAPACK call: same bits
+    beta = solve(np.broadcast_to(R, (num_genes, *R.shape)), start[:, :, None])[:, :, 0]
     dev = np.full(num_genes, 1000.0)
     ridge_factor = np.diag(np.repeat(1e-6, num_vars))
     mu = np.maximum(size_factors * np.exp(_xbeta(X, beta)), min_mu)
@@ -269,9 +271,7 @@ def irls_genes(
         z = np.log(mu_a / size_factors) + (by_gene[active] - mu_a) / mu_a
         H = np.matmul(X.T * W[:, None, :], X) + ridge_factor
         right = np.matmul(X.T, (W * z)[:, :, None])[:, :, 0]
-        beta_hat = np.array(
-            [solve(H[g], right[g], assume_a="pos") for g in range(active.size)]
-        ).reshape(active.size, num_vars)
+        beta_hat = solve(H, right[:, :, None], assume_a="pos")[:, :, 0]
         iteration += 1
         diverged = (np.abs(beta_hat) > max_beta).sum(axis=1) > 0
         if iteration >= maxiter:

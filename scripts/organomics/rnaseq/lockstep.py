@@ -93,8 +93,7 @@ def lbfgsb_lockstep(
             code = task[i, 0]
             if code == _FG:
                 running.append(i)
-                if not np.array_equal(x[i], last[i]):
-                    waiting.append(i)
+                waiting.append(i)
             elif code == _NEW_X:
                 running.append(i)
                 nit[i] += 1
@@ -102,8 +101,10 @@ def lbfgsb_lockstep(
                     task[i] = (_STOP, _STOP_MAXITER)
                 elif nfev[i] > maxfun:
                     task[i] = (_STOP, _STOP_MAXFUN)
-        if waiting:
-            rows = np.array(waiting)
+        rows = np.array(waiting, dtype=np.intp)
+        # ScalarFunction re-evaluates only at a new point (its nfev); same values either way
+        rows = rows[np.any(x[rows] != last[rows], axis=1)]
+        if rows.size:
             values, gradients = fun_and_grad(rows, x[rows])
             f[rows] = values
             g[rows] = gradients
