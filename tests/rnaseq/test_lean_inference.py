@@ -365,3 +365,25 @@ def test_two_processes_give_the_same_fits(geuvadis):
     for a, b in zip(one.irls(**irls) + one.alpha_mle(**alpha),
                     two.irls(**irls) + two.alpha_mle(**alpha), strict=True):  # fmt: skip
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("alt_hypothesis", [None, "greaterAbs"])
+def test_wald_test_equals_pydeseq2_wald_test(geuvadis, alt_hypothesis):
+    # None: the batched path; greaterAbs (one of PyDESeq2's thresholded tests): its own path
+    args = fit_inputs(geuvadis)
+    num_vars = args["design_matrix"].shape[1]
+    contrast = np.zeros(num_vars)
+    contrast[-1] = 1  # site LM vs PL
+    lfc = geuvadis.varm["LFC"].to_numpy()[geuvadis.non_zero_idx]
+    common = dict(
+        design_matrix=args["design_matrix"], ridge_factor=np.diag(np.repeat(1e-6, num_vars)),
+        contrast=contrast, lfc_null=np.log(2) * 0.5, alt_hypothesis=alt_hypothesis,
+    )  # fmt: skip
+    pvalues, statistics, errors = LeanInference(n_cpus=1).wald_test(
+        disp=args["dispersions"], lfc=lfc, mu=args["mu"], **common
+    )
+    for gene in range(lfc.shape[0]):
+        reference = utils.wald_test(
+            disp=args["dispersions"][gene], lfc=lfc[gene], mu=args["mu"][:, gene], **common
+        )
+        assert (pvalues[gene], statistics[gene], errors[gene]) == reference

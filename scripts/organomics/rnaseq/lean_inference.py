@@ -1,4 +1,4 @@
-"""PyDESeq2 inference batched over genes (IRLS, dispersions, apeGLM shrinkage), same results."""
+"""PyDESeq2 inference batched over genes (IRLS, dispersions, Wald, apeGLM), same results."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydeseq2 import utils
 from pydeseq2.default_inference import DefaultInference
 from scipy.linalg import solve
 from scipy.special import gammaln, polygamma
+from scipy.stats import norm
 
 from organomics.rnaseq.lockstep import lbfgsb_lockstep
 
@@ -393,6 +394,35 @@ def gene_blocks(num_genes: int, design_shape: tuple[int, int]) -> list[slice]:
     return [slice(start, start + block) for start in range(0, num_genes, block)]
 
 
+def wald_genes(
+    design_matrix, disp, lfc, mu, ridge_factor, contrast, lfc_null, alt_hypothesis=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``pydeseq2.utils.wald_test`` (two-sided) of many genes, bit for bit.
+
+    Parameters
+    ----------
+    design_matrix, ridge_factor, contrast, lfc_null
+        As ``wald_test``.
+    disp, lfc, mu
+        Each gene's dispersion, coefficients (genes x p) and mu (samples x genes).
+    alt_hypothesis
+        None only (the caller checks).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        p-values, statistics and standard errors.
+    """
+    X = design_matrix
+    contrast = np.asarray(contrast, dtype=np.float64)  # DeseqStats passes a Series
+    W = (mu / (1 + mu * disp)).T
+    M = np.matmul(X.T * W[:, None, :], X)
+    Hc = np.matmul(np.linalg.inv(M + ridge_factor), contrast)
+    wald_se = np.sqrt(np.matmul(np.matmul(Hc[:, None, :], M), Hc[:, :, None])[:, 0, 0])
+    statistic = np.matmul(lfc - lfc_null, contrast) / wald_se
+    return 2 * norm.sf(np.abs(statistic)), statistic, wald_se
+
+
 class DiagonalOnly:
     """Stands in for a p x p inverse Hessian of which only the diagonal was kept."""
 
@@ -409,9 +439,10 @@ class DiagonalOnly:
 
 
 class LeanInference(DefaultInference):
-    """DefaultInference with batched IRLS, dispersions and LFC shrinkage (diagonals only).
+    """DefaultInference with batched IRLS, dispersions, Wald test and LFC shrinkage.
 
-    Both give PyDESeq2's results bit for bit (tests/rnaseq/test_lean_inference.py).
+    All give PyDESeq2's results bit for bit (tests/rnaseq/test_lean_inference.py); shrinkage
+    keeps only the Hessian diagonals.
 
     PyDESeq2 reads one diagonal element per gene (the shrunk coefficient's SE), but its default
     returns every gene's full p x p inverse Hessian, twice over while collecting them: genes x
@@ -576,6 +607,49 @@ class LeanInference(DefaultInference):
                     **arguments,
                 )
         return dispersions, converged
+
+    def wald_test(
+        self,
+        design_matrix: np.ndarray,
+        disp: np.ndarray,
+        lfc: np.ndarray,
+        mu: np.ndarray,
+        ridge_factor: np.ndarray,
+        contrast: np.ndarray,
+        lfc_null: np.ndarray,
+        alt_hypothesis: str | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """DefaultInference's two-sided Wald test of every gene at once, same results.
+
+        ``pydeseq2.utils.wald_test``'s operations on the stack of genes (one BLAS product and
+        LAPACK inverse per gene). A contrast of at most two +-1 entries (a level against the
+        reference, or two levels) sums exactly in any order; other contrasts and one-sided
+        alternatives take PyDESeq2's per-gene path.
+
+        Parameters
+        ----------
+        design_matrix, disp, lfc, mu, ridge_factor, contrast, lfc_null, alt_hypothesis
+            As ``DefaultInference.wald_test``.
+
+        Returns
+        -------
+        (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+            p-values, Wald statistics and standard errors.
+        """
+        arguments = dict(
+            design_matrix=design_matrix, disp=disp, lfc=lfc, mu=mu, ridge_factor=ridge_factor,
+            contrast=contrast, lfc_null=lfc_null, alt_hypothesis=alt_hypothesis,
+        )  # fmt: skip
+        simple = np.isin(contrast, (-1, 0, 1)).all() and np.count_nonzero(contrast) <= 2
+        if alt_hypothesis is not None or not simple:
+            return super().wald_test(**arguments)
+        parts = self._blocks(
+            wald_genes,
+            mu.shape[1],
+            design_matrix.shape,
+            lambda genes: dict(arguments, disp=disp[genes], lfc=lfc[genes], mu=mu[:, genes]),
+        )
+        return tuple(np.concatenate(part) for part in zip(*parts, strict=True))
 
     def lfc_shrink_nbinom_glm(
         self,
