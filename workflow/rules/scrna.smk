@@ -124,8 +124,9 @@ rule scrna_pseudobulk:
     priority: 10  # the longest chain: started first, it ends with the rest
     conda:
         "../../envs/scrna.yaml"
-    # one process: each cell type's fit is small (demo: 53 s and 260 MB, against 154 s and
-    # 760 MB with two loky workers), and the workers' warnings would never reach the summary
+    # one process: each cell type's fit is small (demo: 10 s CPU and 300 MB with the batched
+    # fits; 53 s with PyDESeq2's per-gene fits, 154 s and 760 MB with two loky workers), and
+    # the workers' warnings would never reach the summary
     threads: 1
     resources:
         mem_mb=mem_mb_scaled(8000),
