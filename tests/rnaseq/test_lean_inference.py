@@ -320,6 +320,22 @@ def test_gene_blocks_bound_the_temporaries():
     assert lean_inference.gene_blocks(14000, (12, 7)) == [slice(0, 190476)]  # 16e6 // 84
 
 
+def irls_arguments(args: dict) -> dict:
+    """Every gene's IRLS arguments (LeanInference.irls) from fit_inputs."""
+    return dict(
+        counts=args["counts"], size_factors=args["size_factors"], min_mu=0.5, beta_tol=1e-8,
+        design_matrix=args["design_matrix"], disp=args["moments"],
+    )  # fmt: skip
+
+
+def alpha_arguments(args: dict, dds) -> dict:
+    """Every gene's dispersion-MLE arguments (LeanInference.alpha_mle) from fit_inputs."""
+    return dict(
+        counts=args["counts"], design_matrix=args["design_matrix"], mu=args["mu"],
+        alpha_hat=args["moments"], min_disp=1e-8, max_disp=dds.max_disp,
+    )  # fmt: skip
+
+
 def test_blocks_of_genes_give_the_same_fits(geuvadis, monkeypatch):
     args = fit_inputs(geuvadis)
     inference = LeanInference(n_cpus=1)
@@ -328,14 +344,7 @@ def test_blocks_of_genes_give_the_same_fits(geuvadis, monkeypatch):
         offset=np.log(args["size_factors"]), prior_no_shrink_scale=15, prior_scale=0.3,
         optimizer="L-BFGS-B", shrink_index=args["design_matrix"].shape[1] - 1,
     )  # fmt: skip
-    irls = dict(
-        counts=args["counts"], size_factors=args["size_factors"], min_mu=0.5, beta_tol=1e-8,
-        design_matrix=args["design_matrix"], disp=args["moments"],
-    )  # fmt: skip
-    alpha = dict(
-        counts=args["counts"], design_matrix=args["design_matrix"], mu=args["mu"],
-        alpha_hat=args["moments"], min_disp=1e-8, max_disp=geuvadis.max_disp,
-    )  # fmt: skip
+    irls, alpha = irls_arguments(args), alpha_arguments(args, geuvadis)
     whole = (inference.lfc_shrink_nbinom_glm(**shrink), inference.irls(**irls),
              inference.alpha_mle(**alpha))  # fmt: skip
     monkeypatch.setattr(
@@ -353,14 +362,7 @@ def test_blocks_of_genes_give_the_same_fits(geuvadis, monkeypatch):
 def test_two_processes_give_the_same_fits(geuvadis):
     # n_cpus > 1 runs blocks of genes in loky workers (the paper's cohorts): same numbers
     args = fit_inputs(geuvadis)
-    irls = dict(
-        counts=args["counts"], size_factors=args["size_factors"], min_mu=0.5, beta_tol=1e-8,
-        design_matrix=args["design_matrix"], disp=args["moments"],
-    )  # fmt: skip
-    alpha = dict(
-        counts=args["counts"], design_matrix=args["design_matrix"], mu=args["mu"],
-        alpha_hat=args["moments"], min_disp=1e-8, max_disp=geuvadis.max_disp,
-    )  # fmt: skip
+    irls, alpha = irls_arguments(args), alpha_arguments(args, geuvadis)
     one, two = LeanInference(n_cpus=1), LeanInference(n_cpus=2)
     for a, b in zip(one.irls(**irls) + one.alpha_mle(**alpha),
                     two.irls(**irls) + two.alpha_mle(**alpha), strict=True):  # fmt: skip
