@@ -121,13 +121,18 @@ def test_streamed_load_scores_and_output_equal_the_in_memory_cohort(simulated, t
 def test_cache_numba_gives_pynndescent_and_umap_a_cache():
     """cache_numba: pynndescent's kNN and UMAP's functions (compiled with cache=False) get numba's
     on-disk cache, once. Same machine code, so the same graph: the demo's cohort tables stayed
-    byte-identical to a run before the change (tests/test_demo_unchanged.py pins them)."""
+    byte-identical to a run before the change (tests/test_demo_unchanged.py pins them). Those
+    taking the distance as a numba function (`dist`) stay uncached: numba keys it by address,
+    so their cache never hit and gained a file in every run (26 files each after 26 runs)."""
     from numba.core.caching import NullCache
     from pynndescent import pynndescent_
+    from pynndescent import utils as pynndescent_utils
     from umap import umap_
 
     integrate.cache_numba()
     # pynndescent 0.7 declares these cache=False; umap's fuzzy_simplicial_set helper has no cache
-    for dispatcher in (pynndescent_.generate_leaf_updates, umap_.smooth_knn_dist):
+    for dispatcher in (pynndescent_utils.build_candidates_owner, umap_.smooth_knn_dist):
         assert not isinstance(dispatcher._cache, NullCache)
+    for dispatcher in (pynndescent_.generate_leaf_updates, pynndescent_.init_rp_tree):
+        assert isinstance(dispatcher._cache, NullCache)
     assert integrate.cache_numba() == 0  # nothing left to enable on a second call

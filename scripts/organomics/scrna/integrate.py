@@ -189,13 +189,17 @@ def neighbors(adata: ad.AnnData, n_neighbors: int, use_rep: str, seed: int) -> N
     """
     import scanpy as sc
 
+    from organomics.scrna import nndescent_cache
+
     n_neighbors = min(n_neighbors, adata.n_obs - 1)
     transformer = (
         NNDescent(n_neighbors, adata.n_obs, seed) if adata.n_obs >= EXACT_NEIGHBOURS_MAX else None
     )
     cache_numba()
+    nndescent_cache.install()  # pynndescent's NN-descent from numba's cache too
     with warnings.catch_warnings():
-        # two pynndescent functions numba cannot cache; they compile as before
+        # with another pynndescent than the copied one, its two functions that numba cannot
+        # cache compile in every run as before
         warnings.filterwarnings("ignore", message=".*Cannot cache compiled function")
         sc.pp.neighbors(
             adata,
@@ -217,6 +221,9 @@ def cache_numba(packages: tuple[str, ...] = NUMBA_UNCACHED) -> int:
     (9,178 cells) ~31 s CPU of the kNN step, ~15 s from the second run on. The cache holds the
     same machine code, so graphs and embeddings are unchanged (tests/scrna/test_cohort.py).
     The cache goes where numba puts it (the packages' __pycache__, or NUMBA_CACHE_DIR).
+    Functions that take the distance as a numba function (a ``dist`` parameter) are left
+    uncached: numba keys that argument by its address, so their cache never hit and grew by a
+    file per run; `organomics.scrna.nndescent_cache` caches the NN-descent that calls them.
 
     Parameters
     ----------
@@ -229,6 +236,7 @@ def cache_numba(packages: tuple[str, ...] = NUMBA_UNCACHED) -> int:
         The dispatchers given a cache by this call.
     """
     import importlib
+    import inspect
     import sys
 
     from numba.core.caching import NullCache
@@ -247,6 +255,10 @@ def cache_numba(packages: tuple[str, ...] = NUMBA_UNCACHED) -> int:
             continue
         for obj in list(vars(module).values()):
             if isinstance(obj, Dispatcher) and isinstance(obj._cache, NullCache):
+                if "dist" in inspect.signature(obj.py_func).parameters:
+                    # a numba function argument is keyed by its address, new in every
+                    # process: the cache would never hit and would gain a file per run
+                    continue
                 try:
                     obj.enable_caching()
                 except Exception:  # a function numba cannot cache (e.g. a closure): as before
