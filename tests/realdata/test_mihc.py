@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import anndata
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,6 +106,13 @@ def test_mcmicro_exemplar_end_to_end(tmp_path, snakemake_runner):
             assert row["n_total"] == len(table) and row["n_undecided"] == 0
             assert row["fraction"] == pytest.approx(mask.sum() / len(table), rel=1e-5)  # 6 digits
         by_site[site] = phenotypes["Immune"].sum() / len(table)
+        # the h5py-written AnnData reads back with anndata: every cell, its µm coordinates and
+        # phenotype calls as computed by hand from the export
+        cells = anndata.read_h5ad(results / "anndata" / f"{sample_id}.h5ad")
+        assert cells.n_obs == len(table) and cells.n_vars == 0
+        assert np.allclose(cells.obsm["spatial"], xy, rtol=1e-6)
+        for name, mask in phenotypes.items():
+            assert np.array_equal(cells.obs[name].to_numpy(), mask.to_numpy()), name
         tumour = phenotypes["Epithelial"].to_numpy()
         for name in ("Immune", "Stromal"):
             d = nearest(xy[phenotypes[name].to_numpy()], xy[tumour])
