@@ -55,3 +55,8 @@ include: "workflow/rules/mihc.smk"
 include: "workflow/rules/scrna.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/excluded.smk"
+
+
+# Snakemake 9.27 would otherwise run ~k idle scheduler passes a second after k finished jobs.
+onstart:
+    drop_local_rate_limit(workflow)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stop the daemons tests/cluster/start_slurm.sh started, by pid file (never by process name):
-# slurmd, slurmctld, then slurmdbd, mariadb and munged only if that script started them.
+# slurmd, slurmctld, then slurmdbd, mariadb and munged only if that script started them; then
+# remove the slurm.conf that script wrote.
 D=${SLURM_CI_DIR:-/tmp/organomics-slurm}
 STARTED="$D/started"
 [ -s "$STARTED" ] || exit 0
@@ -22,4 +23,11 @@ stop "$D/slurmdbd.pid"
 stop /run/mysqld/mysqld.pid
 stop /run/munge/munged.pid
 rm -f "$STARTED"
+# Our slurm.conf goes with the daemons: while it names a controller that is down, every
+# `scontrol` waits 10 s for it, and so does every snakemake start with the SLURM plugin
+# installed (the plugin runs `scontrol show config` when it is imported).
+MARKER="# written by organomics tests/cluster/start_slurm.sh"
+if [ -e /etc/slurm/slurm.conf ] && grep -qxF "$MARKER" /etc/slurm/slurm.conf; then
+  rm -f /etc/slurm/slurm.conf
+fi
 exit 0

@@ -80,6 +80,10 @@ def slurm_env():
         yield env
     finally:
         subprocess.run(["bash", str(HERE / "stop_slurm.sh")], env=env, timeout=120, check=False)
+    # A slurm.conf naming the stopped controller would make every later snakemake start in
+    # this test session wait 10 s (the SLURM plugin runs `scontrol show config` on import).
+    conf = Path("/etc/slurm/slurm.conf")
+    assert not (conf.exists() and "written by organomics" in conf.read_text()), conf
 
 
 def snakemake_command(work: Path, target: str, configfile: Path) -> list[str]:

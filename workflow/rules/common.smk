@@ -55,6 +55,7 @@ from organomics.dependencies import library_closure  # noqa: E402
 from organomics.errors import InputError  # noqa: E402
 from organomics import sheet as sample_sheet  # noqa: E402
 from organomics import pairing  # noqa: E402
+from organomics.scheduling import drop_local_rate_limit  # noqa: E402
 
 REF = config["sites"]["reference"]
 CMP = config["sites"]["compare"]
