@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
+import os
 import sys
 import traceback
 import warnings
@@ -26,7 +28,9 @@ def log_to(path: str | Path) -> Iterator[logging.Logger]:
     -------
     Iterator[logging.Logger]
         As a context manager, yields the ``organomics`` logger. The root logger is set to INFO and
-        warnings are captured while the block runs; both are restored afterwards.
+        warnings are captured while the block runs; both are restored afterwards. In a Snakemake
+        script job the process ends when the block completes (`end_job_process`): the block is
+        the adapter's last statement.
 
     Raises
     ------
@@ -65,3 +69,25 @@ def log_to(path: str | Path) -> Iterator[logging.Logger]:
         root.removeHandler(handler)
         root.setLevel(old_level)
         handler.close()
+    if in_snakemake_job():
+        end_job_process()
+
+
+def in_snakemake_job() -> bool:
+    """True in a Snakemake ``script:`` job, whose preamble defines `snakemake` in ``__main__``."""
+    return hasattr(sys.modules.get("__main__"), "snakemake")
+
+
+def end_job_process() -> None:
+    """Exit a finished job with status 0 without tearing the interpreter down.
+
+    The outputs are written and closed by now. Python's own exit would then free every object
+    of every imported module one by one: 0.2 s of CPU after pandas, 0.75 s after scanpy, about
+    50 CPU s over the demo's 172 jobs. Exit handlers (logging's flush, h5py's file closing,
+    weakref finalizers such as temporary directories) still run first; only that teardown
+    is skipped.
+    """
+    atexit._run_exitfuncs()  # the handlers a normal exit would run
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
