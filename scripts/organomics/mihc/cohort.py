@@ -6,7 +6,6 @@ from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from organomics.errors import InputError
 from organomics.excluded import COLUMNS as EXCLUDED_COLUMNS
@@ -425,6 +424,10 @@ def immune_comparison(
 
 
 def _immune_sign_tests(immune: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
+    # here, not at the top: the Snakefile parse imports this module
+    # (tests/test_parse_time.py)
+    from scipy import stats
+
     rows = []
     classified = immune[immune["immune_phenotype"].astype(str) != ""]
     for phenotype in dict.fromkeys(immune["phenotype"]):

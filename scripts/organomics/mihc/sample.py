@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.spatial import cKDTree
 
 from organomics.errors import InputError
 from organomics.excluded import Exclusions
@@ -528,6 +527,10 @@ def nearest_distances(
     numpy.ndarray
         The distance per cell (µm), NaN where its field has no placed target.
     """
+    # here, not at the top: the Snakefile parse imports this module
+    # (tests/test_parse_time.py)
+    from scipy.spatial import cKDTree
+
     distances = np.full(len(x), np.nan)
     placed = ~np.isnan(x) & ~np.isnan(y)  # cells without coordinates are neither end
     for code in np.unique(field_code):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from organomics.stats import TIE_RTOL
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +203,10 @@ def _field_margin(x, y, tumour, margin_um, radius_um, min_fraction, grid_um):
     border[:, 1:] |= is_tumour[:, 1:] & is_stroma[:, :-1]
     border[:, :-1] |= is_tumour[:, :-1] & is_stroma[:, 1:]
     if border.any():
+        # here, not at the top: the Snakefile parse imports this module
+        # (tests/test_parse_time.py)
+        from scipy import ndimage
+
         to_border = ndimage.distance_transform_edt(~border).astype(np.float32) * step
         dist = np.where(is_tumour, to_border + step / 2, -(to_border - step / 2))
     else:  # all tumour (core) or all stroma: no border in this image
@@ -215,6 +221,10 @@ def _field_margin(x, y, tumour, margin_um, radius_um, min_fraction, grid_um):
 
 def _drop_specks(mask: np.ndarray, tissue: np.ndarray, min_pixels: float) -> np.ndarray:
     """`mask` without its connected patches (8-connected) of fewer than `min_pixels` pixels."""
+    # here, not at the top: the Snakefile parse imports this module
+    # (tests/test_parse_time.py)
+    from scipy import ndimage
+
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if n == 0:
         return mask
@@ -367,6 +377,10 @@ def _patterns(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _tree(x: np.ndarray, y: np.ndarray) -> cKDTree:
     """A cKDTree of points; the unbalanced, uncompacted build is several times faster here."""
+    # here, not at the top: the Snakefile parse imports this module
+    # (tests/test_parse_time.py)
+    from scipy.spatial import cKDTree
+
     return cKDTree(np.column_stack([x, y]), balanced_tree=False, compact_nodes=False)
 
 

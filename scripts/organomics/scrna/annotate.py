@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import yaml
 
 from organomics.errors import InputError
+
+if TYPE_CHECKING:
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 
@@ -357,6 +360,10 @@ def annotate_states(
     if not state_types or n < 3:
         adata.obs["cell_state"] = pd.Categorical(state)
         return
+    # here, not at the top: the Snakefile parse imports this module
+    # (tests/test_parse_time.py)
+    import anndata as ad
+
     sub = ad.AnnData(
         X=adata.X[mask],
         obs=adata.obs.loc[mask, [harmony_key]].copy(),

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from organomics.errors import InputError
 from organomics.tables import atomic_path
+
+if TYPE_CHECKING:
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +239,10 @@ def _is_counts(x) -> bool:
 
 
 def _read_h5ad(path: Path) -> ad.AnnData:
+    # here, not at the top: the Snakefile parse imports this module
+    # (tests/test_parse_time.py)
+    import anndata as ad
+
     try:
         adata = ad.read_h5ad(path)
     except Exception as e:
@@ -311,6 +318,8 @@ def _finish(adata: ad.AnnData, sample: str, path: Path) -> ad.AnnData:
     )
     barcodes = pd.Index([f"{sample}_{b}" for b in adata.obs_names.astype(str)])
     obs = pd.DataFrame(index=barcodes)
+    import anndata as ad  # the Snakefile parse imports this module: see _read_h5ad
+
     out = ad.AnnData(X=x, obs=obs, var=var)
     if not out.obs_names.is_unique:
         log.warning("%s: duplicate barcodes made unique", path)

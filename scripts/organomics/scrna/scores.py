@@ -6,14 +6,17 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
 from organomics.scrna.annotate import gene_list, load_yaml
 from organomics.stats import paired_site_comparison
+
+if TYPE_CHECKING:
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 
@@ -15,6 +15,9 @@ from organomics.errors import InputError
 from organomics.scrna import scores, store
 from organomics.scrna.annotate import gene_list, load_yaml
 from organomics.stats import paired_site_comparison, tie_tolerance
+
+if TYPE_CHECKING:
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 

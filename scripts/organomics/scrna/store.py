@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from organomics.errors import InputError
 from organomics.tables import atomic_path
+
+if TYPE_CHECKING:
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 
@@ -230,4 +233,8 @@ def read_genes(path: str | Path, genes: Sequence[str], element: str = "X") -> ad
         raise InputError(path, f"genes not in the h5ad: {list(np.asarray(genes)[columns < 0])}")
     blocks = [block[:, columns] for _, block in iter_rows(path, element)]
     x = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, len(columns)))
+    # here, not at the top: the Snakefile parse imports this module
+    # (tests/test_parse_time.py)
+    import anndata as ad
+
     return ad.AnnData(X=x, obs=obs, var=var.iloc[columns])

@@ -7,14 +7,15 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 from itertools import permutations
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection
 
-from organomics.plots import SITE_COLOURS
 from organomics.stats import bh, spearman, tie_tolerance, tolerant_ranks
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 RESPONDER = ("CR", "PR")
 IRESPONDER = ("iCR", "iPR", "CR", "PR")
@@ -624,6 +625,12 @@ def figure(
     -------
     matplotlib.figure.Figure
     """
+    # the Snakefile parse imports this module (tests/test_parse_time.py)
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    from organomics.plots import SITE_COLOURS
+
     data = joined[joined["layer"] == layer]
     measures = list(dict.fromkeys(data["measure"]))
     n = max(1, len(measures))

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import nnls
 
 from organomics.errors import InputError
 from organomics.excluded import Exclusions
@@ -133,6 +132,10 @@ def refit(counts: np.ndarray, signatures: np.ndarray) -> np.ndarray:
         K fractions summing to 1: the NNLS coefficients (``min ||S h - counts||, h >= 0``,
         scipy.optimize.nnls) divided by their sum; all zero for an empty catalogue.
     """
+    # here, not at the top: the Snakefile parse imports this module
+    # (tests/test_parse_time.py)
+    from scipy.optimize import nnls
+
     coefficients, _ = nnls(signatures, np.asarray(counts, dtype=float))
     total = coefficients.sum()
     return coefficients / total if total > 0 else coefficients
@@ -167,6 +170,10 @@ def refit_sample(
         ``exposure``, ``ci_low``, ``ci_high`` (arrays of K fractions), ``cosine`` (of the
         reconstruction ``S h`` and the counts).
     """
+    # here, not at the top: the Snakefile parse imports this module
+    # (tests/test_parse_time.py)
+    from scipy.optimize import nnls
+
     counts = np.asarray(counts, dtype=float)
     n = int(round(counts.sum()))
     coefficients, _ = nnls(signatures, counts)
