@@ -18,6 +18,7 @@ from organomics.wes.vcf import Filters, choose_tumour, read_vcf
 
 DATA = Path(__file__).parent / "data"
 MUTECT = str(DATA / "mutect2_vep.vcf")
+MUTECT_TEXT = (DATA / "mutect2_vep.vcf").read_text()
 
 
 def keyed(table):
@@ -233,3 +234,27 @@ def test_picard_interval_list_is_one_based(tmp_path):
     assert targets.size_bp == 200 + 1  # 101-300 merged, plus the single base 400
     inside = targets.contains(["1"] * 6, [100, 101, 300, 301, 400, 401]).tolist()
     assert inside == [False, True, True, False, True, False]
+
+
+def test_filter_column_as_written_pass_dot_and_several(tmp_path):
+    # FILTER as the file writes it (cut -f2,7 of data/mutect2_vep.vcf: weak_evidence at 200,
+    # '.' at 1100, PASS elsewhere), and two filters joined by ';' as in the file; read with
+    # pass_only off so that every record with reads reaches the table
+    text = MUTECT_TEXT.replace(
+        "##FILTER=<ID=weak_evidence,",
+        '##FILTER=<ID=clustered_events,Description="Clustered events">\n'
+        "##FILTER=<ID=weak_evidence,",
+    )
+    lines = text.splitlines(keepends=True)
+    at_100 = next(i for i, line in enumerate(lines) if line.startswith("chr1\t100\t"))
+    fields = lines[at_100].split("\t")
+    fields[6] = "weak_evidence;clustered_events"
+    lines[at_100] = "\t".join(fields)
+    path = tmp_path / "filters.vcf"
+    path.write_text("".join(lines))
+    no_limits = Filters(pass_only=False, min_tumor_depth=0, min_tumor_alt=0, min_vaf=0.0)
+    filters = {(row[0], row[1]): row[4] for row in read_vcf(str(path), no_limits)}
+    assert filters[("chr1", 100)] == "weak_evidence;clustered_events"
+    assert filters[("chr1", 200)] == "weak_evidence"
+    assert filters[("chr1", 1100)] == "."
+    assert filters[("chr1", 300)] == "PASS"
