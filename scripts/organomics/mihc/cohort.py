@@ -16,6 +16,9 @@ from organomics.pairing import paired_patients
 from organomics.stats import TIE_RTOL, bh, by_subset, paired_site_comparison
 from organomics.tables import read_tsv
 
+# SciPy's stats is imported in the functions that use it, not here: the Snakefile imports this
+# module at parse time, in every run and cluster job (tests/test_parse_time.py)
+
 FRACTION_COLUMNS = [
     "sample",
     "patient",
@@ -424,8 +427,6 @@ def immune_comparison(
 
 
 def _immune_sign_tests(immune: pd.DataFrame, reference: str, compare: str) -> pd.DataFrame:
-    # here, not at the top: the Snakefile parse imports this module
-    # (tests/test_parse_time.py)
     from scipy import stats
 
     rows = []

@@ -23,6 +23,9 @@ from organomics.mihc.readers import (
     resolve_layout,
 )
 
+# SciPy's spatial is imported in the functions that use it, not here: the Snakefile imports this
+# module at parse time, in every run and cluster job (tests/test_parse_time.py)
+
 log = logging.getLogger(__name__)
 
 ALL = "all"  # the region label of the whole sample
@@ -527,8 +530,6 @@ def nearest_distances(
     numpy.ndarray
         The distance per cell (µm), NaN where its field has no placed target.
     """
-    # here, not at the top: the Snakefile parse imports this module
-    # (tests/test_parse_time.py)
     from scipy.spatial import cKDTree
 
     distances = np.full(len(x), np.nan)

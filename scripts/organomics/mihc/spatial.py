@@ -12,6 +12,9 @@ import pandas as pd
 
 from organomics.stats import TIE_RTOL
 
+# SciPy's ndimage and spatial are imported in the functions that use them, not here: the
+# Snakefile imports this module at parse time, in every run and cluster job
+# (tests/test_parse_time.py)
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
@@ -203,8 +206,6 @@ def _field_margin(x, y, tumour, margin_um, radius_um, min_fraction, grid_um):
     border[:, 1:] |= is_tumour[:, 1:] & is_stroma[:, :-1]
     border[:, :-1] |= is_tumour[:, :-1] & is_stroma[:, 1:]
     if border.any():
-        # here, not at the top: the Snakefile parse imports this module
-        # (tests/test_parse_time.py)
         from scipy import ndimage
 
         to_border = ndimage.distance_transform_edt(~border).astype(np.float32) * step
@@ -221,8 +222,6 @@ def _field_margin(x, y, tumour, margin_um, radius_um, min_fraction, grid_um):
 
 def _drop_specks(mask: np.ndarray, tissue: np.ndarray, min_pixels: float) -> np.ndarray:
     """`mask` without its connected patches (8-connected) of fewer than `min_pixels` pixels."""
-    # here, not at the top: the Snakefile parse imports this module
-    # (tests/test_parse_time.py)
     from scipy import ndimage
 
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
@@ -377,8 +376,6 @@ def _patterns(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _tree(x: np.ndarray, y: np.ndarray) -> cKDTree:
     """A cKDTree of points; the unbalanced, uncompacted build is several times faster here."""
-    # here, not at the top: the Snakefile parse imports this module
-    # (tests/test_parse_time.py)
     from scipy.spatial import cKDTree
 
     return cKDTree(np.column_stack([x, y]), balanced_tree=False, compact_nodes=False)

@@ -14,6 +14,8 @@ import yaml
 
 from organomics.errors import InputError
 
+# anndata is imported in the functions that use it, not here: the Snakefile imports this
+# module at parse time, in every run and cluster job (tests/test_parse_time.py)
 if TYPE_CHECKING:
     import anndata as ad
 
@@ -360,8 +362,6 @@ def annotate_states(
     if not state_types or n < 3:
         adata.obs["cell_state"] = pd.Categorical(state)
         return
-    # here, not at the top: the Snakefile parse imports this module
-    # (tests/test_parse_time.py)
     import anndata as ad
 
     sub = ad.AnnData(

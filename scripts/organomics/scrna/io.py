@@ -13,6 +13,8 @@ import scipy.sparse as sp
 from organomics.errors import InputError
 from organomics.tables import atomic_path
 
+# anndata is imported in the functions that use it, not here: the Snakefile imports this
+# module at parse time, in every run and cluster job (tests/test_parse_time.py)
 if TYPE_CHECKING:
     import anndata as ad
 
@@ -239,8 +241,6 @@ def _is_counts(x) -> bool:
 
 
 def _read_h5ad(path: Path) -> ad.AnnData:
-    # here, not at the top: the Snakefile parse imports this module
-    # (tests/test_parse_time.py)
     import anndata as ad
 
     try:
@@ -318,7 +318,7 @@ def _finish(adata: ad.AnnData, sample: str, path: Path) -> ad.AnnData:
     )
     barcodes = pd.Index([f"{sample}_{b}" for b in adata.obs_names.astype(str)])
     obs = pd.DataFrame(index=barcodes)
-    import anndata as ad  # the Snakefile parse imports this module: see _read_h5ad
+    import anndata as ad
 
     out = ad.AnnData(X=x, obs=obs, var=var)
     if not out.obs_names.is_unique:

@@ -15,6 +15,8 @@ from organomics.errors import InputError
 from organomics.scrna.annotate import gene_list, load_yaml
 from organomics.stats import paired_site_comparison
 
+# anndata only for type hints: the Snakefile imports this module at parse time, in every run
+# and cluster job (tests/test_parse_time.py)
 if TYPE_CHECKING:
     import anndata as ad
 

@@ -16,6 +16,8 @@ from organomics.scrna import scores, store
 from organomics.scrna.annotate import gene_list, load_yaml
 from organomics.stats import paired_site_comparison, tie_tolerance
 
+# anndata only for type hints: the Snakefile imports this module at parse time, in every run
+# and cluster job (tests/test_parse_time.py)
 if TYPE_CHECKING:
     import anndata as ad
 

@@ -14,6 +14,8 @@ import scipy.sparse as sp
 from organomics.errors import InputError
 from organomics.tables import atomic_path
 
+# anndata is imported in the functions that use it, not here: the Snakefile imports this
+# module at parse time, in every run and cluster job (tests/test_parse_time.py)
 if TYPE_CHECKING:
     import anndata as ad
 
@@ -233,8 +235,6 @@ def read_genes(path: str | Path, genes: Sequence[str], element: str = "X") -> ad
         raise InputError(path, f"genes not in the h5ad: {list(np.asarray(genes)[columns < 0])}")
     blocks = [block[:, columns] for _, block in iter_rows(path, element)]
     x = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, len(columns)))
-    # here, not at the top: the Snakefile parse imports this module
-    # (tests/test_parse_time.py)
     import anndata as ad
 
     return ad.AnnData(X=x, obs=obs, var=var.iloc[columns])

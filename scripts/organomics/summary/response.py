@@ -14,6 +14,8 @@ import pandas as pd
 
 from organomics.stats import bh, spearman, tie_tolerance, tolerant_ranks
 
+# matplotlib is imported in the functions that use it, not here: the Snakefile imports this
+# module at parse time, in every run and cluster job (tests/test_parse_time.py)
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
 
@@ -625,7 +627,6 @@ def figure(
     -------
     matplotlib.figure.Figure
     """
-    # the Snakefile parse imports this module (tests/test_parse_time.py)
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
 

@@ -17,6 +17,9 @@ from organomics.stats import paired_site_comparison
 from organomics.tables import read_table, to_number
 from organomics.wes.sbs96 import SBS96
 
+# SciPy's optimize is imported in the functions that use it, not here: the Snakefile imports this
+# module at parse time, in every run and cluster job (tests/test_parse_time.py)
+
 log = logging.getLogger(__name__)
 
 # Processes known to act in lung cancer: clock-like (SBS1, SBS5), APOBEC (SBS2, SBS13), tobacco
@@ -132,8 +135,6 @@ def refit(counts: np.ndarray, signatures: np.ndarray) -> np.ndarray:
         K fractions summing to 1: the NNLS coefficients (``min ||S h - counts||, h >= 0``,
         scipy.optimize.nnls) divided by their sum; all zero for an empty catalogue.
     """
-    # here, not at the top: the Snakefile parse imports this module
-    # (tests/test_parse_time.py)
     from scipy.optimize import nnls
 
     coefficients, _ = nnls(signatures, np.asarray(counts, dtype=float))
@@ -170,8 +171,6 @@ def refit_sample(
         ``exposure``, ``ci_low``, ``ci_high`` (arrays of K fractions), ``cosine`` (of the
         reconstruction ``S h`` and the counts).
     """
-    # here, not at the top: the Snakefile parse imports this module
-    # (tests/test_parse_time.py)
     from scipy.optimize import nnls
 
     counts = np.asarray(counts, dtype=float)
