@@ -54,10 +54,10 @@ def test_cached_library_closure_matches_a_fresh_scan(repo, tmp_path):
     assert len(first) > 3
 
 
-# Imported by a library module the Snakefile loads would cost every parse (the main process's
-# and every cluster job's) this much on this 2-core machine, measured with
-# `python -c "import pandas, yaml, h5py, cyvcf2"` and then the same plus these: 0.47-0.49 s
-# -> 1.59-1.73 s. Demo `snakemake -n --forceall`: 5.63-5.90 s with them, 4.19-4.36 s without.
+# Modules that must not be imported while the Snakefile is parsed (in the main process and in
+# every cluster job). On this 2-core machine, `python -c "import pandas, yaml, h5py, cyvcf2"`
+# takes 0.47-0.49 s, and 1.59-1.73 s with these added. Demo `snakemake -n --forceall`:
+# 5.63-5.90 s with them, 4.19-4.36 s without.
 HEAVY_AT_PARSE = (
     "scipy.stats",
     "scipy.optimize",

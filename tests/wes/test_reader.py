@@ -18,7 +18,6 @@ from organomics.wes.vcf import Filters, choose_tumour, read_vcf
 
 DATA = Path(__file__).parent / "data"
 MUTECT = str(DATA / "mutect2_vep.vcf")
-MUTECT_TEXT = (DATA / "mutect2_vep.vcf").read_text()
 
 
 def keyed(table):
@@ -240,10 +239,14 @@ def test_filter_column_as_written_pass_dot_and_several(tmp_path):
     # FILTER as the file writes it (cut -f2,7 of data/mutect2_vep.vcf: weak_evidence at 200,
     # '.' at 1100, PASS elsewhere), and two filters joined by ';' as in the file; read with
     # pass_only off so that every record with reads reaches the table
-    text = MUTECT_TEXT.replace(
-        "##FILTER=<ID=weak_evidence,",
-        '##FILTER=<ID=clustered_events,Description="Clustered events">\n'
-        "##FILTER=<ID=weak_evidence,",
+    text = (
+        Path(MUTECT)
+        .read_text()
+        .replace(
+            "##FILTER=<ID=weak_evidence,",
+            '##FILTER=<ID=clustered_events,Description="Clustered events">\n'
+            "##FILTER=<ID=weak_evidence,",
+        )
     )
     lines = text.splitlines(keepends=True)
     at_100 = next(i for i, line in enumerate(lines) if line.startswith("chr1\t100\t"))

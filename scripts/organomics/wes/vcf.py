@@ -550,11 +550,8 @@ def read_vcf(
             # FILTERS, not FILTER: FILTER gives None for both PASS and '.', and joins the names
             # in a generator; the list is 0.2 s cheaper per million records (most are filtered)
             filters = v.FILTERS
-            if filters:
-                filt = filters[0] if len(filters) == 1 else ";".join(filters)
-            else:
-                filt = "."
-                n_filter_dot += 1
+            filt = ";".join(filters) if filters else "."
+            n_filter_dot += not filters
             if pass_only and filt != "PASS":
                 n_filter += n_alt
                 continue
