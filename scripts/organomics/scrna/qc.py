@@ -107,6 +107,9 @@ def _scrublet(adata: ad.AnnData, limits: QCLimits) -> None:
     """scanpy's scrublet; its automatic threshold needs a bimodal score histogram (and skimage)."""
     import scanpy as sc
 
+    from organomics.scrna.numba_warmup import compile_scrublet_kernels
+
+    compile_scrublet_kernels()  # concurrent sample jobs compile scanpy's kernels once, not each
     # Exact neighbours: from 8,192 cells scanpy 1.11.5 switches to pynndescent, whose csr_array
     # graph lacks `.getnnz` under scipy 1.17 and crashes; exact kNN on 30 PCs stays cheap.
     kwargs = dict(
