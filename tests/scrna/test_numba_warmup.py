@@ -1,4 +1,4 @@
-"""scrublet kernels compiled under a lock: those the real QC calls, one job at a time."""
+"""QC kernels compiled under a lock: those the real QC calls, one job at a time."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def scanpy_signatures():
         for s in d.signatures
     }
 
-numba_warmup.compile_scrublet_kernels(numba_warmup.Path(sys.argv[2]))
+numba_warmup.compile_qc_kernels(numba_warmup.Path(sys.argv[2]))
 warmed = scanpy_signatures()
 cells = read_sample(sys.argv[1], "S")
 kept, row = run_qc(cells, "S", QCLimits(min_genes=5, remove_doublets=False, seed=0))
@@ -39,8 +39,8 @@ print(len(warmed), len(scanpy_signatures() - warmed))
 
 
 def test_warmup_compiles_every_kernel_the_real_qc_calls(data_dir, tmp_path):
-    """After the warm-up, scrublet on real Cell Ranger cells (1,107 cells of scanpy's test data)
-    needs no kernel signature that the warm-up did not compile or load."""
+    """After the warm-up, QC with scrublet on real Cell Ranger cells (1,107 cells of scanpy's test
+    data) needs no kernel signature that the warm-up did not compile or load."""
     matrix = data_dir / "cellranger_v3/filtered_feature_bc_matrix.h5"
     done = subprocess.run(
         [sys.executable, "-c", COVERAGE_CHECK, str(matrix), str(tmp_path / "numba.lock")],
@@ -112,6 +112,6 @@ def test_warmup_runs_with_or_without_the_lock(tmp_path, with_lock):
     path = tmp_path / "numba.lock" if with_lock else tmp_path / "missing" / "numba.lock"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the small run is clean: nothing for a log to explain
-        numba_warmup.compile_scrublet_kernels(path)
+        numba_warmup.compile_qc_kernels(path)
     if with_lock:
         assert path.exists()

@@ -10,6 +10,8 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from organomics.scrna.numba_warmup import compile_qc_kernels
+
 log = logging.getLogger(__name__)
 
 QC_COLUMNS = [
@@ -107,9 +109,6 @@ def _scrublet(adata: ad.AnnData, limits: QCLimits) -> None:
     """scanpy's scrublet; its automatic threshold needs a bimodal score histogram (and skimage)."""
     import scanpy as sc
 
-    from organomics.scrna.numba_warmup import compile_scrublet_kernels
-
-    compile_scrublet_kernels()  # concurrent sample jobs compile scanpy's kernels once, not each
     # Exact neighbours: from 8,192 cells scanpy 1.11.5 switches to pynndescent, whose csr_array
     # graph lacks `.getnnz` under scipy 1.17 and crashes; exact kNN on 30 PCs stays cheap.
     kwargs = dict(
@@ -152,7 +151,7 @@ def run_qc(adata: ad.AnnData, sample: str, limits: QCLimits) -> tuple[ad.AnnData
         The kept cells (counts in X, obs with the QC metrics and doublet columns, var
         ``gene_ids``) and the sample's qc.tsv row (`QC_COLUMNS`).
     """
-
+    compile_qc_kernels()  # concurrent sample jobs compile scanpy's kernels once, not each
     n_raw = adata.n_obs
     qc_metrics(adata, limits.mt_prefix)
     obs = adata.obs
