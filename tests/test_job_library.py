@@ -45,3 +45,16 @@ def test_job_imports_the_workflows_own_library(repo, tmp_path):
     pids = {pid for pid, _ in imports}
     assert len(pids) >= 2, imports  # Snakemake's own process and the job's
     assert all(path.startswith(str(copy)) for _, path in imports), imports
+
+
+def test_put_library_first_prepends_once_and_keeps_the_rest(monkeypatch):
+    from organomics.dependencies import put_library_first
+
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/a", "/b"]))
+    put_library_first("/lib")
+    assert os.environ["PYTHONPATH"] == os.pathsep.join(["/lib", "/a", "/b"])
+    put_library_first("/lib")  # a cluster job parses the Snakefile again: no second copy
+    assert os.environ["PYTHONPATH"] == os.pathsep.join(["/lib", "/a", "/b"])
+    monkeypatch.delenv("PYTHONPATH")
+    put_library_first("/lib")
+    assert os.environ["PYTHONPATH"] == "/lib"

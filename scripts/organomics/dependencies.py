@@ -1,8 +1,9 @@
-"""Which library modules a script runs: its import closure, so that editing any reruns its rule."""
+"""Which library modules a script runs (its import closure, so that editing any reruns its rule)."""
 
 from __future__ import annotations
 
 import ast
+import os
 from functools import cache
 from pathlib import Path
 
@@ -81,3 +82,21 @@ def _has_code(module: Path) -> bool:
         return True
     body = ast.parse(module.read_text()).body
     return any(not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)) for n in body)
+
+
+def put_library_first(root: str) -> None:
+    """Put `root` (the workflow's scripts folder) first on PYTHONPATH, which jobs inherit.
+
+    Snakemake's script preamble appends the scripts folder to a job's sys.path, after
+    site-packages: with organomics pip-installed from another checkout, jobs imported that one,
+    not the library `library_closure` lists as their inputs. PYTHONPATH comes before
+    site-packages.
+
+    Parameters
+    ----------
+    root
+        The folder holding organomics/.
+    """
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if paths[0] != root:
+        os.environ["PYTHONPATH"] = os.pathsep.join([root, *filter(None, paths)])

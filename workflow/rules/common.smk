@@ -43,7 +43,6 @@
 #                            job with its message (file, row, column) and no Python stack; job
 #                            processes skip it unless fn is named in PARSE_VALUES (its return
 #                            value builds the DAG: add a new such check's name there)
-import os
 import sys
 from pathlib import Path
 
@@ -52,19 +51,14 @@ from snakemake.exceptions import WorkflowError
 
 LIBRARY_ROOT = str(Path(workflow.basedir) / "scripts")
 sys.path.insert(0, LIBRARY_ROOT)
-# Snakemake's script preamble appends the scripts folder to a job's sys.path, after
-# site-packages: with organomics pip-installed from another checkout, jobs imported that one,
-# not the library `lib_of` tracks. Jobs inherit PYTHONPATH, which comes before site-packages.
-if os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] != LIBRARY_ROOT:
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [LIBRARY_ROOT, os.environ.get("PYTHONPATH")])
-    )
 
-from organomics.dependencies import library_closure  # noqa: E402
+from organomics.dependencies import library_closure, put_library_first  # noqa: E402
 from organomics.errors import InputError  # noqa: E402
 from organomics import sheet as sample_sheet  # noqa: E402
 from organomics import pairing  # noqa: E402
 from organomics.scheduling import drop_local_rate_limit  # noqa: E402
+
+put_library_first(LIBRARY_ROOT)  # jobs import this workflow's library, not another install
 
 REF = config["sites"]["reference"]
 CMP = config["sites"]["compare"]
