@@ -58,7 +58,8 @@ from organomics import sheet as sample_sheet  # noqa: E402
 from organomics import pairing  # noqa: E402
 from organomics.scheduling import drop_local_rate_limit  # noqa: E402
 
-put_library_first(LIBRARY_ROOT)  # jobs import this workflow's library, not another install
+# jobs import this workflow's library, not an organomics installed from another checkout
+put_library_first(LIBRARY_ROOT)
 
 REF = config["sites"]["reference"]
 CMP = config["sites"]["compare"]
