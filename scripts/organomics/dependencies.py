@@ -1,4 +1,4 @@
-"""Which library modules a script runs (its import closure, so that editing any reruns its rule)."""
+"""Which library a job runs: its modules (an edit to any reruns the rule), this workflow's copy."""
 
 from __future__ import annotations
 
