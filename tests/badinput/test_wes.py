@@ -260,7 +260,12 @@ def bed_with_text_line(work: Path):
 
 
 JOB_TIME = {
-    "non_numeric_ad_in_tumour_column": (non_numeric_ad, {"allow_unannotated": True}),
+    # the file's FILTER is '.' throughout: read with pass_only off, so that the record is parsed
+    # (with pass_only, records failing FILTER are counted and never parsed)
+    "non_numeric_ad_in_tumour_column": (
+        non_numeric_ad,
+        {"allow_unannotated": True, "filters": {"pass_only": False}},
+    ),
     "truncated_plain_gzip": (truncated_plain_gzip, {}),
 }
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import os
 import re
+import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from cyvcf2 import VCF
 
 from organomics.errors import InputError
 from organomics.wes.annotation import EMPTY, AnnPicker, CsqPicker, parse_format
+from organomics.wes.filter_column import PassRecords, is_text_vcf, pass_records
 
 log = logging.getLogger(__name__)
 
@@ -482,6 +485,36 @@ def check_vcf(path: str, wes_id: str = "", require_annotation: bool = False) -> 
     return header.key is not None
 
 
+def _vcf_of_lines(path: str, records: PassRecords) -> tuple[VCF, str]:
+    """cyvcf2 reader of a scratch plain VCF: the file's header and the records kept."""
+    handle, scratch = tempfile.mkstemp(prefix="organomics-", suffix=".vcf")
+    with os.fdopen(handle, "wb") as out:
+        out.write(records.header)
+        out.writelines(records.lines)
+    try:
+        return VCF(scratch, lazy=True), scratch
+    except Exception as err:  # the header opened once already; kept for a clear message
+        os.unlink(scratch)
+        raise InputError(path, f"cannot open as VCF: {err}") from None
+
+
+def _close(vcf: VCF, scratch: str | None) -> None:
+    """Close a reader and delete its scratch file, if it has one."""
+    vcf.close()
+    if scratch is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(scratch)
+
+
+def _file_line(records: PassRecords | None, header_lines: int, nth: int) -> int:
+    """The file line of the `nth` record read (1-based), through the prefilter if there is one."""
+    if records is None:
+        return header_lines + nth
+    if nth <= len(records.line_numbers):
+        return records.line_numbers[nth - 1]
+    return (records.line_numbers[-1] if records.line_numbers else header_lines) + 1
+
+
 def read_vcf(
     path: str,
     filters: Filters | None = None,
@@ -524,14 +557,20 @@ def read_vcf(
     counts = Counter() if counts is None else counts
     filters = filters or Filters()
     h = open_vcf(path, wes_id, threads)
-    vcf, ti, key, picker, tumour = h.vcf, h.tumour_index, h.key, h.picker, h.tumour
+    pass_only = filters.pass_only
+    # records failing FILTER are counted from their text, and only PASS records are parsed
+    prefiltered = pass_records(path) if pass_only and is_text_vcf(path) else None
+    vcf, scratch = h.vcf, None
+    if prefiltered is not None:
+        h.vcf.close()
+        vcf, scratch = _vcf_of_lines(path, prefiltered)
+    ti, key, picker, tumour = h.tumour_index, h.key, h.picker, h.tumour
     header_lines, has_dp, af_key = h.header_lines, h.has_dp, h.af_key
     strelka_snv, strelka_indel, has_ad = h.strelka_snv, h.strelka_indel, h.has_ad
     if picker is None:
         log.warning("%s: no CSQ/ANN annotation; genes and consequences will be empty", path)
     log.info("%s: tumour column %s, annotation %s", path, tumour, key or "none")
 
-    pass_only = filters.pass_only
     min_depth, min_alt = filters.min_tumor_depth, filters.min_tumor_alt
     # FORMAT AF is float32: 0.05 in the file must pass min_vaf 0.05 whatever its binary rounding
     min_vaf = filters.min_vaf - 1e-7
@@ -606,7 +645,9 @@ def read_vcf(
                     continue
             except (IndexError, TypeError, ValueError) as err:
                 raise InputError(
-                    path, f"bad FORMAT values for {tumour}: {err}", row=header_lines + n_records
+                    path,
+                    f"bad FORMAT values for {tumour}: {err}",
+                    row=_file_line(prefiltered, header_lines, n_records),
                 ) from None
             if depth < min_depth:
                 n_depth += n_alt
@@ -631,8 +672,7 @@ def read_vcf(
     except Exception as err:
         if type(err) is not Exception:
             raise
-        vcf.close()
-        line_no = header_lines + n_records + 1
+        line_no = _file_line(prefiltered, header_lines, n_records + 1)
         field, problem = record_problem(path, line_no, h)
         message = (
             f"cannot parse the VCF record: {problem}"
@@ -640,6 +680,13 @@ def read_vcf(
             else f"cannot parse the VCF record ({err}); truncated or malformed file?"
         )
         raise InputError(path, message, row=line_no, column=field) from None
+    finally:  # also when the caller stops reading early
+        _close(vcf, scratch)
+    if prefiltered is not None:
+        n_records = prefiltered.n_records
+        n_filter_dot = prefiltered.n_filter_dot
+        n_alleles += prefiltered.n_failed_alleles
+        n_filter += prefiltered.n_failed_alleles
     counts["alleles"] += n_alleles
     counts["filter"] += n_filter
     counts["depth"] += n_depth
@@ -653,4 +700,3 @@ def read_vcf(
             "run FilterMutectCalls, or set wes.filters.pass_only: false)",
             path,
         )
-    vcf.close()
