@@ -19,7 +19,7 @@ from cyvcf2 import VCF
 
 from organomics.errors import InputError
 from organomics.wes.annotation import EMPTY, AnnPicker, CsqPicker, parse_format
-from organomics.wes.filter_column import PassRecords, is_text_vcf, pass_records
+from organomics.wes.filter_column import PassRecords, copy_pass_records, mostly_failing
 
 log = logging.getLogger(__name__)
 
@@ -485,14 +485,16 @@ def check_vcf(path: str, wes_id: str = "", require_annotation: bool = False) -> 
     return header.key is not None
 
 
-def _vcf_of_lines(path: str, records: PassRecords) -> tuple[VCF, str]:
-    """cyvcf2 reader of a scratch plain VCF: the file's header and the records kept."""
+def _pass_only_vcf(path: str) -> tuple[VCF, str, PassRecords]:
+    """cyvcf2 reader of a scratch plain VCF holding the file's header and PASS records."""
     handle, scratch = tempfile.mkstemp(prefix="organomics-", suffix=".vcf")
-    with os.fdopen(handle, "wb") as out:
-        out.write(records.header)
-        out.writelines(records.lines)
     try:
-        return VCF(scratch, lazy=True), scratch
+        with os.fdopen(handle, "wb") as out:
+            records = copy_pass_records(path, out)
+        return VCF(scratch, lazy=True), scratch, records
+    except InputError:
+        os.unlink(scratch)
+        raise
     except Exception as err:  # the header opened once already; kept for a clear message
         os.unlink(scratch)
         raise InputError(path, f"cannot open as VCF: {err}") from None
@@ -558,12 +560,11 @@ def read_vcf(
     filters = filters or Filters()
     h = open_vcf(path, wes_id, threads)
     pass_only = filters.pass_only
-    # records failing FILTER are counted from their text, and only PASS records are parsed
-    prefiltered = pass_records(path) if pass_only and is_text_vcf(path) else None
-    vcf, scratch = h.vcf, None
-    if prefiltered is not None:
+    vcf, scratch, prefiltered = h.vcf, None, None
+    if pass_only and mostly_failing(path):
+        # records failing FILTER are counted from their text, and only PASS records are parsed
         h.vcf.close()
-        vcf, scratch = _vcf_of_lines(path, prefiltered)
+        vcf, scratch, prefiltered = _pass_only_vcf(path)
     ti, key, picker, tumour = h.tumour_index, h.key, h.picker, h.tumour
     header_lines, has_dp, af_key = h.header_lines, h.has_dp, h.af_key
     strelka_snv, strelka_indel, has_ad = h.strelka_snv, h.strelka_indel, h.has_ad
