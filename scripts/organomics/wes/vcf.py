@@ -526,9 +526,13 @@ def read_vcf(
 ) -> Iterator[tuple]:
     """Yield one tuple (ROW_FIELDS) per ALT allele that passes FILTER, depth, alt reads and VAF.
 
-    Streams the file record by record. Mutect2: depth = FORMAT DP (else the sum of AD), alt reads
-    = AD of the allele, VAF = FORMAT AF (MuTect1: FA; else AD ratio). Strelka2: tier-1 counts, SNV
-    VAF = {ALT}U/({ALT}U+{REF}U), indel VAF = TIR/(TIR+TAR).
+    Streams the file record by record; with ``pass_only``, a text VCF whose first records mostly
+    fail FILTER goes through `organomics.wes.filter_column` first, so that htslib parses only its
+    PASS records (the others are counted from their text).
+
+    Mutect2: depth = FORMAT DP (else the sum of AD), alt reads = AD of the allele, VAF = FORMAT AF
+    (MuTect1: FA; else AD ratio). Strelka2: tier-1 counts, SNV VAF = {ALT}U/({ALT}U+{REF}U),
+    indel VAF = TIR/(TIR+TAR).
 
     Parameters
     ----------
