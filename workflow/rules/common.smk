@@ -56,10 +56,20 @@ from organomics.dependencies import library_closure, put_library_first  # noqa: 
 from organomics.errors import InputError  # noqa: E402
 from organomics import sheet as sample_sheet  # noqa: E402
 from organomics import pairing  # noqa: E402
-from organomics.scheduling import drop_local_rate_limit  # noqa: E402
+from organomics.scheduling import cap_local_cores, drop_local_rate_limit  # noqa: E402
 
 # jobs import this workflow's library, not an organomics installed from another checkout
 put_library_first(LIBRARY_ROOT)
+
+# CPU-bound jobs: more at once than there are CPUs only slows them all (see cap_local_cores)
+ASKED_CORES = cap_local_cores(workflow)
+if ASKED_CORES is not None:
+    print(
+        f"organomics: --cores {ASKED_CORES}, but this machine gives the run "
+        f"{workflow.global_resources['_cores'].value} CPUs: jobs use at most that many cores "
+        "at once",
+        file=sys.stderr,
+    )
 
 REF = config["sites"]["reference"]
 CMP = config["sites"]["compare"]
