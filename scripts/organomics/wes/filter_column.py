@@ -39,7 +39,19 @@ class PassRecords:
     n_filter_dot: int = 0
 
 
-def _open_text(path: str):
+def open_text(path: str) -> BinaryIO:
+    """Open a plain or (b)gzipped file for reading bytes, telling the two by gzip's magic bytes.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    BinaryIO
+        A `gzip.GzipFile` for gzip data (BGZF included), else the plain file.
+    """
     with open(path, "rb") as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
     return (gzip.open if gzipped else open)(path, "rb")
@@ -60,7 +72,7 @@ def mostly_failing(path: str) -> bool:
         at least half PASS; the reader then parses every record with htslib.
     """
     try:
-        with _open_text(path) as handle:
+        with open_text(path) as handle:
             if handle.peek(1)[:1] != b"#":
                 return False  # BCF (or not a VCF: the reader names the problem)
             records = (line for line in handle if line[:1] != b"#")
@@ -105,7 +117,7 @@ def copy_pass_records(path: str, out: BinaryIO) -> PassRecords:
     line_no = n_records = n_failed = n_dot = 0
     write = out.write
     try:
-        with _open_text(path) as handle:
+        with open_text(path) as handle:
             for line in handle:
                 line_no += 1
                 if not n_records and line[:1] == b"#":

@@ -19,7 +19,12 @@ from cyvcf2 import VCF
 
 from organomics.errors import InputError
 from organomics.wes.annotation import EMPTY, AnnPicker, CsqPicker, parse_format
-from organomics.wes.filter_column import PassRecords, copy_pass_records, mostly_failing
+from organomics.wes.filter_column import (
+    PassRecords,
+    copy_pass_records,
+    mostly_failing,
+    open_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +117,9 @@ def file_header(path: str) -> str | None:
     InputError
         When the compressed stream ends or breaks inside the header.
     """
-    with open(path, "rb") as handle:
-        gzipped = handle.read(2) == b"\x1f\x8b"
     lines = []
     try:
-        with (gzip.open if gzipped else open)(path, "rb") as handle:
+        with open_text(path) as handle:
             for line in handle:
                 if not line.startswith(b"#"):
                     break
@@ -408,12 +411,10 @@ def record_problem(path: str, line_no: int, header: VcfHeader) -> tuple[str | No
         nothing wrong (a BCF, or a problem only htslib sees).
     """
     try:
-        with open(path, "rb") as handle:
-            gzipped = handle.read(2) == b"\x1f\x8b"
-        with (gzip.open if gzipped else open)(path, "rb") as handle:
+        with open_text(path) as handle:
             line = next(islice(handle, line_no - 1, None), None)
             following = next(handle, None)
-            if gzipped and following is not None:
+            if isinstance(handle, gzip.GzipFile) and following is not None:
                 # htslib reads ahead: a cut or corrupt stream can stop it lines before the cut
                 for _ in handle:
                     pass
