@@ -1,4 +1,4 @@
-"""benchmarks/job_floor.py: its job profiles still import, and it reads Snakemake's job stats."""
+"""The benchmark scripts' own logic: run.py's per-rule table, job_floor.py's profiles and stats."""
 
 from __future__ import annotations
 
@@ -8,16 +8,38 @@ from pathlib import Path
 
 import pytest
 
+HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
-def load_job_floor():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "job_floor.py"
-    spec = importlib.util.spec_from_file_location("job_floor", path)
+
+def load_benchmark(name: str):
+    """benchmarks/<name>.py as a module (the folder is not a package)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-JOB_FLOOR = load_job_floor()
+JOB_FLOOR = load_benchmark("job_floor")
+
+
+def write(path: Path, seconds: float, rss: str, cpu: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + f"{seconds}\t0:00:01\t{rss}\t1\t1\t1\t0\t0\t50\t{cpu}\n")
+
+
+def test_rule_table_sums_jobs_and_keeps_the_largest_peak(tmp_path):
+    write(tmp_path / "wes" / "sample" / "A.tsv", 3.5, "120.5", 3.0)
+    write(tmp_path / "wes" / "sample" / "B.tsv", 4.5, "140.0", 4.0)
+    write(tmp_path / "wes" / "cohort.tsv", 2.0, "225.0", 1.5)
+    write(tmp_path / "pairing.tsv", 0.5, "NA", 0.0)  # a job too short for a memory reading
+    table = load_benchmark("run").rule_table(tmp_path).set_index("rule")
+    assert table.index.tolist() == ["wes/sample", "wes/cohort", "pairing"]  # by wall time
+    assert table.loc["wes/sample", "jobs"] == 2
+    assert table.loc["wes/sample", "wall_s"] == pytest.approx(8.0)
+    assert table.loc["wes/sample", "cpu_s"] == pytest.approx(7.0)
+    assert table.loc["wes/sample", "max_rss_mb"] == pytest.approx(140.0)
+    assert table.loc["pairing", "max_rss_mb"] != table.loc["pairing", "max_rss_mb"]  # NaN
 
 
 @pytest.mark.parametrize("name", sorted({m for ms in JOB_FLOOR.PROFILES.values() for m in ms}))
