@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -148,8 +149,27 @@ def _read_trimmed(path, sep: str, header, dtype, comment, kwargs: dict) -> pd.Da
     )
 
 
-def open_text(path: str | Path):
+def open_text(path: str | Path, encoding: str = "utf-8-sig"):
     """Open a text file for reading, gunzipped when its name ends in .gz (UTF-8, BOM dropped).
+
+    Parameters
+    ----------
+    path
+        The file.
+    encoding
+        Its encoding; the default reads UTF-8 and drops a byte-order mark.
+
+    Returns
+    -------
+    io.TextIOBase
+        A text handle (universal newlines are left to the caller's parser: ``newline=""``).
+    """
+    opener = gzip.open if str(path).endswith(".gz") else open
+    return opener(path, "rt", encoding=encoding, newline="")
+
+
+def open_bytes(path: str | Path) -> BinaryIO:
+    """Open a plain or (b)gzipped file for reading bytes, telling the two by gzip's magic bytes.
 
     Parameters
     ----------
@@ -158,11 +178,12 @@ def open_text(path: str | Path):
 
     Returns
     -------
-    io.TextIOBase
-        A text handle (universal newlines are left to the caller's parser: ``newline=""``).
+    BinaryIO
+        A `gzip.GzipFile` for gzip data (BGZF included), else the plain file.
     """
-    opener = gzip.open if str(path).endswith(".gz") else open
-    return opener(path, "rt", encoding="utf-8-sig", newline="")
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+    return (gzip.open if gzipped else open)(path, "rb")
 
 
 def _check_extra_fields(path, sep: str, n_columns: int, skiprows, comment) -> None:

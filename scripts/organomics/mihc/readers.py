@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import gzip
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from organomics.errors import InputError
+from organomics.tables import open_text
 
 FORMATS = ("halo", "inform", "qupath", "mcmicro", "generic")
 # inForm writes "#N/A" for a missing measurement; HALO and QuPath write "NaN" or nothing.
@@ -148,12 +148,6 @@ class Chunk:
     known: dict[str, np.ndarray]  # False where the marker value is missing (exclude policy)
 
 
-def _open_text(path: str | Path, encoding: str):
-    if str(path).endswith(".gz"):
-        return gzip.open(path, "rt", encoding=encoding, newline="")
-    return open(path, encoding=encoding, newline="")
-
-
 def read_header(path: str | Path) -> tuple[list[str], str, str]:
     """A cell table's header line.
 
@@ -175,7 +169,7 @@ def read_header(path: str | Path) -> tuple[list[str], str, str]:
     """
     for encoding in ("utf-8-sig", "latin-1"):
         try:
-            with _open_text(path, encoding) as handle:
+            with open_text(path, encoding) as handle:
                 line = handle.readline()
             break
         except UnicodeDecodeError:

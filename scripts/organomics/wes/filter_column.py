@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from array import array
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from itertools import islice
 from typing import BinaryIO
 
 from organomics.errors import InputError
+from organomics.tables import open_bytes
 
 # The first records decide whether to prefilter: a call set that is already PASS-only (say,
 # after `bcftools view -f PASS`) would be split on tabs and then parsed by htslib as well.
@@ -39,24 +39,6 @@ class PassRecords:
     n_filter_dot: int = 0
 
 
-def open_text(path: str) -> BinaryIO:
-    """Open a plain or (b)gzipped file for reading bytes, telling the two by gzip's magic bytes.
-
-    Parameters
-    ----------
-    path
-        The file.
-
-    Returns
-    -------
-    BinaryIO
-        A `gzip.GzipFile` for gzip data (BGZF included), else the plain file.
-    """
-    with open(path, "rb") as handle:
-        gzipped = handle.read(2) == b"\x1f\x8b"
-    return (gzip.open if gzipped else open)(path, "rb")
-
-
 def mostly_failing(path: str) -> bool:
     """True for a text VCF most of whose first records fail FILTER (not PASS).
 
@@ -72,7 +54,7 @@ def mostly_failing(path: str) -> bool:
         at least half PASS; the reader then parses every record with htslib.
     """
     try:
-        with open_text(path) as handle:
+        with open_bytes(path) as handle:
             if handle.peek(1)[:1] != b"#":
                 return False  # BCF (or not a VCF: the reader names the problem)
             records = (line for line in handle if line[:1] != b"#")
@@ -117,7 +99,7 @@ def copy_pass_records(path: str, out: BinaryIO) -> PassRecords:
     line_no = n_records = n_failed = n_dot = 0
     write = out.write
     try:
-        with open_text(path) as handle:
+        with open_bytes(path) as handle:
             for line in handle:
                 line_no += 1
                 if not n_records and line[:1] == b"#":

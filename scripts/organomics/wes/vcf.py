@@ -18,13 +18,9 @@ from typing import ClassVar
 from cyvcf2 import VCF
 
 from organomics.errors import InputError
+from organomics.tables import open_bytes
 from organomics.wes.annotation import EMPTY, AnnPicker, CsqPicker, parse_format
-from organomics.wes.filter_column import (
-    PassRecords,
-    copy_pass_records,
-    mostly_failing,
-    open_text,
-)
+from organomics.wes.filter_column import PassRecords, copy_pass_records, mostly_failing
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +115,7 @@ def file_header(path: str) -> str | None:
     """
     lines = []
     try:
-        with open_text(path) as handle:
+        with open_bytes(path) as handle:
             for line in handle:
                 if not line.startswith(b"#"):
                     break
@@ -411,7 +407,7 @@ def record_problem(path: str, line_no: int, header: VcfHeader) -> tuple[str | No
         nothing wrong (a BCF, or a problem only htslib sees).
     """
     try:
-        with open_text(path) as handle:
+        with open_bytes(path) as handle:
             line = next(islice(handle, line_no - 1, None), None)
             following = next(handle, None)
             if isinstance(handle, gzip.GzipFile) and following is not None:
